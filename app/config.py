@@ -1,0 +1,69 @@
+"""Settings from the environment.
+
+With nothing set the app runs on its embedded default: a SQLite file under instance/,
+in-memory rate limits, and the built-in fake WeChat (started by `flask serve`).
+Production (`MEMBERMALL_ENV=production`) refuses to start without its secrets.
+"""
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+# Secrets and services that production must name explicitly.
+PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "WECHAT_APPID", "WECHAT_SECRET")
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _int(env, name, default):
+    return int(env.get(name, default))
+
+
+def load_config(env=None) -> dict:
+    env = os.environ if env is None else env
+    production = env.get("MEMBERMALL_ENV", "development") == "production"
+    if production:
+        missing = [name for name in PRODUCTION_REQUIRED if not env.get(name)]
+        if missing:
+            raise ConfigError(f"production needs these environment variables: {', '.join(missing)}")
+    redis_url = env.get("REDIS_URL") or None
+    return {
+        "PRODUCTION": production,
+        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-secret-change-me"),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'membermall.db'}"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "membermall"),
+        # Business calendar: check-in days, birthdays and expiry dates are local dates.
+        "BUSINESS_TZ": env.get("BUSINESS_TZ", "Asia/Shanghai"),
+        # Earning rule: points = floor(yuan * POINTS_PER_YUAN * tier multiplier),
+        # growth = floor(yuan * GROWTH_PER_YUAN); see app/points/rules.py.
+        "POINTS_PER_YUAN": _int(env, "POINTS_PER_YUAN", 1),
+        "GROWTH_PER_YUAN": _int(env, "GROWTH_PER_YUAN", 1),
+        # "year_end:1" = 31 Dec of the year after the credit; "days:365" = N days later.
+        "POINTS_EXPIRY": env.get("POINTS_EXPIRY", "year_end:1"),
+        "MEMBER_TOKEN_TTL": _int(env, "MEMBER_TOKEN_TTL", 7 * 24 * 3600),
+        "STAFF_TOKEN_TTL": _int(env, "STAFF_TOKEN_TTL", 12 * 3600),
+        "ADMIN_TOKEN_TTL": _int(env, "ADMIN_TOKEN_TTL", 8 * 3600),
+        # Dynamic member code: 18 digits = prefix(2) + member id(10) + one-time code(6).
+        "MEMBER_CODE_PREFIX": env.get("MEMBER_CODE_PREFIX", "66"),
+        "MEMBER_CODE_STEP": _int(env, "MEMBER_CODE_STEP", 30),
+        "MEMBER_CODE_LOOKUP_FAILURES": env.get("MEMBER_CODE_LOOKUP_FAILURES", "10/minute"),
+        "LOGIN_RATE": env.get("LOGIN_RATE", "20/minute"),
+        "WECHAT_APPID": env.get("WECHAT_APPID", "wx-fake-appid"),
+        "WECHAT_SECRET": env.get("WECHAT_SECRET", "fake-secret"),
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com/"),
+        "WECHAT_TIMEOUT": float(env.get("WECHAT_TIMEOUT", "5")),
+        "API_TITLE": "membermall",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "OPENAPI_REDOC_PATH": "/redoc",
+        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+    }
