@@ -1,0 +1,92 @@
+"""Tiers are decided by growth (never by the points balance) and every change is recorded."""
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.clock import now
+from app.errors import AppError
+from app.extensions import db
+from app.members.models import Member, Tier, TierChange
+from app.messaging.service import record_event
+
+
+def all_tiers() -> list[Tier]:
+    return list(db.session.execute(select(Tier).order_by(Tier.level)).scalars())
+
+
+def entry_tier() -> Tier:
+    tier = db.session.execute(select(Tier).order_by(Tier.level).limit(1)).scalar_one_or_none()
+    if tier is None:
+        raise RuntimeError("no tiers configured: load demo data or create one with the admin API")
+    return tier
+
+
+def tier_for_growth(growth: int) -> Tier:
+    """The highest tier whose threshold the growth reaches (the entry tier at least)."""
+    tier = db.session.execute(
+        select(Tier).where(Tier.growth_threshold <= growth).order_by(Tier.level.desc()).limit(1)
+    ).scalar_one_or_none()
+    return tier or entry_tier()
+
+
+def next_tier(tier: Tier) -> Tier | None:
+    return db.session.execute(
+        select(Tier).where(Tier.level > tier.level).order_by(Tier.level).limit(1)
+    ).scalar_one_or_none()
+
+
+def retier(member: Member, reason: str, ref: str | None = None, allow_downgrade: bool = False) -> TierChange | None:
+    """Move the member to the tier their growth earns.
+
+    Upgrades happen at once, across several levels if the growth allows. Downgrades only
+    when the caller says so (a refund that takes back the growth that earned the tier);
+    otherwise a tier is held until its review. Each change writes an outbox event.
+    """
+    target = tier_for_growth(member.growth)
+    current = member.tier
+    if target.id == current.id or (target.level < current.level and not allow_downgrade):
+        return None
+    at = now()
+    change = TierChange(member_id=member.id, from_tier_id=current.id, to_tier_id=target.id,
+                        reason=reason, ref=ref, created_at=at)
+    member.tier = target
+    member.tier_since = at
+    db.session.add(change)
+    kind = "tier_upgraded" if target.level > current.level else "tier_downgraded"
+    record_event(kind, member.id, {"from": current.name, "to": target.name, "reason": reason})
+    db.session.flush()
+    return change
+
+
+def get_tier(tier_id: int) -> Tier:
+    tier = db.session.get(Tier, tier_id)
+    if tier is None:
+        raise AppError("TIER_NOT_FOUND")
+    return tier
+
+
+def create_tier(**fields) -> Tier:
+    tier = Tier(**fields)
+    db.session.add(tier)
+    _check_ladder()
+    return tier
+
+
+def update_tier(tier_id: int, **fields) -> Tier:
+    tier = get_tier(tier_id)
+    for name, value in fields.items():
+        setattr(tier, name, value)
+    _check_ladder()
+    return tier
+
+
+def _check_ladder() -> None:
+    """Levels and thresholds rise together, the entry tier needs no growth, all unique."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise AppError("TIER_CONFLICT") from None
+    ladder = all_tiers()
+    thresholds = [tier.growth_threshold for tier in ladder]
+    if thresholds[0] != 0 or thresholds != sorted(set(thresholds)):
+        raise AppError("TIER_CONFLICT", details={"thresholds_by_level": thresholds})

@@ -1,0 +1,189 @@
+"""The ledger: the only code that changes a member's points or growth.
+
+Every change is an append-only entry with a unique idempotency key. Points credits open
+lots with an expiry date; debits draw from lots earliest-expiry first and record what
+they drew. Each write holds the member's row lock (taken first, before any lot), so
+`members.points_balance` stays equal to the sum of entries.
+
+Negative balance: a clawback (e.g. a refund of points already spent) may take more than
+the open lots hold. The shortfall stays as a negative balance with no lots behind it,
+and later credits pay it off before opening a lot. Hence at every moment:
+    points_balance = Σ points entries, and Σ open lots = max(points_balance, 0).
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.clock import today
+from app.db_helpers import lock
+from app.errors import AppError
+from app.extensions import db
+from app.members.models import Member
+from app.points.models import GROWTH, POINTS, LedgerEntry, LotConsumption, PointLot
+from app.points.rules import expiry_date
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What a ledger change is: its kind, its once-only key, and who/why for audit."""
+
+    kind: str
+    key: str
+    ref: str | None = None
+    actor: str | None = None
+    reason: str | None = None
+
+
+def lock_member(member_id: int) -> Member:
+    member = lock(Member, member_id)
+    if member is None:
+        raise AppError("MEMBER_NOT_FOUND")
+    return member
+
+
+def _existing(key: str) -> LedgerEntry | None:
+    return db.session.execute(
+        select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def _append(member: Member, account: str, delta: int, posting: Posting) -> LedgerEntry:
+    entry = LedgerEntry(
+        member_id=member.id, account=account, delta=delta, kind=posting.kind, ref=posting.ref,
+        idempotency_key=posting.key, actor=posting.actor, reason=posting.reason,
+    )
+    db.session.add(entry)
+    column = Member.points_balance if account == POINTS else Member.growth
+    # Relative update: the cache moves by exactly the entry's delta.
+    db.session.execute(update(Member).where(Member.id == member.id).values({column: column + delta}))
+    db.session.flush()
+    db.session.refresh(member)
+    return entry
+
+
+def credit_points(member_id: int, amount: int, posting: Posting, expires_on: date | None = None) -> LedgerEntry:
+    """Add points: pay off any negative balance first, put the rest in a new lot."""
+    if amount <= 0:
+        raise ValueError("credit amount must be positive")
+    member = lock_member(member_id)
+    if entry := _existing(posting.key):
+        return entry
+    debt = max(-member.points_balance, 0)
+    entry = _append(member, POINTS, amount, posting)
+    lot_amount = amount - min(debt, amount)
+    if lot_amount:
+        expires_on = expires_on or expiry_date(current_app.config["POINTS_EXPIRY"], today())
+        db.session.add(PointLot(member_id=member_id, entry_id=entry.id, amount=lot_amount,
+                                remaining=lot_amount, expires_on=expires_on))
+        db.session.flush()
+    return entry
+
+
+def debit_points(member_id: int, amount: int, posting: Posting, allow_negative: bool = False) -> LedgerEntry:
+    """Take points from lots earliest-expiry first.
+
+    Without `allow_negative` a debit larger than the usable balance fails with
+    POINTS_INSUFFICIENT and writes nothing. With it (clawbacks), the shortfall becomes
+    a negative balance.
+    """
+    if amount <= 0:
+        raise ValueError("debit amount must be positive")
+    member = lock_member(member_id)
+    if entry := _existing(posting.key):
+        return entry
+    _expire_overdue_lots(member)
+    if not allow_negative and member.points_balance < amount:
+        raise AppError("POINTS_INSUFFICIENT", details={"balance": max(member.points_balance, 0), "required": amount})
+    entry = _append(member, POINTS, -amount, posting)
+    _draw_from_lots(member_id, entry.id, amount)
+    return entry
+
+
+def _open_lots(member_id: int):
+    return select(PointLot).where(PointLot.member_id == member_id, PointLot.remaining > 0)
+
+
+def _draw_from_lots(member_id: int, entry_id: int, amount: int) -> None:
+    lots = db.session.execute(
+        _open_lots(member_id).order_by(PointLot.expires_on, PointLot.id)
+    ).scalars()
+    for lot in lots:
+        if amount == 0:
+            break
+        take = min(lot.remaining, amount)
+        lot.remaining -= take
+        amount -= take
+        db.session.add(LotConsumption(entry_id=entry_id, lot_id=lot.id, amount=take))
+    db.session.flush()
+
+
+def _expire_overdue_lots(member: Member) -> None:
+    """Expire this member's lots whose last day has passed, before anything spends them.
+
+    The scheduled expiry job does the same in bulk; both guard on `remaining > 0` and
+    key the entry by lot, so a lot expires once whoever gets there first.
+    """
+    overdue = db.session.execute(
+        _open_lots(member.id).where(PointLot.expires_on < today()).order_by(PointLot.id)
+    ).scalars().all()
+    for lot in overdue:
+        posting = Posting(kind="expire", key=f"expire:lot:{lot.id}", ref=f"lot:{lot.id}")
+        entry = _append(member, POINTS, -lot.remaining, posting)
+        db.session.add(LotConsumption(entry_id=entry.id, lot_id=lot.id, amount=lot.remaining))
+        lot.remaining = 0
+    db.session.flush()
+
+
+def change_growth(member_id: int, delta: int, posting: Posting) -> LedgerEntry:
+    """Add (or, for a refund, take back) growth. Tier decisions belong to members/."""
+    if delta == 0:
+        raise ValueError("growth change must not be zero")
+    member = lock_member(member_id)
+    if entry := _existing(posting.key):
+        return entry
+    return _append(member, GROWTH, delta, posting)
+
+
+@dataclass(frozen=True)
+class PointsSummary:
+    usable: int  # balance less lots past their date that the job has not swept yet
+    next_expiry_on: date | None
+    next_expiry_amount: int
+
+
+def summary(member: Member) -> PointsSummary:
+    """Usable points and the next points to expire, from open lots grouped by date."""
+    day = today()
+    by_date = db.session.execute(
+        select(PointLot.expires_on, func.sum(PointLot.remaining))
+        .where(PointLot.member_id == member.id, PointLot.remaining > 0)
+        .group_by(PointLot.expires_on)
+        .order_by(PointLot.expires_on)
+    ).all()
+    overdue = sum(amount for on, amount in by_date if on < day)
+    upcoming = [(on, amount) for on, amount in by_date if on >= day]
+    next_on, next_amount = upcoming[0] if upcoming else (None, 0)
+    return PointsSummary(usable=member.points_balance - overdue, next_expiry_on=next_on,
+                         next_expiry_amount=next_amount)
+
+
+def adjust_points(member_id: int, delta: int, actor: str, reason: str) -> LedgerEntry:
+    """An operator's correction: an entry like any other, with who and why. Never below zero.
+
+    Each call is a new adjustment; retries are made safe by the caller's Idempotency-Key.
+    """
+    posting = Posting(kind="adjust", key=f"adjust:{uuid.uuid4().hex}", actor=actor, reason=reason)
+    if delta > 0:
+        return credit_points(member_id, delta, posting)
+    return debit_points(member_id, -delta, posting)
+
+
+def entries_page(member_id: int, account: str, before_id: int | None, limit: int) -> list[LedgerEntry]:
+    """Newest first, `limit` entries older than the cursor."""
+    stmt = select(LedgerEntry).where(LedgerEntry.member_id == member_id, LedgerEntry.account == account)
+    if before_id is not None:
+        stmt = stmt.where(LedgerEntry.id < before_id)
+    return list(db.session.execute(stmt.order_by(LedgerEntry.id.desc()).limit(limit)).scalars())

@@ -1,0 +1,92 @@
+"""Purchases recorded by store staff, and their refunds, posted to points and growth.
+
+Earning (see app/points/rules.py): points = floor(yuan × POINTS_PER_YUAN × the tier's
+multiplier at the time of purchase); growth = floor(yuan × GROWTH_PER_YUAN).
+A refund reverses both in proportion to the amount refunded; the parts of a full refund
+add up exactly to what the purchase earned. Points already spent are clawed back as a
+negative balance (see app/points/service.py), never silently lost. Growth taken back
+may lower the tier at once: a tier is not kept on a purchase that was returned.
+"""
+from flask import current_app
+from sqlalchemy import select
+
+from app.db_helpers import insert_ignoring_conflict, lock
+from app.errors import AppError
+from app.extensions import db
+from app.members import service as members
+from app.points import service as ledger
+from app.points.rules import growth_for, points_for, reversal_due
+from app.purchases.models import Purchase, Refund
+from app.stores.models import MANAGER, Staff
+
+
+def record_purchase(staff: Staff, member_id: int, order_no: str, amount_fen: int) -> tuple[Purchase, bool]:
+    """Record once per (store, order number); a replay of the same order returns it."""
+    member = members.get_member(member_id)
+    config = current_app.config
+    points = points_for(amount_fen, config["POINTS_PER_YUAN"], member.tier.points_multiplier_pct)
+    growth = growth_for(amount_fen, config["GROWTH_PER_YUAN"])
+    created = insert_ignoring_conflict(Purchase, {
+        "store_id": staff.store_id, "member_id": member.id, "staff_id": staff.id,
+        "order_no": order_no, "amount_fen": amount_fen, "refunded_fen": 0,
+        "points_earned": points, "growth_earned": growth,
+    }, ["store_id", "order_no"])
+    purchase = db.session.execute(
+        select(Purchase).where(Purchase.store_id == staff.store_id, Purchase.order_no == order_no)
+    ).scalar_one()
+    if not created:
+        if (purchase.member_id, purchase.amount_fen) != (member.id, amount_fen):
+            raise AppError("ORDER_DUPLICATE", details={"purchase_id": purchase.id})
+        return purchase, False
+    ref = f"purchase:{purchase.id}"
+    if points:
+        ledger.credit_points(member.id, points, ledger.Posting(kind="purchase", key=f"{ref}:points", ref=ref))
+    if growth:
+        members.change_growth(member.id, growth, ledger.Posting(kind="purchase", key=f"{ref}:growth", ref=ref))
+    return purchase, True
+
+
+def get_purchase(staff: Staff, purchase_id: int) -> Purchase:
+    purchase = db.session.get(Purchase, purchase_id)
+    return _in_store(staff, purchase)
+
+
+def _in_store(staff: Staff, purchase: Purchase | None) -> Purchase:
+    if purchase is None:
+        raise AppError("PURCHASE_NOT_FOUND")
+    if purchase.store_id != staff.store_id:
+        raise AppError("STORE_FORBIDDEN")
+    return purchase
+
+
+def refund(staff: Staff, purchase_id: int, refund_no: str, amount_fen: int) -> tuple[Refund, bool]:
+    """Refund part or all of a purchase, once per refund number. Managers only."""
+    if staff.role != MANAGER:
+        raise AppError("ROLE_FORBIDDEN")
+    # The purchase's row lock serializes its refunds, so the checks below cannot race.
+    purchase = _in_store(staff, lock(Purchase, purchase_id))
+    existing = db.session.execute(
+        select(Refund).where(Refund.purchase_id == purchase.id, Refund.refund_no == refund_no)
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.amount_fen != amount_fen:
+            raise AppError("REFUND_DUPLICATE", details={"refund_id": existing.id})
+        return existing, False
+    refundable = purchase.amount_fen - purchase.refunded_fen
+    if amount_fen > refundable:
+        raise AppError("REFUND_EXCEEDS_PURCHASE", details={"refundable_fen": refundable})
+    points = reversal_due(purchase.points_earned, purchase.amount_fen, purchase.refunded_fen, amount_fen)
+    growth = reversal_due(purchase.growth_earned, purchase.amount_fen, purchase.refunded_fen, amount_fen)
+    record = Refund(purchase_id=purchase.id, refund_no=refund_no, staff_id=staff.id, amount_fen=amount_fen,
+                    points_reversed=points, growth_reversed=growth)
+    db.session.add(record)
+    purchase.refunded_fen += amount_fen
+    db.session.flush()
+    ref = f"refund:{record.id}"
+    if points:
+        ledger.debit_points(purchase.member_id, points, ledger.Posting(kind="refund", key=f"{ref}:points", ref=ref),
+                            allow_negative=True)
+    if growth:
+        members.change_growth(purchase.member_id, -growth, ledger.Posting(kind="refund", key=f"{ref}:growth", ref=ref),
+                              allow_downgrade=True)
+    return record, True
