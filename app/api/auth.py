@@ -1,0 +1,54 @@
+"""Logins for the three audiences; each returns a token that names its audience."""
+from flask import current_app
+from flask_smorest import Blueprint
+
+from app.accounts import authenticate
+from app.api.idempotency import mutation
+from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
+from app.extensions import limiter
+from app.members import service as members
+from app.operators.models import Operator
+from app.security import ADMIN, MEMBER, STAFF, issue_token
+from app.stores.models import Staff
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Logins (no token needed)")
+login_rate = limiter.shared_limit(lambda: current_app.config["LOGIN_RATE"], scope="login")
+
+
+def _token_reply(audience: str, subject_id: int, **extra) -> dict:
+    config = current_app.config
+    return {
+        "token": issue_token(config["SECRET_KEY"], audience, subject_id),
+        "audience": audience,
+        "expires_in": config[f"{audience.upper()}_TOKEN_TTL"],
+        **extra,
+    }
+
+
+@blp.route("/member/login", methods=["POST"])
+@login_rate
+@mutation
+@blp.arguments(MemberLoginArgs)
+@blp.response(200, TokenReply)
+def member_login(args):
+    """Exchange a `wx.login` code; the first login creates the member."""
+    member, created = members.login(args["code"])
+    return _token_reply(MEMBER, member.id, member_id=member.id, created=created)
+
+
+@blp.route("/staff/login", methods=["POST"])
+@login_rate
+@blp.arguments(PasswordLoginArgs)
+@blp.response(200, TokenReply)
+def staff_login(args):
+    staff = authenticate(Staff, args["username"], args["password"])
+    return _token_reply(STAFF, staff.id)
+
+
+@blp.route("/admin/login", methods=["POST"])
+@login_rate
+@blp.arguments(PasswordLoginArgs)
+@blp.response(200, TokenReply)
+def admin_login(args):
+    operator = authenticate(Operator, args["username"], args["password"])
+    return _token_reply(ADMIN, operator.id)

@@ -1,0 +1,93 @@
+"""The mini-program's API: the member's own card, code, profile and points."""
+import io
+
+import segno
+from flask import g, send_file
+from flask_smorest import Blueprint
+
+from app.api.idempotency import mutation
+from app.api.pagination import page
+from app.api.principals import require
+from app.api.schemas import (
+    CardSchema,
+    LedgerArgs,
+    LedgerPageSchema,
+    MemberCodeSchema,
+    PhoneBindArgs,
+    ProfileSchema,
+    TierSchema,
+)
+from app.members import service as members
+from app.members.card import card_view
+from app.members.code import current_code
+from app.members.tiers import all_tiers
+from app.points import service as ledger
+from app.security import MEMBER
+
+blp = Blueprint("member", __name__, url_prefix="/api/v1/member", description="The member's own data (member token)")
+blp.before_request(require(MEMBER))
+
+
+@blp.route("/card")
+@blp.response(200, CardSchema)
+def card():
+    """The member card: tier and benefits, growth and what the next tier needs, points."""
+    return card_view(g.principal)
+
+
+@blp.route("/card/code")
+@blp.response(200, MemberCodeSchema)
+def member_code():
+    """The dynamic code staff scan; refresh it after `expires_in` seconds."""
+    return current_code(g.principal)
+
+
+@blp.route("/card/code.png")
+@blp.response(200, description="The dynamic code as a QR image (PNG)", content_type="image/png")
+def member_code_png():
+    png = io.BytesIO()
+    segno.make_qr(current_code(g.principal).code, error="m").save(png, kind="png", scale=8, border=2)
+    png.seek(0)
+    response = send_file(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.route("/profile")
+@blp.response(200, ProfileSchema)
+def get_profile():
+    return g.principal
+
+
+@blp.route("/profile", methods=["PATCH"])
+@mutation
+@blp.arguments(ProfileSchema)
+@blp.response(200, ProfileSchema)
+def patch_profile(args):
+    """Nickname and gender any time; the birthday once (it drives birthday benefits)."""
+    return members.update_profile(g.principal, **args)
+
+
+@blp.route("/phone", methods=["POST"])
+@mutation
+@blp.arguments(PhoneBindArgs)
+@blp.response(200, ProfileSchema)
+def bind_phone(args):
+    """Bind the phone number from a `getPhoneNumber` button code."""
+    return members.bind_phone(g.principal, args["code"])
+
+
+@blp.route("/points/entries")
+@blp.arguments(LedgerArgs, location="query")
+@blp.response(200, LedgerPageSchema)
+def ledger_entries(args):
+    """The member's own points (or growth) history, newest first."""
+    items = ledger.entries_page(g.principal.id, args["account"], args.get("cursor"), args["limit"] + 1)
+    return page(items, args["limit"])
+
+
+@blp.route("/tiers")
+@blp.response(200, TierSchema(many=True))
+def tiers():
+    """Every tier with its threshold and benefits, lowest first."""
+    return all_tiers()

@@ -1,0 +1,217 @@
+"""Request and reply schemas: they validate input (naming the bad field) and document it."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+# Bounds keep every amount inside a BIGINT and inside what a store could sell.
+MAX_FEN = 10**10  # 100 million yuan
+MAX_POINTS = 10**9
+
+_text = validate.Length(min=1, max=64)
+
+
+class Strict(Schema):
+    """Unknown fields are errors (marshmallow's default), named in the reply."""
+
+
+class CursorArgs(Strict):
+    cursor = fields.Integer(validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class MemberLoginArgs(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class PasswordLoginArgs(Strict):
+    username = fields.String(required=True, validate=_text)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class TokenReply(Schema):
+    token = fields.String()
+    audience = fields.String()
+    expires_in = fields.Integer()
+    member_id = fields.Integer()
+    created = fields.Boolean()
+
+
+class TierSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    level = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    growth_threshold = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10**12))
+    points_multiplier_pct = fields.Integer(strict=True, load_default=100, validate=validate.Range(min=0, max=1000))
+    benefits = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class TierPatchSchema(TierSchema):
+    class Meta:
+        partial = True
+
+
+class NextTierSchema(Schema):
+    name = fields.String()
+    level = fields.Integer()
+    growth_threshold = fields.Integer()
+    growth_needed = fields.Integer()
+
+
+class ExpirySchema(Schema):
+    date = fields.String()
+    amount = fields.Integer()
+
+
+class CardPointsSchema(Schema):
+    balance = fields.Integer()
+    next_expiry = fields.Nested(ExpirySchema, allow_none=True)
+
+
+class CardSchema(Schema):
+    card_no = fields.String()
+    member_id = fields.Integer()
+    nickname = fields.String(allow_none=True)
+    tier = fields.Nested(TierSchema)
+    growth = fields.Integer()
+    next_tier = fields.Nested(NextTierSchema, allow_none=True)
+    points = fields.Nested(CardPointsSchema)
+    coupons_count = fields.Integer()
+
+
+class MemberCodeSchema(Schema):
+    code = fields.String()
+    expires_in = fields.Integer()
+
+
+class ProfileSchema(Strict):
+    nickname = fields.String(validate=validate.Length(min=1, max=64))
+    gender = fields.String(validate=validate.OneOf(["unknown", "male", "female"]))
+    birthday = fields.Date()
+    phone = fields.String(dump_only=True)
+    card_no = fields.String(dump_only=True)
+
+
+class PhoneBindArgs(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class LedgerEntrySchema(Schema):
+    id = fields.Integer()
+    account = fields.String()
+    delta = fields.Integer()
+    kind = fields.String()
+    ref = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class LedgerArgs(CursorArgs):
+    account = fields.String(load_default="points", validate=validate.OneOf(["points", "growth"]))
+
+
+class LedgerPageSchema(Schema):
+    items = fields.List(fields.Nested(LedgerEntrySchema))
+    next_cursor = fields.Integer(allow_none=True)
+
+
+class MemberSummarySchema(Schema):
+    member_id = fields.Integer(attribute="id")
+    card_no = fields.String()
+    nickname = fields.String(allow_none=True)
+    phone = fields.Method("masked_phone")
+    tier = fields.String(attribute="tier.name")
+    tier_level = fields.Integer(attribute="tier.level")
+    discount_pct = fields.Function(lambda m: m.tier.benefits.get("discount_pct"))
+    points_balance = fields.Integer()
+    growth = fields.Integer()
+
+    def masked_phone(self, member):
+        return member.phone and f"{member.phone[:3]}****{member.phone[-4:]}"
+
+
+class MemberLookupArgs(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class PurchaseArgs(Strict):
+    member_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    member_code = fields.String(validate=validate.Length(min=1, max=64))
+    order_no = fields.String(required=True, validate=[_text, validate.Regexp(r"^[\w\-]+$")])
+    amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_FEN))
+
+    @validates_schema
+    def one_member(self, data, **kwargs):
+        if ("member_id" in data) == ("member_code" in data):
+            raise ValidationError("give exactly one of member_id and member_code", "member_id")
+
+
+class PurchaseSchema(Schema):
+    id = fields.Integer()
+    store_id = fields.Integer()
+    member_id = fields.Integer()
+    staff_id = fields.Integer()
+    order_no = fields.String()
+    amount_fen = fields.Integer()
+    refunded_fen = fields.Integer()
+    points_earned = fields.Integer()
+    growth_earned = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class RefundArgs(Strict):
+    refund_no = fields.String(required=True, validate=[_text, validate.Regexp(r"^[\w\-]+$")])
+    amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_FEN))
+
+
+class RefundSchema(Schema):
+    id = fields.Integer()
+    purchase_id = fields.Integer()
+    refund_no = fields.String()
+    amount_fen = fields.Integer()
+    points_reversed = fields.Integer()
+    growth_reversed = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class AdjustmentArgs(Strict):
+    delta = fields.Integer(required=True, strict=True,
+                           validate=[validate.Range(min=-MAX_POINTS, max=MAX_POINTS),
+                                     validate.NoneOf([0], error="must not be zero")])
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
+
+
+class AdminMemberSchema(MemberSummarySchema):
+    openid = fields.String()
+    birthday = fields.Date(allow_none=True)
+    gender = fields.String()
+    created_at = fields.DateTime()
+
+
+class StoreSchema(Strict):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(required=True, validate=[validate.Length(min=1, max=32), validate.Regexp(r"^[\w\-]+$")])
+    name = fields.String(required=True, validate=_text)
+
+
+class StaffArgs(Strict):
+    username = fields.String(required=True, validate=[_text, validate.Regexp(r"^[\w.\-]+$")])
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128))
+    name = fields.String(required=True, validate=_text)
+    role = fields.String(load_default="clerk", validate=validate.OneOf(["clerk", "manager"]))
+
+
+class StaffSchema(Schema):
+    id = fields.Integer()
+    store_id = fields.Integer()
+    username = fields.String()
+    name = fields.String()
+    role = fields.String()
+
+
+class ErrorSchema(Schema):
+    code = fields.String(metadata={"description": "stable code, listed in the API description"})
+    message = fields.String()
+    details = fields.Dict()
+
+
+class ErrorEnvelopeSchema(Schema):
+    error = fields.Nested(ErrorSchema)
