@@ -1,0 +1,44 @@
+# One command to run, one to test. Both set up what they need first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/membermall_test
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test test-sqlite test-postgres services bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+## run: the API on http://127.0.0.1:$${PORT:-5000} with SQLite, demo data and the fake WeChat
+run: install
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) demo-data
+	$(FLASK) serve
+
+services:
+	scripts/ensure-services.sh
+
+## test: the whole suite on SQLite, then on PostgreSQL, with a real Redis
+test: install services test-sqlite test-postgres
+
+test-sqlite:
+	env -u DATABASE_URL $(BIN)/python -m pytest
+
+test-postgres:
+	$(BIN)/python scripts/recreate_pg_database.py $(PG_TEST_URL)
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+
+## bench: benchmarks under bench/, each against a baseline in the same run
+bench: install services
+	$(BIN)/python -m bench.card_read
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,57 @@
+"""Demo data for `make run`: tiers, a store with a clerk and a manager, an operator, and
+two members whose history went through the real services (so their ledgers balance)."""
+from sqlalchemy import select
+
+from app.accounts import create_account
+from app.extensions import db
+from app.members import service as members
+from app.members.models import Tier
+from app.operators.models import Operator
+from app.points import service as ledger
+from app.purchases import service as purchases
+from app.stores.models import MANAGER, Staff, Store
+
+TIERS = [
+    # level, name, growth threshold, points multiplier %, benefits
+    (0, "普通", 0, 100, {"discount_pct": 100, "free_shipping": False, "birthday_points": 0}),
+    (1, "银卡", 1000, 120, {"discount_pct": 98, "free_shipping": False, "birthday_points": 100}),
+    (2, "金卡", 5000, 150, {"discount_pct": 95, "free_shipping": True, "birthday_points": 300}),
+    (3, "钻石", 20000, 200, {"discount_pct": 90, "free_shipping": True, "birthday_points": 800}),
+]
+
+LOGINS = {
+    "operator": ("admin", "admin-pass-1"),
+    "clerk": ("clerk1", "clerk-pass-1"),
+    "manager": ("manager1", "manager-pass-1"),
+}
+# Member logins are wx.login codes; the built-in fake WeChat maps code X to one openid.
+MEMBER_CODES = ("alice", "bob")
+
+
+def load_demo_data() -> bool:
+    """Load once; False if the database already has tiers."""
+    if db.session.execute(select(Tier).limit(1)).first():
+        return False
+    for level, name, threshold, multiplier, benefits in TIERS:
+        db.session.add(Tier(level=level, name=name, growth_threshold=threshold,
+                            points_multiplier_pct=multiplier, benefits=benefits))
+    store = Store(code="SH001", name="上海南京西路店")
+    db.session.add(store)
+    db.session.flush()
+    create_account(Operator, *LOGINS["operator"], name="运营小王")
+    clerk = create_account(Staff, *LOGINS["clerk"], name="店员小李", store_id=store.id)
+    manager = create_account(Staff, *LOGINS["manager"], name="店长老张", store_id=store.id, role=MANAGER)
+
+    alice, _ = members.get_or_create("fake-openid-alice", "fake-unionid-alice")
+    members.update_profile(alice, nickname="Alice", gender="female")
+    for order_no, fen in (("DEMO-1001", 128_00), ("DEMO-1002", 980_00), ("DEMO-1003", 4_200_00)):
+        purchases.record_purchase(clerk, alice.id, order_no, fen)
+
+    bob, _ = members.get_or_create("fake-openid-bob", "fake-unionid-bob")
+    members.update_profile(bob, nickname="Bob", gender="male")
+    purchases.record_purchase(clerk, bob.id, "DEMO-2001", 660_00)
+    bought, _ = purchases.record_purchase(clerk, bob.id, "DEMO-2002", 300_00)
+    purchases.refund(manager, bought.id, "DEMO-R-2002", 100_00)
+    ledger.adjust_points(bob.id, 50, actor="admin:demo", reason="门店活动补偿")
+    db.session.commit()
+    return True
