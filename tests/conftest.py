@@ -1,0 +1,67 @@
+"""The suite runs against a real database (SQLite by default, PostgreSQL when
+DATABASE_URL names one), a real Redis and the fake WeChat over real HTTP."""
+import os
+
+import pytest
+import redis as redis_lib
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+
+pytest_plugins = ["tests.wechat_fixtures"]
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, fake_wechat_server):
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 20},
+        "REDIS_URL": REDIS_URL,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "WECHAT_API_BASE": fake_wechat_server.base_url,
+        "SECRET_KEY": "test-secret",
+    })
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, as in production
+    return app
+
+
+@pytest.fixture(autouse=True)
+def clean_state(app):
+    """Every test starts with empty tables and an empty Redis database."""
+    redis_lib.Redis.from_url(REDIS_URL).flushdb()
+    with app.app_context():
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(text(f"DELETE FROM {table}"))
+        db.session.commit()
+    app.extensions["wechat"] = None  # a fresh client: no token cached from another test
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for calling services directly; the test commits what it needs."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def is_postgres(app):
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def world(app):
+    from tests.helpers import build_world
+
+    return build_world(app)

@@ -1,0 +1,141 @@
+"""Test helpers: a small world of tiers, stores, staff and callers holding tokens."""
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from app.accounts import create_account
+from app.demo import TIERS
+from app.extensions import db
+from app.members.models import Member, Tier
+from app.operators.models import Operator
+from app.points.models import GROWTH, POINTS, LedgerEntry, LotConsumption, PointLot
+from app.stores.models import MANAGER, Staff, Store
+
+PASSWORD = "correct-horse-1"
+
+
+class Caller:
+    """A test client that sends one audience's token (or none)."""
+
+    def __init__(self, app, token=None):
+        self.app = app
+        self.token = token
+
+    def request(self, method, path, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        with self.app.test_client() as client:
+            return client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+
+@dataclass
+class World:
+    app: object
+    tiers: dict = field(default_factory=dict)  # name -> id
+    stores: dict = field(default_factory=dict)  # code -> id
+    staff_ids: dict = field(default_factory=dict)  # username -> id
+
+    def login(self, audience, username):
+        reply = Caller(self.app).post(f"/api/v1/auth/{audience}/login", json={"username": username, "password": PASSWORD})
+        assert reply.status_code == 200, reply.json
+        return Caller(self.app, reply.json["token"])
+
+    def staff(self, username="clerk-a"):
+        return self.login("staff", username)
+
+    def admin(self):
+        return self.login("admin", "operator")
+
+    def member(self, code="alice"):
+        """Log in through the fake WeChat; returns (caller, member id)."""
+        reply = Caller(self.app).post("/api/v1/auth/member/login", json={"code": code})
+        assert reply.status_code == 200, reply.json
+        caller = Caller(self.app, reply.json["token"])
+        caller.member_id = reply.json["member_id"]
+        return caller
+
+
+def build_world(app) -> World:
+    world = World(app)
+    with app.app_context():
+        for level, name, threshold, multiplier, benefits in TIERS:
+            tier = Tier(level=level, name=name, growth_threshold=threshold, points_multiplier_pct=multiplier,
+                        benefits=benefits)
+            db.session.add(tier)
+            db.session.flush()
+            world.tiers[name] = tier.id
+        for code in ("A", "B"):
+            store = Store(code=code, name=f"Store {code}")
+            db.session.add(store)
+            db.session.flush()
+            world.stores[code] = store.id
+            for role in ("clerk", MANAGER):
+                username = f"{role}-{code.lower()}"
+                staff = create_account(Staff, username, PASSWORD, name=username, store_id=store.id, role=role)
+                world.staff_ids[username] = staff.id
+        create_account(Operator, "operator", PASSWORD, name="Operator")
+        db.session.commit()
+    return world
+
+
+def run_in_threads(count, work):
+    """Run work(i) in `count` threads released at once; return the results in order."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as error:  # surfaced to the test as a result
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def ledger_state(member_id):
+    """The member's caches next to what the ledger and the lots say (call in an app context)."""
+    db.session.expire_all()
+    member = db.session.get(Member, member_id)
+
+    def entries(account):
+        return db.session.execute(select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
+            LedgerEntry.member_id == member_id, LedgerEntry.account == account)).scalar_one()
+
+    lots = db.session.execute(select(PointLot).where(PointLot.member_id == member_id)).scalars().all()
+    drawn = dict(db.session.execute(
+        select(LotConsumption.lot_id, func.sum(LotConsumption.amount)).group_by(LotConsumption.lot_id)
+    ).all())
+    return {
+        "balance": member.points_balance,
+        "points_entries": entries(POINTS),
+        "open_lots": sum(lot.remaining for lot in lots),
+        "growth": member.growth,
+        "growth_entries": entries(GROWTH),
+        "lots_match_consumptions": all(lot.amount - lot.remaining == drawn.get(lot.id, 0) for lot in lots),
+    }
+
+
+def assert_ledger_consistent(member_id):
+    state = ledger_state(member_id)
+    assert state["balance"] == state["points_entries"], state
+    assert state["open_lots"] == max(state["balance"], 0), state
+    assert state["growth"] == state["growth_entries"], state
+    assert state["lots_match_consumptions"], state
+    return state
