@@ -19,7 +19,7 @@ install: $(BIN)/.installed
 ## run: the API on http://127.0.0.1:$${PORT:-5000} with SQLite, demo data and the fake WeChat
 run: install
 	mkdir -p instance
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 	$(FLASK) demo-data
 	$(FLASK) serve
 

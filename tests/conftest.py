@@ -10,9 +10,10 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 
+from tests.helpers import REDIS_URL
+
 pytest_plugins = ["tests.wechat_fixtures"]
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +28,7 @@ def app(tmp_path_factory, fake_wechat_server):
         "SECRET_KEY": "test-secret",
     })
     with app.app_context():
-        upgrade()  # the schema comes from the migrations, as in production
+        upgrade(revision="heads")  # the schema comes from the migrations, as in production
     return app
 
 

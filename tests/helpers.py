@@ -1,4 +1,5 @@
 """Test helpers: a small world of tiers, stores, staff and callers holding tokens."""
+import os
 import threading
 from dataclasses import dataclass, field
 
@@ -13,6 +14,8 @@ from app.points.models import GROWTH, POINTS, LedgerEntry, LotConsumption, Point
 from app.stores.models import MANAGER, Staff, Store
 
 PASSWORD = "correct-horse-1"
+# each parallel test run takes its own Redis database
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 class Caller:
@@ -47,7 +50,8 @@ class World:
     staff_ids: dict = field(default_factory=dict)  # username -> id
 
     def login(self, audience, username):
-        reply = Caller(self.app).post(f"/api/v1/auth/{audience}/login", json={"username": username, "password": PASSWORD})
+        credentials = {"username": username, "password": PASSWORD}
+        reply = Caller(self.app).post(f"/api/v1/auth/{audience}/login", json=credentials)
         assert reply.status_code == 200, reply.json
         return Caller(self.app, reply.json["token"])
 

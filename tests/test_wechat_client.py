@@ -10,8 +10,8 @@ from flask import Flask
 
 from app.errors import AppError
 from app.wechat import WeChat, WxSession, get_wechat, init_app
+from tests.helpers import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 TOKEN = "/cgi-bin/token"
 LOGIN = "/sns/jscode2session"
 PHONE = "/wxa/business/getuserphonenumber"
@@ -155,3 +155,15 @@ def test_the_app_builds_its_client_on_first_use(fake_wechat, appid):
     with app.app_context():
         assert get_wechat() is get_wechat()
         assert get_wechat().code_to_session("abc").openid == "fake-openid-abc"
+
+
+def test_mini_program_code_is_a_png_of_the_scene(wechat, fake_wechat):
+    png = wechat.mini_program_code("s=42", page="pages/store/index")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    (call,) = [c for c in fake_wechat.calls() if c["path"] == "/wxa/getwxacodeunlimit"]
+    assert call["json"]["scene"] == "s=42" and call["json"]["page"] == "pages/store/index"
+
+
+def test_a_scene_too_long_is_a_wechat_error(wechat):
+    error = error_of(lambda: wechat.mini_program_code("x" * 33))
+    assert error.code == "WECHAT_ERROR" and error.details["errcode"] == 40169

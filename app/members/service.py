@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db_helpers import insert_ignoring_conflict
 from app.errors import AppError
+from app.events import emit
 from app.extensions import db
 from app.members.models import Member
 from app.members.tiers import entry_tier, retier
@@ -49,6 +50,7 @@ def update_profile(member: Member, nickname: str | None = None, gender: str | No
         if value is not None:
             setattr(member, field, value)
     db.session.flush()
+    emit("member.profile_saved", member=member)
     return member
 
 
@@ -61,6 +63,7 @@ def bind_phone(member: Member, phone_code: str) -> Member:
             member.phone = phone
     except IntegrityError:  # the unique index: another member has this phone
         raise AppError("PHONE_TAKEN") from None
+    emit("member.phone_bound", member=member)
     return member
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.db_helpers import insert_ignoring_conflict, lock
 from app.errors import AppError
+from app.events import emit
 from app.extensions import db
 from app.members import service as members
 from app.points import service as ledger
@@ -43,6 +44,7 @@ def record_purchase(staff: Staff, member_id: int, order_no: str, amount_fen: int
         ledger.credit_points(member.id, points, ledger.Posting(kind="purchase", key=f"{ref}:points", ref=ref))
     if growth:
         members.change_growth(member.id, growth, ledger.Posting(kind="purchase", key=f"{ref}:growth", ref=ref))
+    emit("purchase.recorded", purchase=purchase)
     return purchase, True
 
 
@@ -89,4 +91,5 @@ def refund(staff: Staff, purchase_id: int, refund_no: str, amount_fen: int) -> t
     if growth:
         members.change_growth(purchase.member_id, -growth, ledger.Posting(kind="refund", key=f"{ref}:growth", ref=ref),
                               allow_downgrade=True)
+    emit("purchase.refunded", purchase=purchase, refund=record)
     return record, True

@@ -85,6 +85,14 @@ class WeChat:
             lambda reply: reply["phone_info"]["purePhoneNumber"],
         )
 
+    def mini_program_code(self, scene: str, page: str | None = None, width: int = 430) -> bytes:
+        """A mini-program code (PNG) that opens `page` with `scene` (≤ 32 visible characters)."""
+        return self._call(
+            # a PNG is not JSON, so wechatpy hands back the raw response; an error is JSON
+            lambda: self._client.wxa.get_wxa_code_unlimited(scene, width=width, page=page),
+            lambda reply: reply.content,
+        )
+
     def _call(self, request: Callable[[], dict], parse: Callable[[dict], T]) -> T:
         """Run one request, refreshing the access token once if WeChat rejects it."""
         try:

@@ -14,6 +14,9 @@ GET  /sns/jscode2session         js_code "invalid…" → 40029, "used…" → 4
 POST /wxa/business/getuserphonenumber  JSON {"code"}: "invalid…" → 40029, "used…" → 40163,
                                  "phone-13800138000" → 13800138000 (any "phone-" + 11
                                  digits), any other code → a mainland number derived from it.
+POST /wxa/getwxacodeunlimit       JSON {"scene", "page"?, "width"?}: a real PNG (a QR code
+                                 of "<page>?scene=<scene>"); scene missing or longer than
+                                 32 characters → 40169 (WeChat's limit).
 
 Switches for tests, reset by POST /__fake__/reset (which also clears the call log):
 POST /__fake__/control with JSON holding any of
@@ -29,12 +32,14 @@ A new API is one more method decorated with @route(method, path).
 import argparse
 import base64
 import hashlib
+import io
 import json
 import re
 import secrets
 import threading
 import time
 
+import segno
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -50,9 +55,10 @@ ERRMSG = {
     41008: "missing code",
     42001: "access_token expired",
     45009: "reach max api daily quota limit",
+    40169: "invalid length for scene",
 }
 
-# (method, path) -> (handler, needs a token); handlers answer a JSON object
+# (method, path) -> (handler, needs a token); handlers answer a JSON object or a Response
 ROUTES = {}
 
 
@@ -126,7 +132,8 @@ class FakeWeChat:
         handler, needs_token = ROUTES[(request.method, request.path)]
         with self._lock:
             error = needs_token and self._token_error(params.get("access_token"))
-            return _json(error or handler(self, params, body if isinstance(body, dict) else {}))
+            reply = error or handler(self, params, body if isinstance(body, dict) else {})
+        return reply if isinstance(reply, Response) else _json(reply)
 
     def _take_failure(self, path: str) -> dict | None:
         failure = self._failures.get(path)
@@ -210,6 +217,16 @@ class FakeWeChat:
                 "watermark": {"timestamp": int(time.time()), "appid": self._tokens[params["access_token"]][0]},
             },
         }
+
+
+    @route("POST", "/wxa/getwxacodeunlimit")
+    def _wxa_code_unlimited(self, params: dict, body: dict):
+        scene = body.get("scene")
+        if not isinstance(scene, str) or not 0 < len(scene) <= 32:
+            return _error(40169)
+        png = io.BytesIO()
+        segno.make(f"{body.get('page') or ''}?scene={scene}").save(png, kind="png", scale=4)
+        return Response(png.getvalue(), mimetype="image/png")
 
 
 class FakeWeChatServer:

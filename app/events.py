@@ -1,0 +1,29 @@
+"""Domain events inside one transaction.
+
+A service announces what just happened (`emit("purchase.recorded", purchase=p)`); the
+domains that react to it (task progress, referral rewards) subscribe when the app is
+created. Handlers run synchronously in the caller's transaction: they see its rows, and
+a rollback undoes their writes too. Messages to the outside world go through the outbox
+(app/messaging) instead, so nothing is sent for a transaction that did not commit.
+
+Events emitted so far, with their keyword arguments:
+  member.profile_saved   member
+  member.phone_bound     member
+  purchase.recorded      purchase
+  purchase.refunded      purchase, refund
+"""
+from collections import defaultdict
+from collections.abc import Callable
+
+_handlers: dict[str, list[Callable]] = defaultdict(list)
+
+
+def subscribe(event: str, handler: Callable) -> None:
+    """Idempotent, so an app created twice (tests) does not run a handler twice."""
+    if handler not in _handlers[event]:
+        _handlers[event].append(handler)
+
+
+def emit(event: str, **payload) -> None:
+    for handler in _handlers[event]:
+        handler(**payload)
