@@ -13,7 +13,7 @@ def register_cli(app) -> None:
         click.echo("demo data loaded" if load_demo_data() else "demo data already present")
 
     @app.cli.command("serve")
-    @click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), show_default="PORT or 5000")
+    @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)), show_default="PORT or 5000")
     def serve(port):
         """Serve the API on 127.0.0.1, with the built-in fake WeChat unless one is configured."""
         from werkzeug.serving import run_simple
