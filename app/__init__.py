@@ -13,6 +13,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config())
     app.config.update(overrides or {})
     app.json.sort_keys = False
+    app.json.ensure_ascii = False  # Chinese names and messages as text, not \u escapes
 
     from app import models  # noqa: F401  (registers every table)
     from app.api import register_api
