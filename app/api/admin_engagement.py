@@ -1,0 +1,112 @@
+"""Operators: check-in and referral rules, tasks, and their numbers (admin token)."""
+from flask import g
+from flask_smorest import Blueprint
+
+from app.api.engagement_schemas import (
+    CheckinDayNumbersSchema,
+    CheckinRulesSchema,
+    DateRangeArgs,
+    ReferralNumbersSchema,
+    ReferralRulesSchema,
+    TaskNumbersSchema,
+    TaskPatchSchema,
+    TaskSchema,
+)
+from app.api.idempotency import mutation
+from app.api.principals import require
+from app.engagement import settings, stats, tasks
+from app.security import ADMIN
+
+blp = Blueprint("admin_engagement", __name__, url_prefix="/api/v1/admin",
+                description="Check-in, referral and task configuration and numbers (admin token)")
+blp.before_request(require(ADMIN))
+
+
+@blp.route("/checkin-rules")
+@blp.response(200, CheckinRulesSchema)
+def get_checkin_rules():
+    return settings.load(settings.CheckinRules)
+
+
+@blp.route("/checkin-rules", methods=["PUT"])
+@mutation
+@blp.arguments(CheckinRulesSchema)
+@blp.response(200, CheckinRulesSchema)
+def put_checkin_rules(rules):
+    """Replace the check-in rewards, streak milestones, cycle and makeup rules."""
+    return settings.save(rules, actor=g.scope)
+
+
+@blp.route("/referral-rules")
+@blp.response(200, ReferralRulesSchema)
+def get_referral_rules():
+    return settings.load(settings.ReferralRules)
+
+
+@blp.route("/referral-rules", methods=["PUT"])
+@mutation
+@blp.arguments(ReferralRulesSchema)
+@blp.response(200, ReferralRulesSchema)
+def put_referral_rules(rules):
+    """Replace the referral rewards, qualifying action, caps and reversal window."""
+    return settings.save(rules, actor=g.scope)
+
+
+@blp.route("/tasks")
+@blp.response(200, TaskSchema(many=True))
+def list_tasks():
+    return tasks.all_tasks()
+
+
+@blp.route("/tasks", methods=["POST"])
+@mutation
+@blp.arguments(TaskSchema)
+@blp.response(201, TaskSchema)
+def create_task(args):
+    return tasks.create_task(**args)
+
+
+@blp.route("/tasks/<int:task_id>")
+@blp.response(200, TaskSchema)
+def get_task(task_id):
+    return tasks.get_task(task_id)
+
+
+@blp.route("/tasks/<int:task_id>", methods=["PATCH"])
+@mutation
+@blp.arguments(TaskPatchSchema)
+@blp.response(200, TaskSchema)
+def update_task(args, task_id):
+    """Change a task; kind and recurrence stay as created."""
+    return tasks.update_task(task_id, **args)
+
+
+@blp.route("/tasks/<int:task_id>", methods=["DELETE"])
+@mutation
+@blp.response(204)
+def delete_task(task_id):
+    """Delete a task nobody has started (409 TASK_IN_USE otherwise: disable it or end it instead)."""
+    tasks.delete_task(task_id)
+
+
+@blp.route("/tasks/numbers")
+@blp.response(200, TaskNumbersSchema(many=True))
+def task_numbers():
+    """Per task: members who started it, completions, rewards paid."""
+    return tasks.task_numbers()
+
+
+@blp.route("/checkins/numbers")
+@blp.arguments(DateRangeArgs, location="query")
+@blp.response(200, CheckinDayNumbersSchema(many=True))
+def checkin_numbers(args):
+    """Per business day: check-ins, makeups, members, check-in rate, points paid."""
+    return stats.checkin_numbers(*stats.date_range(args.get("from_"), args.get("to")))
+
+
+@blp.route("/referrals/numbers")
+@blp.arguments(DateRangeArgs, location="query")
+@blp.response(200, ReferralNumbersSchema)
+def referral_numbers(args):
+    """Invitations bound by state and refusal reason, rewards paid, top inviters."""
+    return stats.referral_numbers(*stats.date_range(args.get("from_"), args.get("to")))

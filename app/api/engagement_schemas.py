@@ -1,0 +1,292 @@
+"""Schemas of the check-in, referral and task endpoints."""
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from app.api.schemas import MAX_POINTS, Strict
+from app.engagement.models import RECURRENCES, TASK_KINDS
+from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, CheckinRules, ReferralRules
+
+_points = validate.Range(min=0, max=MAX_POINTS)
+# kinds that happen once per member: a target above 1 could never be reached
+BINARY_KINDS = ("complete_profile", "bind_phone", "first_purchase")
+
+
+def _count(maximum: int, **kwargs):
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=maximum), **kwargs)
+
+
+# --- rules -----------------------------------------------------------------------------
+
+
+class MilestoneSchema(Strict):
+    day = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3660))
+    points = fields.Integer(required=True, strict=True, validate=_points)
+    growth = fields.Integer(load_default=0, strict=True, validate=_points)
+
+
+class CheckinRulesSchema(Strict):
+    """The whole check-in configuration: a PUT replaces it."""
+
+    daily_points = fields.Integer(required=True, strict=True, validate=_points)
+    daily_growth = fields.Integer(required=True, strict=True, validate=_points)
+    streak_rewards = fields.List(fields.Nested(MilestoneSchema), required=True, validate=validate.Length(max=30))
+    cycle_days = fields.Integer(required=True, allow_none=True, strict=True, validate=validate.Range(min=2, max=366),
+                                metadata={"description": "null: runs keep counting; N: day N+1 starts a new cycle"})
+    makeup_window_days = _count(31, required=True)
+    makeup_cost_points = fields.Integer(required=True, strict=True, validate=_points)
+    makeup_monthly_quota = _count(31, required=True)
+
+    @validates_schema
+    def milestones_reachable(self, data, **kwargs):
+        days = [milestone["day"] for milestone in data.get("streak_rewards", [])]
+        if len(days) != len(set(days)):
+            raise ValidationError("each streak day at most once", "streak_rewards")
+        cycle = data.get("cycle_days")
+        if cycle is not None and any(day > cycle for day in days):
+            raise ValidationError("a streak day beyond the cycle is never reached", "streak_rewards")
+
+    @post_load
+    def to_rules(self, data, **kwargs) -> CheckinRules:
+        return CheckinRules.from_dict(data)
+
+
+class ReferralRewardSchema(Strict):
+    points = fields.Integer(required=True, strict=True, validate=_points)
+    growth = fields.Integer(required=True, strict=True, validate=_points)
+
+
+class ReferralRulesSchema(Strict):
+    """The whole referral configuration: a PUT replaces it."""
+
+    qualify_on = fields.String(required=True, validate=validate.OneOf([PHONE_BOUND, FIRST_PURCHASE]))
+    inviter = fields.Nested(ReferralRewardSchema, required=True)
+    invitee = fields.Nested(ReferralRewardSchema, required=True)
+    daily_cap = _count(10_000, required=True, allow_none=True, metadata={"description": "null: no cap"})
+    monthly_cap = _count(100_000, required=True, allow_none=True, metadata={"description": "null: no cap"})
+    reversal_window_days = _count(365, required=True)
+
+    @post_load
+    def to_rules(self, data, **kwargs) -> ReferralRules:
+        return ReferralRules.from_dict(data)
+
+
+# --- check-in --------------------------------------------------------------------------
+
+
+class CalendarArgs(Strict):
+    month = fields.String(validate=[validate.Length(equal=7), validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")],
+                          metadata={"description": "YYYY-MM (1900–2099); this month by default"})
+
+
+class CalendarDaySchema(Schema):
+    day = fields.Date()
+    state = fields.String(metadata={"description": "checked, made_up, missed, today, future, before_joining"})
+    can_make_up = fields.Boolean()
+
+
+class TodaySchema(Schema):
+    day = fields.Date()
+    checked = fields.Boolean()
+
+
+class NextRewardSchema(Schema):
+    streak_day = fields.Integer()
+    milestone = fields.Integer()
+    days_to_go = fields.Integer()
+    points = fields.Integer()
+    growth = fields.Integer()
+
+
+class MakeupStatusSchema(Schema):
+    window_days = fields.Integer()
+    cost_points = fields.Integer()
+    monthly_quota = fields.Integer()
+    used_this_month = fields.Integer()
+    cards = fields.Integer()
+
+
+class CalendarSchema(Schema):
+    month = fields.String()
+    today = fields.Nested(TodaySchema)
+    days = fields.List(fields.Nested(CalendarDaySchema))
+    streak = fields.Integer()
+    next_reward = fields.Nested(NextRewardSchema, allow_none=True)
+    makeup = fields.Nested(MakeupStatusSchema)
+
+
+class MakeupArgs(Strict):
+    day = fields.Date(required=True)
+    pay_with = fields.String(load_default="points", validate=validate.OneOf(["points", "card"]))
+
+
+class StreakRewardSchema(Schema):
+    streak_day = fields.Integer(attribute="position")
+    milestone = fields.Integer()
+    points = fields.Integer()
+    growth = fields.Integer()
+
+
+class CheckedInSchema(Schema):
+    day = fields.Date(attribute="checkin.day")
+    kind = fields.String(attribute="checkin.kind")
+    points = fields.Integer(attribute="checkin.points")
+    growth = fields.Integer(attribute="checkin.growth")
+    paid_with = fields.String(attribute="checkin.paid_with", allow_none=True)
+    streak = fields.Integer()
+    streak_rewards = fields.List(fields.Nested(StreakRewardSchema))
+
+
+# --- referral --------------------------------------------------------------------------
+
+
+class InvitationCountsSchema(Schema):
+    pending = fields.Integer()
+    rewarded = fields.Integer()
+    refused = fields.Integer()
+    reversed = fields.Integer()
+
+
+class InvitationCardSchema(Schema):
+    code = fields.String()
+    scene = fields.String()
+    page = fields.String()
+    qualify_on = fields.String()
+    inviter_reward = fields.Nested(ReferralRewardSchema)
+    invitee_reward = fields.Nested(ReferralRewardSchema)
+    counts = fields.Nested(InvitationCountsSchema)
+
+
+class InvitationSchema(Schema):
+    id = fields.Integer()
+    invitee_nickname = fields.String(attribute="invitee.nickname", allow_none=True)
+    state = fields.String(metadata={"description": "pending, rewarded, refused, reversed"})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "refused: self_invitation, phone_reused, daily_cap, monthly_cap"})
+    points = fields.Integer(attribute="inviter_points")
+    growth = fields.Integer(attribute="inviter_growth")
+    rewarded_on = fields.Date(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class InvitationPageSchema(Schema):
+    items = fields.List(fields.Nested(InvitationSchema))
+    next_cursor = fields.Integer(allow_none=True)
+
+
+# --- tasks -----------------------------------------------------------------------------
+
+
+class TaskSchema(Strict):
+    id = fields.Integer(dump_only=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    description = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(TASK_KINDS))
+    target = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10_000))
+    recurrence = fields.String(load_default="once", validate=validate.OneOf(RECURRENCES))
+    reward_points = fields.Integer(load_default=0, strict=True, validate=_points)
+    reward_growth = fields.Integer(load_default=0, strict=True, validate=_points)
+    reward_makeup_cards = _count(10, load_default=0)
+    auto_pay = fields.Boolean(load_default=False)
+    enabled = fields.Boolean(load_default=True)
+    starts_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    ends_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=-10_000, max=10_000))
+    created_at = fields.DateTime(dump_only=True)
+
+    @validates_schema
+    def consistent(self, data, partial=False, **kwargs):
+        if data.get("kind") in BINARY_KINDS and data.get("target", 1) != 1:
+            raise ValidationError("this kind of task is done once: target must be 1", "target")
+        if not partial and not (data["reward_points"] or data["reward_growth"] or data["reward_makeup_cards"]):
+            raise ValidationError("a task must reward something", "reward_points")
+
+
+class TaskPatchSchema(TaskSchema):
+    """Every field optional; kind and recurrence are fixed once members make progress."""
+
+    class Meta:
+        exclude = ("kind", "recurrence")
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
+
+
+class TaskRewardSchema(Schema):
+    points = fields.Integer()
+    growth = fields.Integer()
+    makeup_cards = fields.Integer()
+
+
+class MemberTaskSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    kind = fields.String()
+    target = fields.Integer()
+    recurrence = fields.String()
+    period = fields.String()
+    progress = fields.Integer()
+    state = fields.String(metadata={"description": "in_progress, claimable, claimed"})
+    auto_pay = fields.Boolean()
+    reward = fields.Nested(TaskRewardSchema)
+    ends_at = fields.DateTime(allow_none=True)
+
+
+class TaskClaimSchema(Schema):
+    id = fields.Integer()
+    task_id = fields.Integer()
+    period = fields.String()
+    points = fields.Integer()
+    growth = fields.Integer()
+    makeup_cards = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class TaskNumbersSchema(Schema):
+    task_id = fields.Integer()
+    title = fields.String()
+    kind = fields.String()
+    recurrence = fields.String()
+    started = fields.Integer()
+    completed = fields.Integer()
+    rewarded = fields.Integer()
+    points_paid = fields.Integer()
+    growth_paid = fields.Integer()
+    makeup_cards_paid = fields.Integer()
+
+
+# --- numbers ---------------------------------------------------------------------------
+
+
+# business dates an operator may ask about (and date arithmetic stays far from its limits)
+_business_date = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
+
+
+class DateRangeArgs(Strict):
+    from_ = fields.Date(data_key="from", validate=_business_date,
+                        metadata={"description": "first business day; 6 days before `to` by default"})
+    to = fields.Date(validate=_business_date, metadata={"description": "last business day; today by default"})
+
+
+class CheckinDayNumbersSchema(Schema):
+    day = fields.Date()
+    checkins = fields.Integer()
+    makeups = fields.Integer()
+    members = fields.Integer()
+    checkin_rate = fields.Float()
+    points_paid = fields.Integer()
+
+
+class TopInviterSchema(Schema):
+    member_id = fields.Integer()
+    rewarded = fields.Integer()
+
+
+class ReferralNumbersSchema(Schema):
+    bound = fields.Integer()
+    by_state = fields.Dict(keys=fields.String(), values=fields.Integer())
+    refused_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
+    rewarded = fields.Integer()
+    points_paid = fields.Integer()
+    top_inviters = fields.List(fields.Nested(TopInviterSchema))

@@ -1,0 +1,188 @@
+"""Reward tasks (任务): defined by operators, advanced by domain events, paid once per period.
+
+Rules (chosen here where the issue is silent):
+- A task is live while enabled and now is within [starts_at, ends_at) (either may be
+  open). Kind and recurrence are fixed at creation: progress already made means them.
+- Periods are business-zone dates: once → "once", daily → "2025-03-01", weekly → the
+  ISO week "2025-W09" (weeks start on Monday), monthly → "2025-03".
+- Progress of live tasks moves in the transaction of the event that causes it, in the
+  current period (progress.py says which event moves which kind). A task is complete
+  when its progress reaches its target.
+- The reward is paid once per (task, member, period): by a claim while the task is live
+  and the period current (an unclaimed reward lapses with its period), or at completion
+  for an `auto_pay` task. A unique claim row and the ledger key `task:<id>:<member>:<period>`
+  make this hold under concurrent claims. A member's progress and claims run under the
+  member's row lock: member, then progress, then claim, in every path.
+"""
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+
+from app.clock import now, today
+from app.db_helpers import insert_ignoring_conflict
+from app.engagement.models import Task, TaskClaim, TaskProgress
+from app.engagement.rewards import Reward, pay
+from app.errors import AppError
+from app.extensions import db
+from app.points.service import lock_member
+
+
+def period_of(recurrence: str, day: date) -> str:
+    if recurrence == "daily":
+        return day.isoformat()
+    if recurrence == "weekly":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if recurrence == "monthly":
+        return f"{day:%Y-%m}"
+    return "once"
+
+
+def reward_of(task: Task) -> Reward:
+    return Reward(task.reward_points, task.reward_growth, task.reward_makeup_cards)
+
+
+def is_live(task: Task, at: datetime) -> bool:
+    started = task.starts_at is None or task.starts_at <= at
+    return task.enabled and started and (task.ends_at is None or at < task.ends_at)
+
+
+def live_tasks(kind: str | None = None) -> list[Task]:
+    at = now()
+    stmt = select(Task).where(Task.enabled, or_(Task.starts_at.is_(None), Task.starts_at <= at),
+                              or_(Task.ends_at.is_(None), Task.ends_at > at))
+    if kind is not None:
+        stmt = stmt.where(Task.kind == kind)
+    return list(db.session.execute(stmt.order_by(Task.sort_order, Task.id)).scalars())
+
+
+# --- operators -------------------------------------------------------------------------
+
+
+def all_tasks() -> list[Task]:
+    return list(db.session.execute(select(Task).order_by(Task.sort_order, Task.id)).scalars())
+
+
+def get_task(task_id: int) -> Task:
+    task = db.session.get(Task, task_id)
+    if task is None:
+        raise AppError("TASK_NOT_FOUND")
+    return task
+
+
+def create_task(**fields) -> Task:
+    task = Task(**fields)
+    _check_window(task)
+    db.session.add(task)
+    return _stored(task)
+
+
+def update_task(task_id: int, **fields) -> Task:
+    task = get_task(task_id)
+    for name, value in fields.items():
+        setattr(task, name, value)
+    _check_window(task)
+    return _stored(task)
+
+
+def _stored(task: Task) -> Task:
+    """Flushed and read back, so the reply shows times as stored (UTC), whatever offset came in."""
+    db.session.flush()
+    db.session.refresh(task)
+    return task
+
+
+def delete_task(task_id: int) -> None:
+    """Only a task nobody has started; otherwise end it (ends_at) or disable it."""
+    task = get_task(task_id)
+    if db.session.execute(select(TaskProgress.id).where(TaskProgress.task_id == task.id).limit(1)).first():
+        raise AppError("TASK_IN_USE")
+    db.session.delete(task)
+    db.session.flush()
+
+
+def _check_window(task: Task) -> None:
+    if task.starts_at and task.ends_at and task.ends_at <= task.starts_at:
+        raise AppError("VALIDATION_ERROR", details={"fields": {"ends_at": ["must be after starts_at"]}})
+
+
+# --- members ---------------------------------------------------------------------------
+
+
+def member_tasks(member_id: int) -> list[dict]:
+    """The live tasks with the member's progress in each one's current period."""
+    tasks, day = live_tasks(), today()
+    periods = {task.id: period_of(task.recurrence, day) for task in tasks}
+    progress = {row.task_id: row.progress for row in _rows(TaskProgress, member_id, periods)}
+    claimed = {row.task_id for row in _rows(TaskClaim, member_id, periods)}
+    views = []
+    for task in tasks:
+        done = progress.get(task.id, 0)
+        state = "claimed" if task.id in claimed else "claimable" if done >= task.target else "in_progress"
+        views.append({
+            "id": task.id, "title": task.title, "description": task.description, "kind": task.kind,
+            "target": task.target, "recurrence": task.recurrence, "period": periods[task.id],
+            "progress": min(done, task.target), "state": state, "auto_pay": task.auto_pay,
+            "reward": reward_of(task), "ends_at": task.ends_at,
+        })
+    return views
+
+
+def _rows(model, member_id: int, periods: dict[int, str]) -> list:
+    rows = db.session.execute(select(model).where(model.member_id == member_id,
+                                                   model.task_id.in_(periods))).scalars()
+    return [row for row in rows if row.period == periods[row.task_id]]
+
+
+def claim(member_id: int, task_id: int) -> TaskClaim:
+    task = get_task(task_id)
+    if not is_live(task, now()):
+        raise AppError("TASK_NOT_ACTIVE")
+    lock_member(member_id)
+    period = period_of(task.recurrence, today())
+    done = db.session.execute(select(TaskProgress.progress).where(
+        TaskProgress.task_id == task.id, TaskProgress.member_id == member_id, TaskProgress.period == period,
+    )).scalar_one_or_none() or 0
+    if done < task.target:
+        raise AppError("TASK_NOT_COMPLETED", details={"progress": done, "target": task.target})
+    paid = pay_once(task, member_id, period, automatic=False)
+    if paid is None:
+        raise AppError("TASK_ALREADY_CLAIMED", details={"period": period})
+    return paid
+
+
+def pay_once(task: Task, member_id: int, period: str, automatic: bool) -> TaskClaim | None:
+    """Pay the task's reward for the period, or None if it was paid already."""
+    reward = reward_of(task)
+    inserted = insert_ignoring_conflict(TaskClaim, {
+        "task_id": task.id, "member_id": member_id, "period": period, "points": reward.points,
+        "growth": reward.growth, "makeup_cards": reward.makeup_cards, "automatic": automatic,
+    }, ["task_id", "member_id", "period"])
+    if not inserted:
+        return None
+    row = db.session.execute(select(TaskClaim).where(
+        TaskClaim.task_id == task.id, TaskClaim.member_id == member_id, TaskClaim.period == period)).scalar_one()
+    pay(member_id, reward, "task", f"task:{task.id}:{member_id}:{period}", f"task_claim:{row.id}")
+    return row
+
+
+def task_numbers() -> list[dict]:
+    """Per task, over all its periods: members who started, completions, rewards paid."""
+    started = dict(db.session.execute(select(TaskProgress.task_id, func.count()).group_by(TaskProgress.task_id)).all())
+    completed = dict(db.session.execute(select(TaskProgress.task_id, func.count())
+                                        .where(TaskProgress.completed_at.is_not(None))
+                                        .group_by(TaskProgress.task_id)).all())
+    paid = {row.task_id: row for row in db.session.execute(select(
+        TaskClaim.task_id, func.count().label("rewarded"), func.sum(TaskClaim.points).label("points"),
+        func.sum(TaskClaim.growth).label("growth"), func.sum(TaskClaim.makeup_cards).label("makeup_cards"),
+    ).group_by(TaskClaim.task_id))}
+    numbers = []
+    for task in all_tasks():
+        row = paid.get(task.id)
+        numbers.append({
+            "task_id": task.id, "title": task.title, "kind": task.kind, "recurrence": task.recurrence,
+            "started": started.get(task.id, 0), "completed": completed.get(task.id, 0),
+            "rewarded": row.rewarded if row else 0, "points_paid": int(row.points) if row else 0,
+            "growth_paid": int(row.growth) if row else 0, "makeup_cards_paid": int(row.makeup_cards) if row else 0,
+        })
+    return numbers
