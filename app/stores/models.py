@@ -1,11 +1,11 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
 from app.extensions import db
-from app.types import UtcDateTime
+from app.types import BigId, UtcDateTime
 
 CLERK = "clerk"
 MANAGER = "manager"
@@ -36,3 +36,26 @@ class Staff(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
     store: Mapped[Store] = relationship(lazy="joined")
+
+
+class StoreVisit(db.Model):
+    """A member opened a store's mini-program code. Append-only: one row per opening."""
+
+    __tablename__ = "store_visits"
+    __table_args__ = (Index("ix_store_visits_member_store", "member_id", "store_id"),
+                      Index("ix_store_visits_store_at", "store_id", "visited_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    visited_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
+class HomeStore(db.Model):
+    """The store a member is attributed to: the first one whose code they opened, kept for good."""
+
+    __tablename__ = "home_stores"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    attributed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)

@@ -1,0 +1,187 @@
+"""Operators: coupon templates and grants, mall items and orders, store codes, numbers."""
+from flask import g
+from flask_smorest import Blueprint
+
+from app.api.idempotency import mutation
+from app.api.images import png_response
+from app.api.mall_order_schemas import (
+    AdminOrderArgs,
+    AdminOrderPageSchema,
+    AdminOrderSchema,
+    ItemPageSchema,
+    ItemPatchSchema,
+    ItemSchema,
+    NumbersArgs,
+    NumbersSchema,
+    RestockArgs,
+    ShipmentArgs,
+)
+from app.api.mall_schemas import (
+    AdminCouponSchema,
+    CouponDetailSchema,
+    CouponTemplateSchema,
+    GrantArgs,
+    OptionalReasonArgs,
+    ReasonArgs,
+    StoreOfferSchema,
+    TemplatePatchSchema,
+    TemplateRefArgs,
+)
+from app.api.pagination import page
+from app.api.principals import require
+from app.api.schemas import MAX_ID, CursorArgs
+from app.mall import coupons, items, numbers, redemption, store_coupons
+from app.mall.models import FROM_GRANT
+from app.security import ADMIN
+from app.stores.qr import store_code_png
+
+blp = Blueprint("admin_mall", __name__, url_prefix="/api/v1/admin", description="The mall (admin token)")
+blp.before_request(require(ADMIN))
+
+
+@blp.route("/coupon-templates")
+@blp.response(200, CouponTemplateSchema(many=True))
+def list_templates():
+    return coupons.all_templates()
+
+
+@blp.route("/coupon-templates", methods=["POST"])
+@mutation
+@blp.arguments(CouponTemplateSchema)
+@blp.response(201, CouponTemplateSchema)
+def create_template(args):
+    return coupons.create_template(**args)
+
+
+@blp.route("/coupon-templates/<int:template_id>")
+@blp.response(200, CouponTemplateSchema)
+def get_template(template_id):
+    return coupons.get_template(template_id)
+
+
+@blp.route("/coupon-templates/<int:template_id>", methods=["PATCH"])
+@mutation
+@blp.arguments(TemplatePatchSchema)
+@blp.response(200, CouponTemplateSchema)
+def update_template(args, template_id):
+    """Rename, or stop (active=false) and restart issuing. Value, validity and limits are fixed."""
+    return coupons.update_template(template_id, **args)
+
+
+@blp.route("/coupon-templates/<int:template_id>/grants", methods=["POST"])
+@mutation
+@blp.arguments(GrantArgs)
+@blp.response(201, CouponDetailSchema)
+def grant(args, template_id):
+    """Give a member a coupon, with a reason; the template's limits apply."""
+    return coupons.issue_coupon(template_id, args["member_id"], FROM_GRANT, actor=g.scope,
+                                ref=f"grant:{g.scope}", reason=args["reason"])
+
+
+@blp.route(f"/coupons/<int(max={MAX_ID}):coupon_id>")
+@blp.response(200, AdminCouponSchema)
+def get_coupon(coupon_id):
+    """A coupon with its whole history: every state change with who, where, when and why."""
+    return coupons.get_coupon(coupon_id)
+
+
+@blp.route(f"/coupons/<int(max={MAX_ID}):coupon_id>/void", methods=["POST"])
+@mutation
+@blp.arguments(ReasonArgs)
+@blp.response(200, CouponDetailSchema)
+def void_coupon(args, coupon_id):
+    """Withdraw an unused coupon, with a reason."""
+    return coupons.void_coupon(coupon_id, actor=g.scope, reason=args["reason"])
+
+
+@blp.route("/mall-items")
+@blp.arguments(CursorArgs, location="query")
+@blp.response(200, ItemPageSchema)
+def list_items(args):
+    return page(items.items_page(args.get("cursor"), args["limit"] + 1), args["limit"])
+
+
+@blp.route("/mall-items", methods=["POST"])
+@mutation
+@blp.arguments(ItemSchema)
+@blp.response(201, ItemSchema)
+def create_item(args):
+    return items.create_item(**args)
+
+
+@blp.route("/mall-items/<int:item_id>", methods=["PATCH"])
+@mutation
+@blp.arguments(ItemPatchSchema)
+@blp.response(200, ItemSchema)
+def update_item(args, item_id):
+    return items.update_item(item_id, **args)
+
+
+@blp.route("/mall-items/<int:item_id>/restocks", methods=["POST"])
+@mutation
+@blp.arguments(RestockArgs)
+@blp.response(200, ItemSchema)
+def restock(args, item_id):
+    """Add (or, negative, withdraw) stock relative to what is left; never below zero."""
+    return items.restock(item_id, args["delta"])
+
+
+@blp.route("/mall-orders")
+@blp.arguments(AdminOrderArgs, location="query")
+@blp.response(200, AdminOrderPageSchema)
+def list_orders(args):
+    found = redemption.orders_page(args.get("cursor"), args["limit"] + 1, state=args.get("state"))
+    return page(found, args["limit"])
+
+
+@blp.route(f"/mall-orders/<int(max={MAX_ID}):order_id>/shipments", methods=["POST"])
+@mutation
+@blp.arguments(ShipmentArgs)
+@blp.response(200, AdminOrderSchema)
+def ship_order(args, order_id):
+    """Mark a physical order shipped; the member gets a message (outbox `order_shipped`)."""
+    return redemption.ship_order(order_id, args["carrier"], args["tracking_no"])
+
+
+@blp.route(f"/mall-orders/<int(max={MAX_ID}):order_id>/cancel", methods=["POST"])
+@mutation
+@blp.arguments(OptionalReasonArgs)
+@blp.response(200, AdminOrderSchema)
+def cancel_order(args, order_id):
+    """Cancel a physical order that has not shipped: points and stock come back, once."""
+    return redemption.cancel_order(order_id, actor=g.scope, reason=args.get("reason"))
+
+
+@blp.route("/mall/numbers")
+@blp.arguments(NumbersArgs, location="query")
+@blp.response(200, NumbersSchema)
+def mall_numbers(args):
+    return numbers.mall_numbers(args["start"], args["end"])
+
+
+@blp.route("/stores/<int:store_id>/qr.png")
+@blp.response(200, description="The store's mini-program code (PNG) to print", content_type="image/png")
+def store_code(store_id):
+    return png_response(store_code_png(store_id))
+
+
+@blp.route("/stores/<int:store_id>/coupon-offers")
+@blp.response(200, StoreOfferSchema(many=True))
+def list_store_offers(store_id):
+    return store_coupons.store_offers(store_id)
+
+
+@blp.route("/stores/<int:store_id>/coupon-offers", methods=["POST"])
+@mutation
+@blp.arguments(TemplateRefArgs)
+@blp.response(201, StoreOfferSchema(many=True))
+def add_store_offer(args, store_id):
+    """Let members who open this store's code claim the template's coupons."""
+    return store_coupons.add_offer(store_id, args["template_id"])
+
+
+@blp.route("/stores/<int:store_id>/coupon-offers/<int:template_id>", methods=["DELETE"])
+@mutation
+@blp.response(204)
+def remove_store_offer(store_id, template_id):
+    store_coupons.remove_offer(store_id, template_id)

@@ -1,0 +1,222 @@
+"""Schemas of the mall: coupons, verification, items, orders, store visits and numbers."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.api.schemas import MAX_FEN, CursorArgs, MemberSummarySchema, Strict
+from app.clock import now
+from app.mall.codes import grouped
+from app.mall.coupons import TABS, VALID, describe, display_state
+from app.mall.models import (
+    AMOUNT_OFF,
+    COUPON_KINDS,
+    GIFT,
+    PERCENT_OFF,
+    THRESHOLD_OFF,
+)
+
+# Validators shared with app/api/mall_order_schemas.py.
+NAME = validate.Length(min=1, max=64)
+REASON = validate.Length(min=2, max=200)
+COUNT = validate.Range(min=1, max=10**9)
+ORDER_NO = [validate.Length(min=1, max=64), validate.Regexp(r"^[\w\-]+$")]
+
+# --- coupons -----------------------------------------------------------------------------
+
+
+class StoreRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class CouponTemplateSchema(Strict):
+    """A coupon template. Value by kind: amount_off and threshold_off need amount_off_fen
+    (threshold_off also threshold_fen), percent_off needs percent_off (max_off_fen caps
+    it), gift needs gift_name. Validity: valid_from and valid_until (business dates,
+    inclusive) or valid_days (counting the day of issue). Empty store_ids: every store."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=NAME)
+    kind = fields.String(required=True, validate=validate.OneOf(COUPON_KINDS))
+    summary = fields.Function(describe, dump_only=True)
+    amount_off_fen = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_FEN))
+    percent_off = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=99))
+    max_off_fen = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_FEN))
+    threshold_fen = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_FEN))
+    gift_name = fields.String(allow_none=True, validate=NAME)
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    valid_days = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=3660))
+    total_limit = fields.Integer(strict=True, allow_none=True, validate=COUNT)
+    per_member_limit = fields.Integer(strict=True, allow_none=True, validate=COUNT)
+    issued_count = fields.Integer(dump_only=True)
+    active = fields.Boolean(load_default=True)
+    store_ids = fields.List(fields.Integer(strict=True, validate=COUNT), load_default=list,
+                            validate=validate.Length(max=500))
+    stores = fields.List(fields.Nested(StoreRefSchema), dump_only=True)
+
+    @validates_schema
+    def value_and_validity(self, data, **kwargs):
+        needs = {AMOUNT_OFF: ["amount_off_fen"], THRESHOLD_OFF: ["amount_off_fen", "threshold_fen"],
+                 PERCENT_OFF: ["percent_off"], GIFT: ["gift_name"]}[data["kind"]]
+        missing = {name: ["required for this kind"] for name in needs if not data.get(name)}
+        if missing:
+            raise ValidationError(missing)
+        window = data.get("valid_from"), data.get("valid_until")
+        if (data.get("valid_days") is None) == (None in window):
+            raise ValidationError("give valid_days, or valid_from and valid_until", "valid_days")
+        if None not in window and window[1] < window[0]:
+            raise ValidationError("must not be before valid_from", "valid_until")
+        if data["kind"] == THRESHOLD_OFF and data["threshold_fen"] < data["amount_off_fen"]:
+            raise ValidationError("must be at least amount_off_fen", "threshold_fen")
+
+
+class CouponTemplateBriefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    summary = fields.Function(describe)
+    threshold_fen = fields.Integer()
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    valid_days = fields.Integer(allow_none=True)
+    stores = fields.List(fields.Nested(StoreRefSchema))
+
+
+class TemplatePatchSchema(Strict):
+    name = fields.String(validate=NAME)
+    active = fields.Boolean()
+
+
+class CouponSchema(Schema):
+    """A member's coupon; `state` reads "expired" as soon as its end has passed."""
+
+    id = fields.Integer()
+    template_id = fields.Integer()
+    name = fields.String(attribute="template.name")
+    kind = fields.String(attribute="template.kind")
+    summary = fields.Function(lambda coupon: describe(coupon.template))
+    amount_off_fen = fields.Integer(attribute="template.amount_off_fen", allow_none=True)
+    percent_off = fields.Integer(attribute="template.percent_off", allow_none=True)
+    max_off_fen = fields.Integer(attribute="template.max_off_fen", allow_none=True)
+    threshold_fen = fields.Integer(attribute="template.threshold_fen")
+    gift_name = fields.String(attribute="template.gift_name", allow_none=True)
+    stores = fields.List(fields.Nested(StoreRefSchema), attribute="template.stores")
+    state = fields.Function(lambda coupon: display_state(coupon, now()))
+    valid_from = fields.DateTime()
+    valid_until = fields.DateTime()
+    source = fields.String()
+    issued_at = fields.DateTime()
+
+
+class CouponDetailSchema(CouponSchema):
+    """With the code: what the member shows in a store (also as a QR image)."""
+
+    code = fields.String()
+    code_grouped = fields.Function(lambda coupon: grouped(coupon.code))
+
+
+class CouponEventSchema(Schema):
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    actor = fields.String()
+    store_id = fields.Integer(allow_none=True)
+    ref = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class AdminCouponSchema(CouponDetailSchema):
+    member_id = fields.Integer()
+    source_ref = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(CouponEventSchema))
+
+
+class CouponListArgs(CursorArgs):
+    status = fields.String(load_default=VALID, validate=validate.OneOf(TABS))
+
+
+class CouponPageSchema(Schema):
+    items = fields.List(fields.Nested(CouponSchema))
+    next_cursor = fields.Integer(allow_none=True)
+
+
+class GrantArgs(Strict):
+    member_id = fields.Integer(required=True, strict=True, validate=COUNT)
+    reason = fields.String(required=True, validate=REASON)
+
+
+class ReasonArgs(Strict):
+    reason = fields.String(required=True, validate=REASON)
+
+
+class OptionalReasonArgs(Strict):
+    reason = fields.String(validate=REASON)
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+class CodeArgs(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class VerifyArgs(CodeArgs):
+    order_no = fields.String(required=True, validate=ORDER_NO)
+    order_amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_FEN))
+
+
+class OwnerSchema(MemberSummarySchema):
+    """Enough for the clerk to recognise the customer, no more."""
+
+    class Meta:
+        fields = ("nickname", "phone", "tier")
+
+    nickname = fields.Function(lambda member: member.nickname and f"{member.nickname[0]}**")
+
+
+class RefusalSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    details = fields.Dict()
+
+
+class PreviewSchema(Schema):
+    coupon = fields.Nested(CouponSchema)
+    owner = fields.Nested(OwnerSchema)
+    usable = fields.Boolean(metadata={"description": "usable in the caller's store now (threshold aside)"})
+    refusal = fields.Nested(RefusalSchema, attribute="reason", allow_none=True)
+
+
+class VerificationSchema(Schema):
+    id = fields.Integer()
+    coupon_id = fields.Integer()
+    store_id = fields.Integer()
+    staff_id = fields.Integer()
+    order_no = fields.String()
+    order_amount_fen = fields.Integer()
+    discount_fen = fields.Integer()
+    verified_at = fields.DateTime()
+    undone_at = fields.DateTime(allow_none=True)
+    undo_reason = fields.String(allow_none=True)
+
+
+# --- stores ------------------------------------------------------------------------------
+
+
+class VisitArgs(Strict):
+    scene = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class StoreOfferSchema(Schema):
+    template = fields.Nested(CouponTemplateBriefSchema)
+    available = fields.Boolean()
+
+
+class VisitSchema(Schema):
+    store = fields.Nested(StoreRefSchema)
+    home_store_id = fields.Integer()
+    offers = fields.List(fields.Nested(StoreOfferSchema))
+
+
+class TemplateRefArgs(Strict):
+    template_id = fields.Integer(required=True, strict=True, validate=COUNT)

@@ -1,0 +1,124 @@
+"""The mini-program's mall: items for points, orders, the member's coupons, store codes."""
+from flask import g
+from flask_smorest import Blueprint
+
+from app.api.idempotency import mutation
+from app.api.images import qr_png_response
+from app.api.mall_order_schemas import (
+    OfferPageSchema,
+    OfferSchema,
+    OrderPageSchema,
+    OrderSchema,
+    RedeemArgs,
+)
+from app.api.mall_schemas import (
+    CouponDetailSchema,
+    CouponListArgs,
+    CouponPageSchema,
+    OptionalReasonArgs,
+    TemplateRefArgs,
+    VisitArgs,
+    VisitSchema,
+)
+from app.api.pagination import page
+from app.api.principals import require
+from app.api.schemas import MAX_ID, CursorArgs
+from app.mall import coupons, items, redemption, store_coupons
+from app.points.service import summary
+from app.security import MEMBER
+
+blp = Blueprint("member_mall", __name__, url_prefix="/api/v1/member",
+                description="The points mall, coupons and store codes (member token)")
+blp.before_request(require(MEMBER))
+
+
+@blp.route("/mall/items")
+@blp.arguments(CursorArgs, location="query")
+@blp.response(200, OfferPageSchema)
+def list_items(args):
+    """Items on sale, newest first, each with today's price for the caller and whether
+    they may redeem it; if not, `reason` is the error code a redemption would answer."""
+    points = summary(g.principal).usable
+    return page(items.member_offers(g.principal, points, args.get("cursor"), args["limit"] + 1), args["limit"])
+
+
+@blp.route("/mall/items/<int:item_id>")
+@blp.response(200, OfferSchema)
+def get_item(item_id):
+    return items.member_offer(g.principal, item_id, summary(g.principal).usable)
+
+
+@blp.route("/mall/orders", methods=["POST"])
+@mutation
+@blp.arguments(RedeemArgs)
+@blp.response(201, OrderSchema)
+def redeem(args):
+    """Redeem an item for points (send an Idempotency-Key). All or nothing: on any
+    refusal no points, stock or coupon are taken."""
+    return redemption.redeem(g.principal.id, args["item_id"], args.get("ship_to"))
+
+
+@blp.route("/mall/orders")
+@blp.arguments(CursorArgs, location="query")
+@blp.response(200, OrderPageSchema)
+def list_orders(args):
+    found = redemption.orders_page(args.get("cursor"), args["limit"] + 1, member_id=g.principal.id)
+    return page(found, args["limit"])
+
+
+@blp.route(f"/mall/orders/<int(max={MAX_ID}):order_id>")
+@blp.response(200, OrderSchema)
+def get_order(order_id):
+    return redemption.member_order(g.principal.id, order_id)
+
+
+@blp.route(f"/mall/orders/<int(max={MAX_ID}):order_id>/cancel", methods=["POST"])
+@mutation
+@blp.arguments(OptionalReasonArgs)
+@blp.response(200, OrderSchema)
+def cancel_order(args, order_id):
+    """Cancel a physical order that has not shipped: the points (with their original
+    expiry dates) and the stock come back, once."""
+    return redemption.cancel_order(order_id, actor=f"member:{g.principal.id}", reason=args.get("reason"),
+                                   member_id=g.principal.id)
+
+
+@blp.route("/coupons")
+@blp.arguments(CouponListArgs, location="query")
+@blp.response(200, CouponPageSchema)
+def list_coupons(args):
+    """The caller's coupons in one tab (valid, used, expired, voided), soonest-expiring first."""
+    found = coupons.member_coupons(g.principal.id, args["status"], args.get("cursor"), args["limit"] + 1)
+    return page(found, args["limit"])
+
+
+@blp.route(f"/coupons/<int(max={MAX_ID}):coupon_id>")
+@blp.response(200, CouponDetailSchema)
+def get_coupon(coupon_id):
+    """One of the caller's coupons, with the code to show in a store."""
+    return coupons.member_coupon(g.principal.id, coupon_id)
+
+
+@blp.route(f"/coupons/<int(max={MAX_ID}):coupon_id>/qr.png")
+@blp.response(200, description="The coupon's code as a QR image (PNG)", content_type="image/png")
+def coupon_qr(coupon_id):
+    return qr_png_response(coupons.member_coupon(g.principal.id, coupon_id).code)
+
+
+@blp.route("/store-visits", methods=["POST"])
+@mutation
+@blp.arguments(VisitArgs)
+@blp.response(201, VisitSchema)
+def open_store_code(args):
+    """The member opened a store's mini-program code (its `scene`): attributed to the
+    store (the first store becomes the home store, kept), and shown the store's coupons."""
+    return store_coupons.open_store_code(g.principal.id, args["scene"])
+
+
+@blp.route("/stores/<int:store_id>/coupon-claims", methods=["POST"])
+@mutation
+@blp.arguments(TemplateRefArgs)
+@blp.response(201, CouponDetailSchema)
+def claim_store_coupon(args, store_id):
+    """Claim a store's coupon after opening its code; the coupon's limits apply."""
+    return store_coupons.claim(g.principal.id, store_id, args["template_id"])

@@ -1,0 +1,54 @@
+"""Store staff: scan a coupon's code, preview it, verify it (核销), undo a verification."""
+from flask import g
+from flask_smorest import Blueprint
+
+from app.api.idempotency import mutation
+from app.api.limits import failed_attempts_limit
+from app.api.mall_schemas import (
+    CodeArgs,
+    PreviewSchema,
+    ReasonArgs,
+    VerificationSchema,
+    VerifyArgs,
+)
+from app.api.principals import require
+from app.api.schemas import MAX_ID
+from app.mall import verification
+from app.security import STAFF
+
+blp = Blueprint("staff_mall", __name__, url_prefix="/api/v1/staff", description="Coupon verification (staff token)")
+blp.before_request(require(STAFF))
+
+# Only codes that name no coupon count (404): a clerk meeting used or expired coupons is not guessing.
+failed_coupon_lookups = failed_attempts_limit("COUPON_LOOKUP_FAILURES", "coupon-code-failures",
+                                              failed=lambda response: response.status_code == 404)
+
+
+@blp.route("/coupon-previews", methods=["POST"])
+@failed_coupon_lookups
+@blp.arguments(CodeArgs)
+@blp.response(200, PreviewSchema)
+def preview(args):
+    """What a scanned coupon is: owner (masked), value, conditions, and whether it can be
+    used in this store now (if not, `refusal` is the error a verification would answer)."""
+    return verification.preview(g.principal, args["code"])
+
+
+@blp.route("/verifications", methods=["POST"])
+@failed_coupon_lookups
+@mutation
+@blp.arguments(VerifyArgs)
+@blp.response(201, VerificationSchema)
+def verify(args):
+    """Use the coupon on an order in the caller's store: exactly once, whoever else tries."""
+    return verification.confirm(g.principal, args["code"], args["order_no"], args["order_amount_fen"])
+
+
+@blp.route(f"/verifications/<int(max={MAX_ID}):verification_id>/undo", methods=["POST"])
+@mutation
+@blp.arguments(ReasonArgs)
+@blp.response(200, VerificationSchema)
+def undo(args, verification_id):
+    """Undo a verification with a reason: a manager of the store, or the clerk who made it
+    within VERIFICATION_UNDO_WINDOW seconds. The coupon is usable again."""
+    return verification.undo(g.principal, verification_id, args["reason"])

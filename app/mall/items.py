@@ -1,0 +1,178 @@
+"""Mall items, and for a given member and moment: the price and whether they may redeem it.
+
+Rules chosen here:
+- Member day (config MEMBER_DAY, the 18th by default, in the business zone). An item with
+  `member_day_price_pct` costs price × pct / 100 that day, rounded up to a whole point (so
+  never 0). An item marked `member_day_only` is on sale that day only; with
+  `min_tier_level` as well it is a tier-only member-day item.
+- The per-member limit counts the member's orders of the item that are not cancelled, in
+  the current period (local day, ISO week from Monday, calendar month) or ever ("total").
+  A cancelled order gives its place back, as it gives back its points and stock.
+- A coupon item is out of stock when either its own stock or its template's total
+  limit is used up, and closed (COUPON_TEMPLATE_CLOSED) when its template issues no more.
+- The reason a member may not redeem is the first that applies, in this order: sale
+  window, member day, tier, coupon template closed, stock, per-member limit, points. The listing shows it and a
+  redemption answers the same code as its error.
+- Members see active items whose sale has not ended, newest first; operators see all.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, or_, select, update
+
+from app.clock import now
+from app.errors import AppError
+from app.extensions import db
+from app.mall.coupons import closed, get_template, left_to_issue
+from app.mall.models import CANCELLED, COUPON_ITEM, MallItem, MallOrder
+from app.mall.periods import is_member_day, period_start
+from app.members.models import Member
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One item as one member sees it at one moment."""
+
+    item: MallItem
+    price_points: int
+    member_day: bool
+    redeemed_in_period: int
+    reason: str | None  # None: redeemable
+
+    @property
+    def redeemable(self) -> bool:
+        return self.reason is None
+
+    @property
+    def id(self) -> int:
+        return self.item.id
+
+    @property
+    def stock_left(self) -> int | None:
+        return remaining_stock(self.item)
+
+
+def price_for(item: MallItem, member_day: bool) -> int:
+    if member_day and item.member_day_price_pct is not None:
+        return -(-item.price_points * item.member_day_price_pct // 100)  # rounded up
+    return item.price_points
+
+
+def remaining_stock(item: MallItem) -> int | None:
+    """What is left to redeem; None when neither the item nor its coupon template has a limit."""
+    left = [item.stock, item.coupon_template and left_to_issue(item.coupon_template)]
+    return min((n for n in left if n is not None), default=None)
+
+
+def _refusal(item: MallItem, member: Member, at: datetime, member_day: bool, redeemed: int,
+             price: int, points: int | None) -> str | None:
+    if item.sale_starts_at is not None and at < item.sale_starts_at:
+        return "ITEM_SALE_NOT_STARTED"
+    if item.sale_ends_at is not None and at >= item.sale_ends_at:
+        return "ITEM_SALE_ENDED"
+    if item.member_day_only and not member_day:
+        return "ITEM_MEMBER_DAY_ONLY"
+    if item.min_tier_level is not None and member.tier.level < item.min_tier_level:
+        return "ITEM_TIER_REQUIRED"
+    if item.coupon_template is not None and closed(item.coupon_template, at):
+        return "COUPON_TEMPLATE_CLOSED"
+    if remaining_stock(item) == 0:
+        return "ITEM_OUT_OF_STOCK"
+    if item.per_member_limit is not None and redeemed >= item.per_member_limit:
+        return "ITEM_LIMIT_REACHED"
+    if points is not None and points < price:
+        return "POINTS_INSUFFICIENT"
+    return None
+
+
+def make_offer(item: MallItem, member: Member, at: datetime, redeemed: int, points: int | None) -> Offer:
+    """`points`: the member's usable points, or None to leave that check to the ledger's debit."""
+    member_day = is_member_day(at)
+    price = price_for(item, member_day)
+    return Offer(item, price, member_day, redeemed, _refusal(item, member, at, member_day, redeemed, price, points))
+
+
+def redeemed_counts(member_id: int, items: list[MallItem], at: datetime) -> dict[int, int]:
+    """Per item, the member's orders (not cancelled) in the item's current limit period."""
+    if not items:
+        return {}
+    periods = ("day", "week", "month")
+    since = {period: period_start(period, at) for period in periods}
+    rows = db.session.execute(
+        select(MallOrder.item_id, func.count(),
+               *(func.sum(case((MallOrder.created_at >= since[period], 1), else_=0)) for period in periods))
+        .where(MallOrder.member_id == member_id, MallOrder.state != CANCELLED,
+               MallOrder.item_id.in_([item.id for item in items]))
+        .group_by(MallOrder.item_id)
+    ).all()
+    by_item = {row[0]: dict(zip(("total", *periods), (int(n) for n in row[1:]), strict=True)) for row in rows}
+    return {item.id: by_item.get(item.id, {}).get(item.limit_period, 0) for item in items}
+
+
+def member_offers(member: Member, points: int, after_id: int | None, limit: int) -> list[Offer]:
+    """The catalogue page for this member: active items whose sale has not ended, newest first."""
+    at = now()
+    stmt = select(MallItem).where(MallItem.active.is_(True),
+                                  or_(MallItem.sale_ends_at.is_(None), MallItem.sale_ends_at > at))
+    if after_id is not None:
+        stmt = stmt.where(MallItem.id < after_id)
+    items = list(db.session.execute(stmt.order_by(MallItem.id.desc()).limit(limit)).scalars())
+    counts = redeemed_counts(member.id, items, at)
+    return [make_offer(item, member, at, counts[item.id], points) for item in items]
+
+
+def member_offer(member: Member, item_id: int, points: int) -> Offer:
+    item = get_item(item_id, for_members=True)
+    at = now()
+    return make_offer(item, member, at, redeemed_counts(member.id, [item], at)[item.id], points)
+
+
+# --- operators ---------------------------------------------------------------------------
+
+
+def get_item(item_id: int, for_members: bool = False) -> MallItem:
+    """An item; members do not see inactive ones."""
+    item = db.session.get(MallItem, item_id)
+    if item is None or (for_members and not item.active):
+        raise AppError("ITEM_NOT_FOUND")
+    return item
+
+
+def items_page(after_id: int | None, limit: int) -> list[MallItem]:
+    stmt = select(MallItem)
+    if after_id is not None:
+        stmt = stmt.where(MallItem.id < after_id)
+    return list(db.session.execute(stmt.order_by(MallItem.id.desc()).limit(limit)).scalars())
+
+
+def create_item(**fields) -> MallItem:
+    if fields.get("kind") == COUPON_ITEM:
+        get_template(fields["coupon_template_id"])
+    item = MallItem(**fields)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def update_item(item_id: int, **fields) -> MallItem:
+    """Anything but kind and stock: stock moves only by `restock`, relative to what is left."""
+    item = get_item(item_id)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    db.session.flush()
+    return item
+
+
+def restock(item_id: int, delta: int) -> MallItem:
+    """Add (or withdraw) stock relative to what concurrent redemptions left; never below zero."""
+    item = get_item(item_id)
+    if item.stock is None:  # fixed when the item was created
+        raise AppError("VALIDATION_ERROR", details={"fields": {"delta": ["the item's stock is unlimited"]}})
+    moved = db.session.execute(
+        update(MallItem).where(MallItem.id == item_id, MallItem.stock + delta >= 0)
+        .values(stock=MallItem.stock + delta).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.refresh(item)
+    if not moved:
+        raise AppError("ITEM_OUT_OF_STOCK", details={"stock": item.stock, "delta": delta})
+    return item
