@@ -1,0 +1,33 @@
+"""The mini-program's subscribe-message quota: which templates to ask for, and the answers."""
+from flask import g
+from flask_smorest import Blueprint
+
+from app.api.idempotency import mutation
+from app.api.messaging_schemas import SubscriptionReportArgs, SubscriptionSchema
+from app.api.principals import require
+from app.messaging import subscriptions
+from app.security import MEMBER
+
+blp = Blueprint("member_messaging", __name__, url_prefix="/api/v1/member",
+                description="Subscribe-message subscriptions (member token)")
+blp.before_request(require(MEMBER))
+
+
+@blp.route("/subscriptions")
+@blp.response(200, SubscriptionSchema(many=True))
+def list_subscriptions():
+    """The templates our messages use (pass them to wx.requestSubscribeMessage) and what is left of each."""
+    return subscriptions.templates_for(g.principal.id)
+
+
+@blp.route("/subscriptions", methods=["POST"])
+@mutation
+@blp.arguments(SubscriptionReportArgs)
+@blp.response(200, SubscriptionSchema(many=True))
+def report_subscriptions(args):
+    """Report a wx.requestSubscribeMessage result: each "accept" of a one-time template is one message.
+
+    Send an Idempotency-Key: a retried report then counts once.
+    """
+    subscriptions.report(g.principal.id, args["results"])
+    return subscriptions.templates_for(g.principal.id)

@@ -1,0 +1,92 @@
+"""Subscription quota: what members accepted in wx.requestSubscribeMessage, per template.
+
+The mini-program reports each call's result ({template id: "accept" | "reject" | …}).
+- One-time templates: each "accept" is one send. A send takes one (a guarded UPDATE, so
+  two sends never share one acceptance); a send that WeChat did not deliver gives it
+  back; WeChat's 43101 (refused / nothing left) sets it to 0.
+- Long-term templates (SUBSCRIBE_LONG_TERM_TEMPLATES): "accept" subscribes, "reject"
+  unsubscribes; sends do not use anything up.
+"ban" and "filter" (WeChat blocked the template) change nothing here.
+"""
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.clock import now
+from app.db_helpers import insert_ignoring_conflict
+from app.errors import AppError
+from app.extensions import db
+from app.messaging.models import MessageRule, Subscription
+from app.messaging.rules import template_ids
+
+ACCEPTED = frozenset({"accept", "acceptWithAudio", "acceptWithAlert"})
+REJECTED = "reject"
+RESULTS = (*sorted(ACCEPTED), REJECTED, "ban", "filter")
+
+
+def long_term_templates() -> frozenset[str]:
+    return frozenset(t for t in current_app.config["SUBSCRIBE_LONG_TERM_TEMPLATES"].split(",") if t)
+
+
+def report(member_id: int, results: dict[str, str]) -> None:
+    """Record one wx.requestSubscribeMessage result; templates must be ones a rule sends."""
+    unknown = sorted(set(results) - template_ids())
+    if unknown:
+        raise AppError("SUBSCRIBE_TEMPLATE_UNKNOWN", details={"template_ids": unknown})
+    long_term = long_term_templates()
+    for template_id, result in sorted(results.items()):
+        accepted, rejected = result in ACCEPTED, result == REJECTED
+        if not (accepted or rejected):
+            continue
+        insert_ignoring_conflict(Subscription, {"member_id": member_id, "template_id": template_id,
+                                                "remaining": 0, "accepted_count": 0, "rejected_count": 0,
+                                                "updated_at": now()}, ["member_id", "template_id"])
+        if template_id in long_term:
+            remaining = 1 if accepted else 0
+        else:
+            remaining = Subscription.remaining + (1 if accepted else 0)
+        # relative update: concurrent reports add up instead of overwriting each other
+        db.session.execute(_row(member_id, template_id).values(
+            remaining=remaining, updated_at=now(),
+            accepted_count=Subscription.accepted_count + int(accepted),
+            rejected_count=Subscription.rejected_count + int(rejected)))
+
+
+def _row(member_id: int, template_id: str):
+    return update(Subscription).where(Subscription.member_id == member_id, Subscription.template_id == template_id)
+
+
+def take(member_id: int, template_id: str) -> bool:
+    """Use one acceptance for a send (long-term: check it is subscribed). False: none left."""
+    stmt = _row(member_id, template_id).where(Subscription.remaining > 0)
+    if template_id not in long_term_templates():
+        stmt = stmt.values(remaining=Subscription.remaining - 1, updated_at=now())
+    else:
+        stmt = stmt.values(updated_at=now())
+    return db.session.execute(stmt).rowcount == 1
+
+
+def give_back(member_id: int, template_id: str) -> None:
+    """WeChat did not deliver: the acceptance is still good for a later send."""
+    if template_id not in long_term_templates():
+        db.session.execute(_row(member_id, template_id).values(remaining=Subscription.remaining + 1,
+                                                               updated_at=now()))
+
+
+def refused(member_id: int, template_id: str) -> None:
+    """WeChat's 43101: the member has no subscription left (or refused), whatever we counted."""
+    db.session.execute(_row(member_id, template_id).values(remaining=0, updated_at=now()))
+
+
+def templates_for(member_id: int) -> list[dict]:
+    """Each template an enabled rule sends, the event kinds it serves, and the member's quota."""
+    kinds: dict[str, list[str]] = {}
+    for kind, template_id in db.session.execute(
+        select(MessageRule.event_kind, MessageRule.template_id).where(MessageRule.enabled.is_(True))
+        .order_by(MessageRule.event_kind)
+    ):
+        kinds.setdefault(template_id, []).append(kind)
+    remaining = dict(db.session.execute(
+        select(Subscription.template_id, Subscription.remaining).where(Subscription.member_id == member_id)).all())
+    long_term = long_term_templates()
+    return [{"template_id": template_id, "event_kinds": event_kinds, "long_term": template_id in long_term,
+             "remaining": remaining.get(template_id, 0)} for template_id, event_kinds in sorted(kinds.items())]

@@ -1,0 +1,21 @@
+"""The production scheduler: `rq cron app.tasks.cron_config --url $REDIS_URL`. Run exactly one.
+
+It only enqueues; `rq worker -w app.tasks.worker.AppWorker` processes run the jobs.
+rq cron reads cron fields in its process's local time, so this config sets that
+process's zone to BUSINESS_TZ: "5 0 * * *" is 00:05 in Shanghai whatever the host's zone.
+"""
+import os
+import time
+
+from rq import cron
+
+from app.config import load_config
+from app.tasks.schedule import schedule
+
+_config = load_config()
+os.environ["TZ"] = _config["BUSINESS_TZ"]
+time.tzset()
+
+for _entry in schedule(_config):
+    cron.register(_entry.job, queue_name=_config["RQ_QUEUE"], cron=_entry.cron, interval=_entry.interval,
+                  job_timeout=_config["SCHEDULED_JOB_TIMEOUT"], result_ttl=0, name=_entry.name)

@@ -1,0 +1,80 @@
+"""The embedded default's scheduler: a thread in `flask serve` that runs the schedule.
+
+Without Redis there are no rq workers: this thread runs each scheduled job in-process
+when due (cron fields in BUSINESS_TZ, as rq cron does in production), and the jobs run
+what they would enqueue (sends) in the same thread. It runs every entry once at start,
+so a newcomer sees them work, and the dispatcher at once when a commit wrote outbox
+events. Sends are not retried here (no rq Retry): a failure is logged in the message log.
+"""
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from croniter import croniter
+
+from app.clock import business_tz, now
+from app.tasks.schedule import Scheduled, schedule
+
+logger = logging.getLogger(__name__)
+LONGEST_SLEEP = 60.0
+
+
+class InProcessScheduler:
+    def __init__(self, app):
+        self.app = app
+        self.entries = schedule(app.config)
+        started = now()
+        self._next = {entry.name: started for entry in self.entries}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+
+    def wake(self) -> None:
+        """A commit wrote outbox events: dispatch them now."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def tick(self) -> list[str]:
+        """Run what is due now; the names of the jobs run."""
+        at = now()
+        if self._wake.is_set():
+            self._wake.clear()
+            for entry in self.entries:
+                if entry.wakes_on_commit:
+                    self._next[entry.name] = at
+        ran = []
+        for entry in self.entries:
+            if self._next[entry.name] <= at:
+                self._run(entry)
+                self._next[entry.name] = self._following(entry, at)
+                ran.append(entry.name)
+        return ran
+
+    def _following(self, entry: Scheduled, after: datetime) -> datetime:
+        if entry.interval:
+            return after + timedelta(seconds=entry.interval)
+        with self.app.app_context():
+            local = after.astimezone(business_tz())
+        return croniter(entry.cron, local).get_next(datetime)
+
+    def _run(self, entry: Scheduled) -> None:
+        with self.app.app_context():
+            try:
+                entry.job()
+            except Exception:
+                logger.exception("scheduled job %s failed", entry.name)
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            self.tick()
+            wait = (min(self._next.values()) - now()).total_seconds()
+            self._wake.wait(timeout=min(max(wait, 0.0), LONGEST_SLEEP))
+
+
+def start_inprocess_scheduler(app) -> InProcessScheduler:
+    scheduler = InProcessScheduler(app)
+    app.extensions["inprocess_scheduler"] = scheduler
+    threading.Thread(target=scheduler.run_forever, name="scheduler", daemon=True).start()
+    return scheduler

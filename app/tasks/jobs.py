@@ -1,0 +1,77 @@
+"""Job functions: thin, each calls a service. RQ runs them by import path (app.tasks.jobs.*)
+inside AppWorker's app context; the embedded default calls them in-process.
+
+Sends are one job per message, enqueued with rq's Retry (MESSAGE_RETRY_INTERVALS: one
+retry per interval, e.g. 10 s, 60 s, 300 s) for the failures worth another try; see
+app/messaging/delivery.py for which those are and for the at-most-once guarantee.
+"""
+import uuid
+
+from flask import current_app
+from rq import Queue, Retry, get_current_job
+
+from app.members import tier_review
+from app.messaging import outbox
+from app.messaging.delivery import Outcome, deliver
+from app.points import expiry
+from app.tasks.queue import get_queue, run_inline
+from app.tasks.runs import recorded
+
+# set while a dispatch job is queued, so commits with events enqueue at most one more
+DISPATCH_QUEUED_KEY = "membermall:outbox:dispatch-queued"
+
+
+class SendLater(Exception):
+    """WeChat could not take the message now: RQ retries the job after its backoff."""
+
+
+def send_message(message_id: int) -> str:
+    job = get_current_job()
+    attempt = job.id if job else f"inline-{uuid.uuid4().hex}"
+    last_attempt = job is None or not job.retries_left
+    outcome = deliver(message_id, attempt, last_attempt)
+    if outcome is Outcome.RETRY:
+        raise SendLater(f"message {message_id}: WeChat unavailable, will retry")
+    return outcome.value
+
+
+def enqueue_sends(message_ids: list[int]) -> None:
+    queue = get_queue()
+    if queue is None:
+        for message_id in message_ids:
+            run_inline(send_message, message_id)
+        return
+    config = current_app.config
+    intervals = [int(seconds) for seconds in config["MESSAGE_RETRY_INTERVALS"].split(",")]
+    queue.enqueue_many([
+        Queue.prepare_data(send_message, args=(message_id,), timeout=config["MESSAGE_JOB_TIMEOUT"],
+                           retry=Retry(max=len(intervals), interval=intervals), result_ttl=0)
+        for message_id in message_ids])
+
+
+@recorded("dispatch_outbox", only_when_busy=True)
+def dispatch_outbox() -> dict:
+    redis = current_app.extensions.get("redis")
+    if redis is not None:
+        redis.delete(DISPATCH_QUEUED_KEY)  # events committed from now on need another run
+    return outbox.dispatch_pending(enqueue_sends)
+
+
+@recorded("expire_points")
+def expire_points() -> dict:
+    return expiry.expire_overdue()
+
+
+@recorded("remind_points_expiring")
+def remind_points_expiring() -> dict:
+    return expiry.remind_expiring()
+
+
+@recorded("review_tiers")
+def review_tiers() -> dict:
+    return tier_review.review_due()
+
+
+@recorded("warn_tier_downgrades")
+def warn_tier_downgrades() -> dict:
+    return tier_review.warn_upcoming()

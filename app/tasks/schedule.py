@@ -1,0 +1,36 @@
+"""The schedule, one definition for both schedulers.
+
+Production runs one `rq cron app.tasks.cron_config` process next to the `rq worker`s;
+the embedded default runs the same entries in-process (app/tasks/inprocess.py).
+Cron fields are read in the business zone (BUSINESS_TZ). Every job is idempotent and
+catches up (it does whatever is due as of the business day when it runs), so a run
+missed while nothing was up is made good by the next, and a run twice is harmless.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.tasks import jobs
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    job: Callable[[], dict]
+    cron: str | None = None  # minute hour day month weekday, business-local time
+    interval: int | None = None  # seconds
+    wakes_on_commit: bool = False  # run at once when a commit wrote outbox events (in-process)
+
+    @property
+    def name(self) -> str:
+        return self.job.__name__
+
+
+def schedule(config: dict) -> tuple[Scheduled, ...]:
+    return (
+        Scheduled(jobs.dispatch_outbox, interval=config["OUTBOX_DISPATCH_INTERVAL"], wakes_on_commit=True),
+        # just after local midnight: yesterday's last day of validity is over
+        Scheduled(jobs.expire_points, cron="5 0 * * *"),
+        Scheduled(jobs.review_tiers, cron="15 0 * * *"),
+        # reminders in the morning, not at midnight
+        Scheduled(jobs.remind_points_expiring, cron="0 10 * * *"),
+        Scheduled(jobs.warn_tier_downgrades, cron="5 10 * * *"),
+    )

@@ -1,0 +1,158 @@
+"""The schedule on a frozen clock: local midnight, month and year ends, a leap day; both the
+embedded in-process scheduler and the production `rq cron` configuration."""
+import os
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from rq.cron import CronScheduler
+from sqlalchemy import select
+
+from app.extensions import db
+from app.points import service as ledger
+from app.points.models import PointLot
+from app.tasks.inprocess import InProcessScheduler
+from app.tasks.models import JobRun
+from app.tasks.runs import recorded
+from tests.jobs_helpers import expiring_event, new_member, points_rule, queue_of, run_worker
+
+UTC = timezone.utc
+CRON_JOBS = ["expire_points", "review_tiers", "remind_points_expiring", "warn_tier_downgrades"]
+
+
+def lots_left(app) -> dict[date, int]:
+    with app.app_context():
+        return dict(db.session.execute(select(PointLot.expires_on, PointLot.remaining)).all())
+
+
+def with_lots(app, *days: date) -> None:
+    with app.app_context():
+        member_id = new_member("alice")
+        for n, day in enumerate(days):
+            ledger.credit_points(member_id, 10 + n, ledger.Posting(kind="test", key=f"lot{n}"), expires_on=day)
+        db.session.commit()
+
+
+def runs(app, job: str) -> list[tuple]:
+    with app.app_context():
+        return [(run.business_date, run.status, run.counts) for run in db.session.execute(
+            select(JobRun).where(JobRun.job == job).order_by(JobRun.id)).scalars()]
+
+
+def cron_jobs_run(scheduler) -> list[str]:
+    return [name for name in scheduler.tick() if name in CRON_JOBS]
+
+
+@pytest.mark.parametrize("last_day", [date(2028, 2, 28), date(2028, 2, 29), date(2028, 3, 31), date(2028, 12, 31),
+                                      date(2027, 2, 28)])
+def test_expiry_runs_just_after_local_midnight_and_expires_the_day_before(app, world, last_day):
+    """00:05 in Shanghai is 16:05 UTC the day before: the lot whose last day just ended expires."""
+    next_day = last_day + timedelta(days=1)
+    with_lots(app, last_day, next_day)
+    midnight_utc = datetime(next_day.year, next_day.month, next_day.day, tzinfo=UTC) - timedelta(hours=8)
+    with time_machine.travel(midnight_utc - timedelta(hours=1), tick=False) as clock:
+        scheduler = InProcessScheduler(app)
+        assert cron_jobs_run(scheduler) == CRON_JOBS  # at start everything runs once (catching up)
+        clock.move_to(midnight_utc + timedelta(minutes=4, seconds=59))
+        assert cron_jobs_run(scheduler) == []
+        assert lots_left(app) == {last_day: 10, next_day: 11}
+        clock.move_to(midnight_utc + timedelta(minutes=5))
+        assert cron_jobs_run(scheduler) == ["expire_points"]
+        clock.move_to(midnight_utc + timedelta(minutes=15))
+        assert cron_jobs_run(scheduler) == ["review_tiers"]
+
+    assert lots_left(app) == {last_day: 0, next_day: 11}
+    assert runs(app, "expire_points") == [
+        (last_day, "ok", {"members": 0, "lots": 0, "points": 0}),
+        (next_day, "ok", {"members": 1, "lots": 1, "points": 10})]
+
+
+def test_reminders_run_in_the_local_morning_once_a_day(app, world):
+    with time_machine.travel(datetime(2028, 2, 28, 22, tzinfo=UTC), tick=False) as clock:  # 06:00 on the 29th
+        scheduler = InProcessScheduler(app)
+        scheduler.tick()
+        for hour in (1, 2, 3, 25, 26):  # 09:00, 10:00, 11:00 on the 29th; 09:00, 10:00 on 1 March
+            clock.move_to(datetime(2028, 2, 29, 0, tzinfo=UTC) + timedelta(hours=hour))
+            scheduler.tick()
+    assert [day for day, _, _ in runs(app, "remind_points_expiring")] == [
+        date(2028, 2, 29), date(2028, 2, 29), date(2028, 3, 1)]
+
+
+def test_a_commit_with_events_wakes_the_dispatcher_at_once(app, world):
+    with time_machine.travel(datetime(2028, 2, 28, 22, tzinfo=UTC), tick=False) as clock:
+        scheduler = InProcessScheduler(app)
+        scheduler.tick()
+        clock.shift(timedelta(seconds=1))
+        assert scheduler.tick() == []
+        with app.app_context():
+            app.extensions["inprocess_scheduler"] = scheduler  # as `flask serve` does, without Redis
+            app.extensions["redis"], redis = None, app.extensions["redis"]
+            try:
+                points_rule()
+                expiring_event(new_member("alice"))
+                db.session.commit()
+            finally:
+                app.extensions["redis"] = redis
+                del app.extensions["inprocess_scheduler"]
+        assert scheduler.tick() == ["dispatch_outbox"]
+    assert [counts["events"] for _, _, counts in runs(app, "dispatch_outbox")] == [1]
+
+
+@pytest.fixture
+def scheduler_zone():
+    """rq cron's config sets the process's zone; put the test process's back afterwards."""
+    saved = os.environ.get("TZ")
+    yield
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
+def test_rq_cron_enqueues_the_jobs_at_business_local_times(app, world, scheduler_zone):
+    with_lots(app, date(2028, 2, 28))
+    # timestamps, not aware datetimes: time_machine would set the process's zone to theirs
+    with time_machine.travel(datetime(2028, 2, 28, 16, 4, tzinfo=UTC).timestamp()) as clock:
+        cron = CronScheduler(connection=queue_of(app).connection)
+        cron.load_config_from_file("app.tasks.cron_config")
+        jobs = {job.name: job for job in cron.get_jobs()}
+        assert set(jobs) == {"dispatch_outbox", *CRON_JOBS}
+        assert jobs["dispatch_outbox"].interval == app.config["OUTBOX_DISPATCH_INTERVAL"]
+        assert jobs["expire_points"].next_enqueue_time == datetime(2028, 2, 28, 16, 5, tzinfo=UTC)
+        assert jobs["remind_points_expiring"].next_enqueue_time == datetime(2028, 2, 29, 2, 0, tzinfo=UTC)
+        assert {job.name for job in cron.enqueue_jobs()} == {"dispatch_outbox"}
+
+        clock.move_to(datetime(2028, 2, 28, 16, 5, 1, tzinfo=UTC).timestamp())
+        assert {job.name for job in cron.enqueue_jobs()} == {"dispatch_outbox", "expire_points"}
+        assert jobs["expire_points"].next_enqueue_time == datetime(2028, 2, 29, 16, 5, tzinfo=UTC)
+        run_worker(app)
+
+    assert lots_left(app) == {date(2028, 2, 28): 0}
+    assert [day for day, _, _ in runs(app, "expire_points")] == [date(2028, 2, 29)]
+
+
+def test_every_run_is_recorded_and_a_failure_with_its_error(app, world, ctx):
+    @recorded("explodes")
+    def explodes():
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        explodes()
+    (run,) = db.session.execute(select(JobRun).where(JobRun.job == "explodes")).scalars().all()
+    assert (run.status, run.error) == ("failed", "RuntimeError: the database went away")
+    assert run.finished_at is not None
+
+
+def test_scheduled_jobs_run_in_a_real_worker_and_idle_dispatches_are_not_recorded(app, world, ctx):
+    from app.tasks.jobs import dispatch_outbox, expire_points
+
+    queue_of(app).enqueue(expire_points)
+    queue_of(app).enqueue(dispatch_outbox)
+    run_worker(app)
+    assert [status for _, status, _ in runs(app, "expire_points")] == ["ok"]
+    assert runs(app, "dispatch_outbox") == []
+    listed = world.admin().get("/api/v1/admin/job-runs", query_string={"job": "expire_points"}).json
+    assert [(run["job"], run["status"], run["counts"]) for run in listed["items"]] == [
+        ("expire_points", "ok", {"members": 0, "lots": 0, "points": 0})]
