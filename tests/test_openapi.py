@@ -1,0 +1,128 @@
+"""The OpenAPI document is valid, complete (every route, every error code) and true to what
+the API answers; the docs pages load."""
+import re
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from app.errors import CATALOGUE
+from tests.api_routes import PUBLIC_PREFIX, error_of, routes
+from tests.helpers import Caller
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+@pytest.fixture
+def spec(app) -> dict:
+    reply = Caller(app).get("/openapi.json")
+    assert reply.status_code == 200
+    return reply.json
+
+
+def operations(spec: dict):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation
+
+
+def test_the_document_is_valid_openapi_3(spec):
+    assert spec["openapi"].startswith("3.")
+    validate(spec)  # raises on any violation of the OpenAPI 3 schema, including unresolved $refs
+
+
+def test_every_api_route_is_documented_and_nothing_else(app, spec):
+    """Read from the url_map: a route added later shows up in the docs, or this fails."""
+    in_url_map = {(route.spec_path, route.method.lower()) for route in routes(app)}
+    documented = {(path, method) for path, method, _ in operations(spec) if path.startswith("/api/v1/")}
+    assert in_url_map, "no routes found: the enumeration is broken"
+    assert documented == in_url_map
+
+
+def test_every_error_code_is_listed_with_its_status_and_message(spec):
+    assert spec["x-error-codes"] == {code: {"status": status, "message": message}
+                                     for code, (status, message) in CATALOGUE.items()}
+    description = spec["info"]["description"]
+    for code, (status, message) in CATALOGUE.items():
+        assert f"| `{code}` | {status} | {message} |" in description, code
+
+
+def test_codes_are_stable_upper_snake_with_a_4xx_or_5xx_status(spec):
+    for code, (status, message) in CATALOGUE.items():
+        assert re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*", code), code
+        assert 400 <= status < 600 and message, code
+
+
+def _schema_at(spec: dict, ref: str) -> dict:
+    node = spec
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def _deref(spec: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = _schema_at(spec, node["$ref"])
+    return node
+
+
+def _envelope_ref(spec: dict, response: dict) -> str | None:
+    content = _deref(spec, response).get("content", {}).get("application/json", {})
+    return content.get("schema", {}).get("$ref")
+
+
+def test_every_operation_documents_its_errors_with_the_envelope(spec):
+    envelope = "#/components/schemas/ErrorEnvelope"
+    for path, method, operation in operations(spec):
+        responses = operation["responses"]
+        assert _envelope_ref(spec, responses["default"]) == envelope, (path, method)
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                assert _envelope_ref(spec, response) == envelope, (path, method, status)
+    error = _deref(spec, _schema_at(spec, envelope)["properties"]["error"])
+    assert {"code", "message", "details"} <= error["properties"].keys()
+
+
+def test_operations_that_take_input_document_the_validation_error(spec):
+    for path, method, operation in operations(spec):
+        takes_input = "requestBody" in operation or any(
+            param["in"] == "query" for param in operation.get("parameters", []))
+        if takes_input:
+            assert "422" in operation["responses"], (path, method)
+
+
+def test_the_logins_need_no_token_and_everything_else_a_bearer_token(spec):
+    """The document says which operations need `Authorization: Bearer` (the global default)."""
+    assert spec["security"] == [{"bearer": []}]
+    assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    for path, method, operation in operations(spec):
+        if path.startswith(PUBLIC_PREFIX):
+            assert operation.get("security") == [], (path, method)
+        else:
+            assert operation.get("security", spec["security"]) == [{"bearer": []}], (path, method)
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), [
+    ("GET", "/api/v1/member/card", {}),  # 401 AUTH_REQUIRED
+    ("GET", "/api/v1/nothing-here", {}),  # 404 NOT_FOUND
+    ("DELETE", "/api/v1/auth/member/login", {}),  # 405 METHOD_NOT_ALLOWED
+    ("POST", "/api/v1/auth/member/login", {"json": {"code": 1, "extra": True}}),  # 422 with field details
+    ("POST", "/api/v1/auth/member/login", {"data": "{", "content_type": "application/json"}),  # 400
+])
+def test_real_error_replies_match_the_documented_envelope(app, spec, method, path, kwargs):
+    envelope = _schema_at(spec, "#/components/schemas/ErrorEnvelope")
+    resolver_spec = {**envelope, "components": spec["components"]}
+    reply = Caller(app).request(method, path, **kwargs)
+    assert 400 <= reply.status_code < 500 and error_of(reply)[1] in CATALOGUE
+    errors = [error.message for error in OAS30Validator(resolver_spec).iter_errors(reply.json)]
+    assert errors == []
+    assert set(reply.json) == {"error"} and set(reply.json["error"]) <= {"code", "message", "details"}
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_docs_pages_answer_html(app, path):
+    reply = Caller(app).get(path)
+    assert reply.status_code == 200
+    assert reply.mimetype == "text/html"
+    assert "/openapi.json" in reply.get_data(as_text=True)
