@@ -19,8 +19,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.api import register_api
     from app.cli import register_cli
     from app.database import configure_engine
+    from app.engagement import register_handlers as register_engagement_handlers
     from app.errors import register_error_handlers
     from app.extensions import db, limiter, migrate
+    from app.tasks import init_app as init_tasks
     from app.wechat import init_app as init_wechat
 
     db.init_app(app)
@@ -36,4 +38,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_api(app)
     register_error_handlers(app)
     register_cli(app)
+    init_tasks(app)
+    register_engagement_handlers()
     return app

@@ -22,6 +22,10 @@ def register_cli(app) -> None:
             from app.wechat.fake_server import start_fake_wechat
 
             app.config["WECHAT_API_BASE"] = start_fake_wechat().base_url
+        if not app.config["REDIS_URL"]:  # no rq workers: run the scheduled jobs in this process
+            from app.tasks.inprocess import start_inprocess_scheduler
+
+            start_inprocess_scheduler(app)
         base = f"http://127.0.0.1:{port}"
         click.echo(_welcome(base, app.config["WECHAT_API_BASE"]))
         run_simple("127.0.0.1", port, app, threaded=True)

@@ -53,6 +53,45 @@ def load_config(env=None) -> dict:
         "MEMBER_CODE_STEP": _int(env, "MEMBER_CODE_STEP", 30),
         "MEMBER_CODE_LOOKUP_FAILURES": env.get("MEMBER_CODE_LOOKUP_FAILURES", "10/minute"),
         "LOGIN_RATE": env.get("LOGIN_RATE", "20/minute"),
+        # The mini-program page a member's invite code opens; its scene "i=<invite code>" names the inviter.
+        "INVITE_PAGE": env.get("INVITE_PAGE", "pages/invite/index"),
+        # Mall (app/mall): the monthly member day, a day of the month in the business zone (0 = none).
+        "MEMBER_DAY": _int(env, "MEMBER_DAY", 18),
+        # Failed coupon-code lookups per staff account: slowed by the first limit, locked by the second.
+        "COUPON_LOOKUP_FAILURES": env.get("COUPON_LOOKUP_FAILURES", "10/minute;30/hour"),
+        # Seconds a clerk may undo their own verification (a manager of the store may at any time).
+        "VERIFICATION_UNDO_WINDOW": _int(env, "VERIFICATION_UNDO_WINDOW", 600),
+        # The mini-program page a store's code opens; its scene names the store.
+        "STORE_QR_PAGE": env.get("STORE_QR_PAGE", "pages/store/index"),
+        # Baseline endpoints for bench/ (app/api/bench.py): off unless BENCH_ENDPOINTS=1.
+        "BENCH_ENDPOINTS": env.get("BENCH_ENDPOINTS") == "1",
+        # Jobs and pushes (app/tasks, app/messaging): the RQ queue every job goes to.
+        "RQ_QUEUE": env.get("RQ_QUEUE", "membermall"),
+        # Seconds a scheduled job (expiry, reviews, reminders, the dispatcher) may run.
+        "SCHEDULED_JOB_TIMEOUT": _int(env, "SCHEDULED_JOB_TIMEOUT", 3600),
+        # The outbox dispatcher: events per batch, and how often it runs besides after commits.
+        "OUTBOX_BATCH": _int(env, "OUTBOX_BATCH", 500),
+        "OUTBOX_DISPATCH_INTERVAL": _int(env, "OUTBOX_DISPATCH_INTERVAL", 15),
+        # Subscribe-message sends: retry backoff in seconds (one retry per value), job timeout,
+        # how long a claim may stay "sending" before it counts as unconfirmed, and after how
+        # long an untouched pending message is enqueued again.
+        "MESSAGE_RETRY_INTERVALS": env.get("MESSAGE_RETRY_INTERVALS", "10,60,300"),
+        "MESSAGE_JOB_TIMEOUT": _int(env, "MESSAGE_JOB_TIMEOUT", 60),
+        "MESSAGE_SEND_LEASE": _int(env, "MESSAGE_SEND_LEASE", 600),
+        "MESSAGE_REQUEUE_AFTER": _int(env, "MESSAGE_REQUEUE_AFTER", 900),
+        # Template ids (comma-separated) the account may send as long-term subscriptions.
+        "SUBSCRIBE_LONG_TERM_TEMPLATES": env.get("SUBSCRIBE_LONG_TERM_TEMPLATES", ""),
+        # Points expiry: members per batch; reminder offsets in days before the expiry date
+        # (the seeds' "up to 3 months ahead": "90,30,7").
+        "POINTS_EXPIRY_BATCH": _int(env, "POINTS_EXPIRY_BATCH", 1000),
+        "POINTS_EXPIRY_REMINDER_DAYS": env.get("POINTS_EXPIRY_REMINDER_DAYS", "30,7"),
+        # Tier review (app/members/tier_review.py): months a tier is held, growth to keep it
+        # (percent of the tier's threshold), "one_level" or "earned", warning days before.
+        "TIER_HOLD_MONTHS": _int(env, "TIER_HOLD_MONTHS", 12),
+        "TIER_RETENTION_PCT": _int(env, "TIER_RETENTION_PCT", 100),
+        "TIER_DOWNGRADE": env.get("TIER_DOWNGRADE", "one_level"),
+        "TIER_DOWNGRADE_WARNING_DAYS": _int(env, "TIER_DOWNGRADE_WARNING_DAYS", 30),
+        "TIER_REVIEW_BATCH": _int(env, "TIER_REVIEW_BATCH", 500),
         "WECHAT_APPID": env.get("WECHAT_APPID", "wx-fake-appid"),
         "WECHAT_SECRET": env.get("WECHAT_SECRET", "fake-secret"),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com/"),

@@ -1,16 +1,25 @@
 """Small database idioms the services share."""
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db
 
 
 def lock(model, id_):
-    """Load one row and hold its lock until commit (SQLite: transactions are IMMEDIATE)."""
+    """Load one row and hold its lock until commit (SQLite: transactions are IMMEDIATE).
+
+    FOR NO KEY UPDATE: we never change keys, so rows that merely reference this one
+    (their foreign key takes a key-share lock) can still be inserted meanwhile.
+    Relationships load lazily, after the lock: a joined eager load in the locking query
+    would be re-checked by PostgreSQL against the updated row and come back empty
+    (e.g. `member.tier` None after a concurrent tier change).
+    """
     stmt = (
         select(model)
         .where(model.id == id_)
-        .with_for_update(of=model)
+        .options(lazyload("*"))
+        .with_for_update(of=model, key_share=True)
         .execution_options(populate_existing=True)
     )
     return db.session.execute(stmt).scalar_one_or_none()
@@ -20,9 +29,34 @@ def insert_ignoring_conflict(model, values: dict, conflict_columns: list[str]) -
     """INSERT … ON CONFLICT DO NOTHING; True if this call inserted the row.
 
     A concurrent twin waits on the unique index and then inserts nothing, instead of
-    failing the whole transaction with an IntegrityError.
+    failing the whole transaction with an IntegrityError. Whether a row was inserted is
+    read from RETURNING: with it (which SQLAlchemy adds anyway to fetch the new primary
+    key) psycopg reports no rowcount.
     """
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    return db.session.execute(stmt).rowcount == 1
+    stmt = (insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+            .returning(*model.__table__.primary_key.columns))
+    return db.session.execute(stmt).first() is not None
+
+
+def insert_many_ignoring_conflict(model, rows: list[dict], conflict_columns: list[str], returning,
+                                  chunk: int = 1000) -> list:
+    """Multi-row INSERT … ON CONFLICT DO NOTHING RETURNING (in chunks, under the databases'
+    bound-parameter limits): the rows this call inserted."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = []
+    for start in range(0, len(rows), chunk):
+        stmt = (insert(model).values(rows[start:start + chunk])
+                .on_conflict_do_nothing(index_elements=conflict_columns).returning(*returning))
+        inserted += db.session.execute(stmt).all()
+    return inserted
+
+
+def newest_first(model, before_id: int | None, limit: int, **equal_to) -> list:
+    """A page of rows, newest (highest id) first, older than the cursor; None filters are left out."""
+    stmt = select(model).filter_by(**{name: value for name, value in equal_to.items() if value is not None})
+    if before_id is not None:
+        stmt = stmt.where(model.id < before_id)
+    return list(db.session.execute(stmt.order_by(model.id.desc()).limit(limit)).scalars())

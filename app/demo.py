@@ -3,9 +3,12 @@ two members whose history went through the real services (so their ledgers balan
 from sqlalchemy import select
 
 from app.accounts import create_account
+from app.engagement.demo import load_engagement_demo
 from app.extensions import db
+from app.mall.demo import load_mall_demo
 from app.members import service as members
 from app.members.models import Tier
+from app.messaging.demo import load_messaging_demo
 from app.operators.models import Operator
 from app.points import service as ledger
 from app.purchases import service as purchases
@@ -13,10 +16,15 @@ from app.stores.models import MANAGER, Staff, Store
 
 TIERS = [
     # level, name, growth threshold, points multiplier %, benefits
-    (0, "普通", 0, 100, {"discount_pct": 100, "free_shipping": False, "birthday_points": 0}),
-    (1, "银卡", 1000, 120, {"discount_pct": 98, "free_shipping": False, "birthday_points": 100}),
-    (2, "金卡", 5000, 150, {"discount_pct": 95, "free_shipping": True, "birthday_points": 300}),
-    (3, "钻石", 20000, 200, {"discount_pct": 90, "free_shipping": True, "birthday_points": 800}),
+    # (checkin_multiplier: the points multiplier applies to check-in points too, app/engagement)
+    (0, "普通", 0, 100, {"discount_pct": 100, "free_shipping": False, "birthday_points": 0,
+                       "checkin_multiplier": False}),
+    (1, "银卡", 1000, 120, {"discount_pct": 98, "free_shipping": False, "birthday_points": 100,
+                          "checkin_multiplier": False}),
+    (2, "金卡", 5000, 150, {"discount_pct": 95, "free_shipping": True, "birthday_points": 300,
+                          "checkin_multiplier": True}),
+    (3, "钻石", 20000, 200, {"discount_pct": 90, "free_shipping": True, "birthday_points": 800,
+                           "checkin_multiplier": True}),
 ]
 
 LOGINS = {
@@ -39,11 +47,13 @@ def load_demo_data() -> bool:
     db.session.add(store)
     db.session.flush()
     create_account(Operator, *LOGINS["operator"], name="运营小王")
+    load_engagement_demo()  # before the members' history, so it moves their task progress
     clerk = create_account(Staff, *LOGINS["clerk"], name="店员小李", store_id=store.id)
     manager = create_account(Staff, *LOGINS["manager"], name="店长老张", store_id=store.id, role=MANAGER)
 
     alice, _ = members.get_or_create("fake-openid-alice", "fake-unionid-alice")
     members.update_profile(alice, nickname="Alice", gender="female")
+    load_messaging_demo(alice.id)  # before her purchases, so her upgrade is pushed
     for order_no, fen in (("DEMO-1001", 128_00), ("DEMO-1002", 980_00), ("DEMO-1003", 4_200_00)):
         purchases.record_purchase(clerk, alice.id, order_no, fen)
 
@@ -53,5 +63,6 @@ def load_demo_data() -> bool:
     bought, _ = purchases.record_purchase(clerk, bob.id, "DEMO-2002", 300_00)
     purchases.refund(manager, bought.id, "DEMO-R-2002", 100_00)
     ledger.adjust_points(bob.id, 50, actor="admin:demo", reason="门店活动补偿")
+    load_mall_demo(store.id, alice.id)
     db.session.commit()
     return True

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 CATALOGUE: dict[str, tuple[int, str]] = {
     # request shape
     "BAD_REQUEST": (400, "请求格式错误"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "请求体须为 JSON（Content-Type: application/json）"),
     "VALIDATION_ERROR": (422, "参数校验失败"),
     "NOT_FOUND": (404, "资源不存在"),
     "METHOD_NOT_ALLOWED": (405, "不支持的请求方法"),
@@ -49,6 +50,54 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "WECHAT_CODE_INVALID": (400, "微信登录凭证无效或已使用"),
     "WECHAT_UNAVAILABLE": (503, "微信服务暂时不可用，请稍后再试"),
     "WECHAT_ERROR": (502, "微信接口返回错误"),
+    # subscribe messages
+    "MESSAGE_RULE_NOT_FOUND": (404, "该事件没有消息规则"),
+    "SUBSCRIBE_TEMPLATE_UNKNOWN": (422, "订阅消息模板不在消息规则中"),
+    # coupons (app/mall)
+    "COUPON_TEMPLATE_NOT_FOUND": (404, "优惠券模板不存在"),
+    "COUPON_TEMPLATE_CLOSED": (409, "该优惠券已停止发放"),
+    "COUPON_SOLD_OUT": (409, "优惠券已发完"),
+    "COUPON_LIMIT_REACHED": (409, "已达到该优惠券的领取上限"),
+    "COUPON_NOT_FOUND": (404, "券码无效"),
+    "COUPON_ALREADY_USED": (409, "该券已核销"),
+    "COUPON_EXPIRED": (410, "该券已过期"),
+    "COUPON_VOIDED": (410, "该券已作废"),
+    "COUPON_NOT_YET_VALID": (409, "该券尚未到可用时间"),
+    "COUPON_WRONG_STORE": (409, "该券不能在本门店使用"),
+    "COUPON_BELOW_THRESHOLD": (409, "订单金额未达到使用门槛"),
+    "COUPON_NOT_VOIDABLE": (409, "只有未使用的券可以作废"),
+    "VERIFICATION_NOT_FOUND": (404, "核销记录不存在"),
+    "VERIFICATION_ALREADY_UNDONE": (409, "该核销已撤销"),
+    "VERIFICATION_UNDO_EXPIRED": (403, "已超过可撤销时间，请联系店长"),
+    # points mall (app/mall)
+    "ITEM_NOT_FOUND": (404, "商品不存在"),
+    "ITEM_SALE_NOT_STARTED": (409, "商品尚未开始兑换"),
+    "ITEM_SALE_ENDED": (409, "商品兑换已结束"),
+    "ITEM_MEMBER_DAY_ONLY": (409, "该商品仅在会员日可兑换"),
+    "ITEM_TIER_REQUIRED": (403, "会员等级不足"),
+    "ITEM_OUT_OF_STOCK": (409, "商品已兑完"),
+    "ITEM_LIMIT_REACHED": (409, "已达到该商品的兑换上限"),
+    "ADDRESS_REQUIRED": (422, "实物商品需要收货地址"),
+    "MALL_ORDER_NOT_FOUND": (404, "兑换订单不存在"),
+    "MALL_ORDER_NOT_CANCELLABLE": (409, "该订单不能取消"),
+    "MALL_ORDER_NOT_SHIPPABLE": (409, "该订单不能发货"),
+    # stores (app/stores)
+    "STORE_SCENE_INVALID": (404, "门店码无效"),
+    "STORE_NOT_VISITED": (409, "请先扫描门店码"),
+    "STORE_OFFER_NOT_FOUND": (404, "该门店没有这张券可领"),
+    # check-in, referral and tasks (app/engagement)
+    "CHECKIN_ALREADY_DONE": (409, "该日已签到"),
+    "MAKEUP_FUTURE_DAY": (422, "只能补签今天以前的日期"),
+    "MAKEUP_BEFORE_JOINING": (422, "不能补签入会之前的日期"),
+    "MAKEUP_BEYOND_WINDOW": (422, "超出可补签的日期范围"),
+    "MAKEUP_QUOTA_EXCEEDED": (409, "本月补签次数已用完"),
+    "MAKEUP_NO_CARD": (409, "没有可用的补签卡"),
+    "INVITE_CODE_INVALID": (422, "邀请码无效"),
+    "TASK_NOT_FOUND": (404, "任务不存在"),
+    "TASK_NOT_ACTIVE": (409, "任务不在进行中"),
+    "TASK_NOT_COMPLETED": (409, "任务尚未完成"),
+    "TASK_ALREADY_CLAIMED": (409, "本期任务奖励已领取"),
+    "TASK_IN_USE": (409, "已有会员参与该任务，不能删除，可停用或设置结束时间"),
 }
 
 
@@ -73,7 +122,7 @@ def envelope(code: str, message: str, details: dict | None = None) -> dict:
 
 # HTTP errors raised outside our services (routing, parsing, rate limits) by status.
 _CODE_BY_STATUS = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-                   422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
+                   415: "UNSUPPORTED_MEDIA_TYPE", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
 
 
 def _json_error(code: str, message: str, status: int, details: dict | None = None):
@@ -105,7 +154,10 @@ def register_error_handlers(app) -> None:
         messages = (getattr(error, "data", None) or {}).get("messages")
         if messages:
             details = {"fields": _field_errors(messages)}
-        return _json_error(code, message, status, details)
+        response, status = _json_error(code, message, status, details)
+        # the exception's own headers, e.g. the Allow that a 405 must carry
+        response.headers.extend((name, value) for name, value in error.get_headers() if name != "Content-Type")
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -11,6 +11,11 @@ Events emitted so far, with their keyword arguments:
   member.phone_bound     member
   purchase.recorded      purchase
   purchase.refunded      purchase, refund
+  checkin.recorded       member, checkin     (app/engagement: check-ins and makeups)
+  referral.rewarded      referral            (app/engagement: an invitee qualified, both paid)
+  mall.redeemed          order               (app/mall: a redemption, before its commit)
+  coupon.issued          coupon              (app/mall: by redemption, benefit, store claim or grant)
+  coupon.verified        coupon              (app/mall: used in a store)
 """
 from collections import defaultdict
 from collections.abc import Callable

@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-
 from tests.helpers import REDIS_URL
 
 pytest_plugins = ["tests.wechat_fixtures"]

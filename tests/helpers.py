@@ -2,10 +2,11 @@
 import os
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
-from app.accounts import create_account
 from app.demo import TIERS
 from app.extensions import db
 from app.members.models import Member, Tier
@@ -70,6 +71,21 @@ class World:
         return caller
 
 
+@cache
+def password_hash() -> str:
+    """PASSWORD hashed once per run, with few rounds: the default scrypt costs ~0.25 s to make
+    and again to check at every login. Production hashes are unaffected."""
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
+def add_account(model, username: str, **fields):
+    """app.accounts.create_account with PASSWORD, but with the cheap hash above."""
+    account = model(username=username, password_hash=password_hash(), **fields)
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
 def build_world(app) -> World:
     world = World(app)
     with app.app_context():
@@ -86,9 +102,9 @@ def build_world(app) -> World:
             world.stores[code] = store.id
             for role in ("clerk", MANAGER):
                 username = f"{role}-{code.lower()}"
-                staff = create_account(Staff, username, PASSWORD, name=username, store_id=store.id, role=role)
+                staff = add_account(Staff, username, name=username, store_id=store.id, role=role)
                 world.staff_ids[username] = staff.id
-        create_account(Operator, "operator", PASSWORD, name="Operator")
+        add_account(Operator, "operator", name="Operator")
         db.session.commit()
     return world
 

@@ -1,18 +1,22 @@
 """Logins for the three audiences; each returns a token that names its audience."""
 from flask import current_app
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
 from app.accounts import authenticate
 from app.api.idempotency import mutation
 from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
+from app.engagement import referral
 from app.extensions import limiter
-from app.members import service as members
 from app.operators.models import Operator
 from app.security import ADMIN, MEMBER, STAFF, issue_token
 from app.stores.models import Staff
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Logins (no token needed)")
-login_rate = limiter.shared_limit(lambda: current_app.config["LOGIN_RATE"], scope="login")
+# Per client address (behind a proxy, configure ProxyFix): one key for everyone would let
+# a single client, or a busy minute, lock every member out.
+login_rate = limiter.shared_limit(lambda: current_app.config["LOGIN_RATE"], scope="login",
+                                  key_func=get_remote_address)
 
 
 def _token_reply(audience: str, subject_id: int, **extra) -> dict:
@@ -26,17 +30,19 @@ def _token_reply(audience: str, subject_id: int, **extra) -> dict:
 
 
 @blp.route("/member/login", methods=["POST"])
+@blp.doc(security=[])  # a login needs no token
 @login_rate
 @mutation
 @blp.arguments(MemberLoginArgs)
 @blp.response(200, TokenReply)
 def member_login(args):
-    """Exchange a `wx.login` code; the first login creates the member."""
-    member, created = members.login(args["code"])
+    """Exchange a `wx.login` code; the first login creates the member (bound to `invite_code`'s inviter)."""
+    member, created = referral.login(args["code"], args.get("invite_code"))
     return _token_reply(MEMBER, member.id, member_id=member.id, created=created)
 
 
 @blp.route("/staff/login", methods=["POST"])
+@blp.doc(security=[])  # a login needs no token
 @login_rate
 @blp.arguments(PasswordLoginArgs)
 @blp.response(200, TokenReply)
@@ -46,6 +52,7 @@ def staff_login(args):
 
 
 @blp.route("/admin/login", methods=["POST"])
+@blp.doc(security=[])  # a login needs no token
 @login_rate
 @blp.arguments(PasswordLoginArgs)
 @blp.response(200, TokenReply)

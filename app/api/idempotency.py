@@ -10,11 +10,14 @@ its own (a unique row per caller and key). Then:
 - the same key while the first request still runs is refused (409 IDEMPOTENCY_IN_FLIGHT).
 The reply is stored in the same transaction as the business writes, so both land or
 neither. A failed request releases its key, so a corrected retry may use it again. A
-claim left by a crashed process is taken over once it is older than STALE_AFTER.
+claim left by a crashed process is taken over once it is older than STALE_AFTER; should
+the original request still be alive, it finds its claim gone when it ends and rolls back
+(409), so a key is acted on at most once.
 """
 import functools
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Response, g, request
@@ -47,36 +50,60 @@ class IdempotencyRecord(db.Model):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A request's hold on its key. `claimed_at` fences it: a takeover changes it."""
+
+    record_id: int
+    claimed_at: datetime
+
+
 def mutation(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get(HEADER)
         if key is None:
             return _in_transaction(view, args, kwargs)
-        if not 0 < len(key) <= MAX_KEY_LENGTH:
+        if not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):  # PostgreSQL cannot store a NUL
             raise AppError("IDEMPOTENCY_KEY_INVALID", details={"max_length": MAX_KEY_LENGTH})
-        record_id, replay = _claim(getattr(g, "scope", "anon"), key, _fingerprint())
+        claim, replay = _claim(getattr(g, "scope", "anon"), key, _fingerprint())
         if replay is not None:
             return replay
-        return _in_transaction(view, args, kwargs, record_id)
+        return _in_transaction(view, args, kwargs, claim)
 
     return wrapper
 
 
-def _in_transaction(view, args, kwargs, record_id=None):
+def _in_transaction(view, args, kwargs, claim: Claim | None = None):
     try:
         response = view(*args, **kwargs)
-        if record_id is not None:
-            db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
-                state=DONE, status_code=response.status_code, body=response.get_json()))
+        if claim is not None:
+            _store_reply(claim, response)
         db.session.commit()
         return response
     except BaseException:
         db.session.rollback()
-        if record_id is not None:  # release the key: nothing was done under it
-            db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+        if claim is not None:  # release the key: nothing was done under it
+            db.session.execute(delete(IdempotencyRecord).where(*_still_held(claim)))
             db.session.commit()
         raise
+
+
+def _still_held(claim: Claim) -> tuple:
+    return (IdempotencyRecord.id == claim.record_id, IdempotencyRecord.state == RUNNING,
+            IdempotencyRecord.started_at == claim.claimed_at)
+
+
+def _store_reply(claim: Claim, response: Response) -> None:
+    """Mark the key done with this reply, in the business transaction, if it is still ours.
+
+    A request that outlived STALE_AFTER may have lost its claim to a taker: then the
+    taker's work stands and ours must roll back, or the key would be acted on twice.
+    """
+    stored = db.session.execute(update(IdempotencyRecord).where(*_still_held(claim)).values(
+        state=DONE, status_code=response.status_code, body=response.get_json())).rowcount == 1
+    if not stored:
+        raise AppError("IDEMPOTENCY_IN_FLIGHT")
 
 
 def _fingerprint() -> str:
@@ -84,37 +111,40 @@ def _fingerprint() -> str:
     return hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), body])).hexdigest()
 
 
-def _claim(scope: str, key: str, fingerprint: str) -> tuple[int | None, Response | None]:
-    """Claim the key for this request (its record id), or the reply to give instead."""
-    values = {"scope": scope, "key": key, "fingerprint": fingerprint, "state": RUNNING, "started_at": now()}
-    inserted = insert_ignoring_conflict(IdempotencyRecord, values, ["scope", "key"])
-    record = db.session.execute(
-        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-    ).scalar_one()
-    record_id, state, body, status = record.id, record.state, record.body, record.status_code
+def _claim(scope: str, key: str, fingerprint: str) -> tuple[Claim | None, Response | None]:
+    """Claim the key for this request, or the reply to give instead."""
+    record = None
+    while record is None:  # None: a failed request released the key between our two statements
+        values = {"scope": scope, "key": key, "fingerprint": fingerprint, "state": RUNNING, "started_at": now()}
+        inserted = insert_ignoring_conflict(IdempotencyRecord, values, ["scope", "key"])
+        record = db.session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        ).scalar_one_or_none()
+    claim = Claim(record.id, record.started_at)
+    state, body, status = record.state, record.body, record.status_code
     stale = record.started_at < now() - STALE_AFTER
     same_request = record.fingerprint == fingerprint
     db.session.commit()
     if inserted:
-        return record_id, None
+        return claim, None
     if not same_request:
         raise AppError("IDEMPOTENCY_KEY_REUSED")
     if state == DONE:
         replay = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
         replay.headers["Idempotent-Replayed"] = "true"
         return None, replay
-    if stale and _take_over(record_id):
-        return record_id, None
+    if stale and (taken := _take_over(claim)):
+        return taken, None
     raise AppError("IDEMPOTENCY_IN_FLIGHT")
 
 
-def _take_over(record_id: int) -> bool:
+def _take_over(claim: Claim) -> Claim | None:
     """Re-claim a running record whose request died; guarded so only one taker wins."""
+    at = now()
     taken = db.session.execute(
         update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id, IdempotencyRecord.state == RUNNING,
-               IdempotencyRecord.started_at < now() - STALE_AFTER)
-        .values(started_at=now())
+        .where(*_still_held(claim), IdempotencyRecord.started_at < at - STALE_AFTER)
+        .values(started_at=at)
     ).rowcount == 1
     db.session.commit()
-    return taken
+    return Claim(claim.record_id, at) if taken else None

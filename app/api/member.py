@@ -1,11 +1,9 @@
 """The mini-program's API: the member's own card, code, profile and points."""
-import io
-
-import segno
-from flask import g, send_file
+from flask import g
 from flask_smorest import Blueprint
 
 from app.api.idempotency import mutation
+from app.api.images import qr_png_response
 from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import (
@@ -17,6 +15,7 @@ from app.api.schemas import (
     ProfileSchema,
     TierSchema,
 )
+from app.mall.coupons import usable_count
 from app.members import service as members
 from app.members.card import card_view
 from app.members.code import current_code
@@ -31,8 +30,8 @@ blp.before_request(require(MEMBER))
 @blp.route("/card")
 @blp.response(200, CardSchema)
 def card():
-    """The member card: tier and benefits, growth and what the next tier needs, points."""
-    return card_view(g.principal)
+    """The member card: tier and benefits, growth and what the next tier needs, points, coupons held."""
+    return card_view(g.principal, coupons_count=usable_count(g.principal.id))
 
 
 @blp.route("/card/code")
@@ -45,12 +44,7 @@ def member_code():
 @blp.route("/card/code.png")
 @blp.response(200, description="The dynamic code as a QR image (PNG)", content_type="image/png")
 def member_code_png():
-    png = io.BytesIO()
-    segno.make_qr(current_code(g.principal).code, error="m").save(png, kind="png", scale=8, border=2)
-    png.seek(0)
-    response = send_file(png, mimetype="image/png")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return qr_png_response(current_code(g.principal).code)
 
 
 @blp.route("/profile")

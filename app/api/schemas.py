@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 # Bounds keep every amount inside a BIGINT and inside what a store could sell.
 MAX_FEN = 10**10  # 100 million yuan
 MAX_POINTS = 10**9
+MAX_ID = 2**63 - 1  # the largest BIGINT id: bounds cursors and path ids of BIGINT-keyed tables
 
 _text = validate.Length(min=1, max=64)
 
@@ -13,12 +14,14 @@ class Strict(Schema):
 
 
 class CursorArgs(Strict):
-    cursor = fields.Integer(validate=validate.Range(min=1))
+    cursor = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class MemberLoginArgs(Strict):
     code = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    invite_code = fields.String(validate=validate.Length(min=1, max=32), metadata={
+        "description": "the inviter's code (scene `i=<code>`); binds only a member this login creates"})
 
 
 class PasswordLoginArgs(Strict):
@@ -44,8 +47,13 @@ class TierSchema(Schema):
 
 
 class TierPatchSchema(TierSchema):
-    class Meta:
-        partial = True
+    """Every field optional, no defaults filled in: a PATCH changes only what it names.
+
+    (marshmallow has no `Meta.partial`; partial is a load option of the instance.)
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
 
 
 class NextTierSchema(Schema):

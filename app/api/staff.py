@@ -1,8 +1,9 @@
 """Store staff: look members up by their dynamic code, record purchases and refunds."""
-from flask import current_app, g
+from flask import g
 from flask_smorest import Blueprint
 
 from app.api.idempotency import mutation
+from app.api.limits import failed_attempts_limit
 from app.api.principals import require
 from app.api.schemas import (
     MemberLookupArgs,
@@ -12,7 +13,6 @@ from app.api.schemas import (
     RefundArgs,
     RefundSchema,
 )
-from app.extensions import limiter
 from app.members.code import resolve_code
 from app.purchases import service as purchases
 from app.security import STAFF
@@ -20,11 +20,7 @@ from app.security import STAFF
 blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="Store staff (staff token)")
 blp.before_request(require(STAFF))
 
-# Only failed lookups count: a clerk scanning all day is fine, guessing codes is not.
-failed_lookups = limiter.shared_limit(
-    lambda: current_app.config["MEMBER_CODE_LOOKUP_FAILURES"], scope="member-code-failures",
-    key_func=lambda: g.scope, deduct_when=lambda response: response.status_code >= 400,
-)
+failed_lookups = failed_attempts_limit("MEMBER_CODE_LOOKUP_FAILURES", "member-code-failures")
 
 
 @blp.route("/member-lookups", methods=["POST"])

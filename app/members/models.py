@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
@@ -61,4 +61,21 @@ class TierChange(db.Model):
     to_tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
     reason: Mapped[str] = mapped_column(String(32))
     ref: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
+class TierReview(db.Model):
+    """A held tier's review at the end of its period: kept or lowered, once per member and date."""
+
+    __tablename__ = "tier_reviews"
+    __table_args__ = (UniqueConstraint("member_id", "due_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    from_tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
+    to_tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
+    window_growth: Mapped[int] = mapped_column(BigInteger)
+    threshold: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(12))  # retained / downgraded
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)

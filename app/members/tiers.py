@@ -1,5 +1,5 @@
 """Tiers are decided by growth (never by the points balance) and every change is recorded."""
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import now
@@ -28,10 +28,9 @@ def tier_for_growth(growth: int) -> Tier:
     return tier or entry_tier()
 
 
-def next_tier(tier: Tier) -> Tier | None:
-    return db.session.execute(
-        select(Tier).where(Tier.level > tier.level).order_by(Tier.level).limit(1)
-    ).scalar_one_or_none()
+def level_above(level):
+    """The next level up from `level` (a column or a value) as a scalar subquery; NULL at the top."""
+    return select(func.min(Tier.level)).where(Tier.level > level).scalar_subquery()
 
 
 def retier(member: Member, reason: str, ref: str | None = None, allow_downgrade: bool = False) -> TierChange | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.clock import today
 from app.db_helpers import lock
@@ -137,6 +137,41 @@ def _expire_overdue_lots(member: Member) -> None:
     db.session.flush()
 
 
+def refund_debit(debit_key: str, posting: Posting) -> LedgerEntry:
+    """Give back what a debit took, as one credit entry whose new lots keep the expiry
+    dates of the lots the debit drew from (e.g. a cancelled mall order).
+
+    Cancelling a spend neither lengthens nor shortens the points' life: a date that has
+    passed meanwhile expires those points at the next sweep, as it would have. A negative
+    balance is paid off first, from the soonest-expiring part, as credits always do. Once
+    per posting key. Only for debits drawn wholly from lots (not clawbacks below zero).
+    """
+    debit = _existing(debit_key)
+    if debit is None or debit.account != POINTS or debit.delta >= 0:
+        raise ValueError(f"no points debit with key {debit_key!r}")
+    member = lock_member(debit.member_id)
+    if entry := _existing(posting.key):
+        return entry
+    drawn = [(expires_on, int(amount)) for expires_on, amount in db.session.execute(
+        select(PointLot.expires_on, func.sum(LotConsumption.amount))
+        .join(PointLot, PointLot.id == LotConsumption.lot_id)
+        .where(LotConsumption.entry_id == debit.id)
+        .group_by(PointLot.expires_on).order_by(PointLot.expires_on)
+    ).all()]
+    if sum(amount for _, amount in drawn) != -debit.delta:
+        raise ValueError("only a debit drawn wholly from lots can be refunded lot by lot")
+    debt = max(-member.points_balance, 0)
+    entry = _append(member, POINTS, -debit.delta, posting)
+    for expires_on, amount in drawn:
+        paid = min(debt, amount)
+        debt -= paid
+        if amount > paid:
+            db.session.add(PointLot(member_id=member.id, entry_id=entry.id, amount=amount - paid,
+                                    remaining=amount - paid, expires_on=expires_on))
+    db.session.flush()
+    return entry
+
+
 def change_growth(member_id: int, delta: int, posting: Posting) -> LedgerEntry:
     """Add (or, for a refund, take back) growth. Tier decisions belong to members/."""
     if delta == 0:
@@ -154,20 +189,36 @@ class PointsSummary:
     next_expiry_amount: int
 
 
+# The summary as scalar subqueries over one member's open lots, bound by :member_id and :day
+# (the business date). Built once: building a select costs more than running it. The card
+# reads them within its own statement (summary_of), other callers through summary().
+_OPEN_LOTS = (PointLot.member_id == bindparam("member_id"), PointLot.remaining > 0)
+_NEXT_EXPIRY_ON = select(func.min(PointLot.expires_on)).where(
+    *_OPEN_LOTS, PointLot.expires_on >= bindparam("day")).scalar_subquery()
+SUMMARY_COLUMNS = (
+    # overdue: past their date, not yet swept by the expiry job
+    select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
+        *_OPEN_LOTS, PointLot.expires_on < bindparam("day")).scalar_subquery(),
+    _NEXT_EXPIRY_ON,
+    select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
+        *_OPEN_LOTS, PointLot.expires_on == _NEXT_EXPIRY_ON).scalar_subquery(),
+)
+_SUMMARY = select(*SUMMARY_COLUMNS)
+
+
+def summary_params(member_id: int) -> dict:
+    return {"member_id": member_id, "day": today()}
+
+
+def summary_of(member: Member, overdue: int, next_on: date | None, next_amount: int) -> PointsSummary:
+    """The summary from the values of SUMMARY_COLUMNS."""
+    return PointsSummary(usable=member.points_balance - int(overdue), next_expiry_on=next_on,
+                         next_expiry_amount=int(next_amount))
+
+
 def summary(member: Member) -> PointsSummary:
-    """Usable points and the next points to expire, from open lots grouped by date."""
-    day = today()
-    by_date = db.session.execute(
-        select(PointLot.expires_on, func.sum(PointLot.remaining))
-        .where(PointLot.member_id == member.id, PointLot.remaining > 0)
-        .group_by(PointLot.expires_on)
-        .order_by(PointLot.expires_on)
-    ).all()
-    overdue = sum(amount for on, amount in by_date if on < day)
-    upcoming = [(on, amount) for on, amount in by_date if on >= day]
-    next_on, next_amount = upcoming[0] if upcoming else (None, 0)
-    return PointsSummary(usable=member.points_balance - overdue, next_expiry_on=next_on,
-                         next_expiry_amount=next_amount)
+    """Usable points and the next points to expire (the earliest date still to come, all its lots)."""
+    return summary_of(member, *db.session.execute(_SUMMARY, summary_params(member.id)).one())
 
 
 def adjust_points(member_id: int, delta: int, actor: str, reason: str) -> LedgerEntry:

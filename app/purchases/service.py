@@ -23,7 +23,9 @@ from app.stores.models import MANAGER, Staff
 
 def record_purchase(staff: Staff, member_id: int, order_no: str, amount_fen: int) -> tuple[Purchase, bool]:
     """Record once per (store, order number); a replay of the same order returns it."""
-    member = members.get_member(member_id)
+    # The member's lock first (the fixed order): inserting the purchase takes a key-share
+    # lock on the member row, and upgrading it afterwards deadlocks against a twin.
+    member = ledger.lock_member(member_id)
     config = current_app.config
     points = points_for(amount_fen, config["POINTS_PER_YUAN"], member.tier.points_multiplier_pct)
     growth = growth_for(amount_fen, config["GROWTH_PER_YUAN"])

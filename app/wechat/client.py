@@ -12,6 +12,7 @@ from typing import TypeVar
 import requests
 from flask import current_app
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
@@ -30,6 +31,8 @@ TOKEN_ERRORS = {40001, 40014, 42001}
 CODE_ERRORS = {40029, 40163, 40226, 41008}
 # system busy, daily quota reached, per-user rate limit: worth trying again later
 UNAVAILABLE_ERRORS = {-1, 45009, 45011}
+# subscribe message: the user refused it, or has no one-time subscription left
+SUBSCRIPTION_REFUSED = 43101
 
 T = TypeVar("T")
 
@@ -93,6 +96,16 @@ class WeChat:
             lambda reply: reply.content,
         )
 
+    def send_subscribe_message(self, openid: str, template_id: str, data: dict, page: str | None = None) -> None:
+        """Send one subscribe message; `data` is {"thing1": {"value": "…"}, …}.
+
+        Errors as for every call: WECHAT_UNAVAILABLE is worth retrying (its details say
+        whether the request may have reached WeChat), WECHAT_ERROR carries the errcode
+        (43101 refused / no subscription left, 47003 bad data, 40003 bad openid, …).
+        """
+        self._call(lambda: self._client.wxa.send_subscribe_message(openid, template_id, data, page=page),
+                   lambda reply: None)
+
     def _call(self, request: Callable[[], dict], parse: Callable[[dict], T]) -> T:
         """Run one request, refreshing the access token once if WeChat rejects it."""
         try:
@@ -111,7 +124,7 @@ class WeChat:
         except requests.RequestException as exc:
             # Only the type: the message may quote a URL that carries the app secret.
             logger.warning("WeChat unreachable: %s", type(exc).__name__)
-            raise AppError("WECHAT_UNAVAILABLE") from None
+            raise AppError("WECHAT_UNAVAILABLE", details=_transport_details(exc)) from None
         except (KeyError, TypeError, ValueError) as exc:
             # a reply without the documented fields (or not JSON at all)
             logger.warning("WeChat reply not understood: %r", exc)
@@ -122,9 +135,20 @@ def _app_error(exc: WeChatClientException) -> AppError:
     if exc.errcode in CODE_ERRORS:
         return AppError("WECHAT_CODE_INVALID")
     # errcode None: an HTTP error status; a token error here survived one refresh
-    if exc.errcode is None or exc.errcode in UNAVAILABLE_ERRORS | TOKEN_ERRORS:
+    if exc.errcode is None:
         return AppError("WECHAT_UNAVAILABLE")
-    return AppError("WECHAT_ERROR", details={"errcode": exc.errcode, "errmsg": exc.errmsg})
+    details = {"errcode": exc.errcode, "errmsg": exc.errmsg}
+    if exc.errcode in UNAVAILABLE_ERRORS | TOKEN_ERRORS:
+        return AppError("WECHAT_UNAVAILABLE", details=details)
+    return AppError("WECHAT_ERROR", details=details)
+
+
+def _transport_details(exc: requests.RequestException) -> dict:
+    """The failure's type, and whether the request may have reached WeChat: only a
+    connection that was never made (refused, unresolved, connect timeout) proves it did not."""
+    never_connected = isinstance(exc, requests.ConnectTimeout) or isinstance(
+        getattr(exc.args[0] if exc.args else None, "reason", None), NewConnectionError)
+    return {"transport": type(exc).__name__, "request_sent": not never_connected}
 
 
 def init_app(app) -> None:
