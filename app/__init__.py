@@ -22,6 +22,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.engagement import register_handlers as register_engagement_handlers
     from app.errors import register_error_handlers
     from app.extensions import db, limiter, migrate
+    from app.mall import register_handlers as register_mall_handlers
+    from app.members import register_handlers as register_member_handlers
     from app.tasks import init_app as init_tasks
     from app.wechat import init_app as init_wechat
 
@@ -40,4 +42,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_cli(app)
     init_tasks(app)
     register_engagement_handlers()
+    register_member_handlers()
+    register_mall_handlers()
     return app

@@ -85,6 +85,16 @@ def load_config(env=None) -> dict:
         # (the seeds' "up to 3 months ahead": "90,30,7").
         "POINTS_EXPIRY_BATCH": _int(env, "POINTS_EXPIRY_BATCH", 1000),
         "POINTS_EXPIRY_REMINDER_DAYS": env.get("POINTS_EXPIRY_REMINDER_DAYS", "30,7"),
+        # Coupon-expiring reminder (app/mall/coupon_reminders.py): days before the last valid day.
+        "COUPON_EXPIRY_REMINDER_DAYS": _int(env, "COUPON_EXPIRY_REMINDER_DAYS", 3),
+        # Tier benefits to claim (app/members/benefits.py): days an upgrade pack may be claimed
+        # (counting the day it is granted), and the reminder's days before a benefit's last day.
+        "BENEFIT_UPGRADE_CLAIM_DAYS": _int(env, "BENEFIT_UPGRADE_CLAIM_DAYS", 30),
+        "BENEFIT_EXPIRY_REMINDER_DAYS": _int(env, "BENEFIT_EXPIRY_REMINDER_DAYS", 3),
+        # Expiring points → coupon (app/mall/points_conversion.py): the template (0 = off) and
+        # the points one coupon costs; lots expiring within the points reminder window qualify.
+        "POINTS_CONVERSION_TEMPLATE_ID": _int(env, "POINTS_CONVERSION_TEMPLATE_ID", 0),
+        "POINTS_CONVERSION_RATE": _int(env, "POINTS_CONVERSION_RATE", 500),
         # Tier review (app/members/tier_review.py): months a tier is held, growth to keep it
         # (percent of the tier's threshold), "one_level" or "earned", warning days before.
         "TIER_HOLD_MONTHS": _int(env, "TIER_HOLD_MONTHS", 12),

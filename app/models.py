@@ -20,6 +20,7 @@ from app.mall.models import (  # noqa: F401
     MallOrder,
     StoreCouponOffer,
 )
+from app.members.benefit_models import BenefitGrant  # noqa: F401
 from app.members.models import Member, Tier, TierChange, TierReview  # noqa: F401
 from app.messaging.models import Message, MessageRule, OutboxEvent, Reminder, Subscription  # noqa: F401
 from app.operators.models import Operator  # noqa: F401

@@ -18,7 +18,9 @@ from app.tasks.runs import recorded
 from tests.jobs_helpers import expiring_event, new_member, points_rule, queue_of, run_worker
 
 UTC = timezone.utc
-CRON_JOBS = ["expire_points", "review_tiers", "remind_points_expiring", "warn_tier_downgrades"]
+CRON_JOBS = ["expire_points", "review_tiers", "expire_coupons", "expire_benefits", "grant_monthly_benefits",
+             "grant_birthday_benefits", "remind_points_expiring", "warn_tier_downgrades", "remind_coupons_expiring",
+             "remind_benefits_expiring"]
 
 
 def lots_left(app) -> dict[date, int]:
@@ -60,7 +62,8 @@ def test_expiry_runs_just_after_local_midnight_and_expires_the_day_before(app, w
         clock.move_to(midnight_utc + timedelta(minutes=5))
         assert cron_jobs_run(scheduler) == ["expire_points"]
         clock.move_to(midnight_utc + timedelta(minutes=15))
-        assert cron_jobs_run(scheduler) == ["review_tiers"]
+        monthly = ["grant_monthly_benefits"] if next_day.day == 1 else []  # 00:10 on the 1st only
+        assert cron_jobs_run(scheduler) == ["review_tiers", *monthly]
 
     assert lots_left(app) == {last_day: 0, next_day: 11}
     assert runs(app, "expire_points") == [

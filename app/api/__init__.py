@@ -26,14 +26,17 @@ Every error answers `{"error": {"code", "message", "details"}}` with one of thes
 def register_api(app) -> None:
     from app.api import (
         admin,
+        admin_benefits,
         admin_engagement,
         admin_mall,
         admin_messaging,
         auth,
         member,
+        member_benefits,
         member_engagement,
         member_mall,
         member_messaging,
+        member_points_conversion,
         staff,
         staff_mall,
     )
@@ -49,7 +52,8 @@ def register_api(app) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route: an id past its column's range is a 404
     api.init_app(app)
     for module in (auth, member, staff, admin, member_engagement, admin_engagement,
-                   member_mall, staff_mall, admin_mall, member_messaging, admin_messaging):
+                   member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
+                   admin_benefits, member_points_conversion):
         api.register_blueprint(module.blp)
     if app.config["BENCH_ENDPOINTS"]:
         from app.api import bench

@@ -1,7 +1,11 @@
 """The mall's part of the demo data (`flask demo-data`): coupon templates, items of each
 kind, a store coupon, and one redemption made through the real service."""
+from sqlalchemy import select
+
+from app.extensions import db
 from app.mall import coupons, items, redemption, store_coupons
 from app.mall.models import AMOUNT_OFF, COUPON_ITEM, GIFT, PERCENT_OFF, PHYSICAL, THRESHOLD_OFF, VIRTUAL
+from app.members.models import Tier
 
 
 def load_mall_demo(store_id: int, member_id: int) -> None:
@@ -12,6 +16,7 @@ def load_mall_demo(store_id: int, member_id: int) -> None:
     welcome = coupons.create_template(name="到店礼10元", kind=AMOUNT_OFF, amount_off_fen=10_00, valid_days=7,
                                       total_limit=500, per_member_limit=1, store_ids=[store_id])
     store_coupons.add_offer(store_id, welcome.id)
+    _tier_coupon_packs(latte.id)
 
     coupon_item = items.create_item(name="满100减20券", kind=COUPON_ITEM, coupon_template_id=over_100.id,
                                     price_points=200, stock=500, per_member_limit=2, limit_period="month",
@@ -24,3 +29,19 @@ def load_mall_demo(store_id: int, member_id: int) -> None:
                       stock=100, per_member_limit=1, limit_period="month", member_day_only=True, min_tier_level=2,
                       description="每月会员日，金卡及以上会员专享")
     redemption.redeem(member_id, coupon_item.id)
+
+
+def _tier_coupon_packs(latte_id: int) -> None:
+    """Tier benefits to claim (app/members/benefits.py): a monthly pack from 金卡, a birthday
+    latte from 银卡, an upgrade pack on reaching 金卡. `make run` grants the month's at start."""
+    monthly = coupons.create_template(name="会员月礼10元券", kind=AMOUNT_OFF, amount_off_fen=10_00, valid_days=30)
+    packs = {
+        "银卡": {"birthday_coupons": [{"template_id": latte_id, "count": 1}]},
+        "金卡": {"birthday_coupons": [{"template_id": latte_id, "count": 1}],
+                 "monthly_coupons": [{"template_id": monthly.id, "count": 1}],
+                 "upgrade_coupons": [{"template_id": monthly.id, "count": 2}]},
+        "钻石": {"birthday_coupons": [{"template_id": latte_id, "count": 2}],
+                 "monthly_coupons": [{"template_id": monthly.id, "count": 2}]},
+    }
+    for tier in db.session.execute(select(Tier).where(Tier.name.in_(packs))).scalars():
+        tier.benefits = {**tier.benefits, **packs[tier.name]}

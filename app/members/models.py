@@ -23,7 +23,8 @@ class Tier(db.Model):
     growth_threshold: Mapped[int] = mapped_column(BigInteger, unique=True)
     # Points multiplier in percent (100 = 1x, 150 = 1.5x): integers keep earning exact.
     points_multiplier_pct: Mapped[int] = mapped_column(default=100)
-    # Display and later-used benefits: discount_pct, free_shipping, birthday_points, ...
+    # Display and later-used benefits: discount_pct, free_shipping, birthday_points, ...;
+    # coupon packs to claim (app/members/benefits.py): monthly_/birthday_/upgrade_coupons.
     benefits: Mapped[dict] = mapped_column(JSON, default=dict)
 
 

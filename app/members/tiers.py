@@ -4,6 +4,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clock import now
 from app.errors import AppError
+from app.events import emit
 from app.extensions import db
 from app.members.models import Member, Tier, TierChange
 from app.messaging.service import record_event
@@ -53,6 +54,7 @@ def retier(member: Member, reason: str, ref: str | None = None, allow_downgrade:
     kind = "tier_upgraded" if target.level > current.level else "tier_downgraded"
     record_event(kind, member.id, {"from": current.name, "to": target.name, "reason": reason})
     db.session.flush()
+    emit("member.tier_changed", member=member, change=change)
     return change
 
 

@@ -10,7 +10,9 @@ import uuid
 from flask import current_app
 from rq import Queue, Retry, get_current_job
 
-from app.members import tier_review
+from app.extensions import db
+from app.mall import coupon_reminders, coupons
+from app.members import benefits, tier_review
 from app.messaging import outbox
 from app.messaging.delivery import Outcome, deliver
 from app.points import expiry
@@ -75,3 +77,35 @@ def review_tiers() -> dict:
 @recorded("warn_tier_downgrades")
 def warn_tier_downgrades() -> dict:
     return tier_review.warn_upcoming()
+
+
+@recorded("expire_coupons")
+def expire_coupons() -> dict:
+    expired = coupons.expire_coupons()
+    db.session.commit()
+    return {"expired": expired}
+
+
+@recorded("remind_coupons_expiring")
+def remind_coupons_expiring() -> dict:
+    return coupon_reminders.remind_expiring()
+
+
+@recorded("grant_monthly_benefits")
+def grant_monthly_benefits() -> dict:
+    return benefits.grant_monthly()
+
+
+@recorded("grant_birthday_benefits")
+def grant_birthday_benefits() -> dict:
+    return benefits.grant_birthdays()
+
+
+@recorded("expire_benefits")
+def expire_benefits() -> dict:
+    return benefits.expire_unclaimed()
+
+
+@recorded("remind_benefits_expiring")
+def remind_benefits_expiring() -> dict:
+    return benefits.remind_expiring()

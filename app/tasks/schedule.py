@@ -30,7 +30,14 @@ def schedule(config: dict) -> tuple[Scheduled, ...]:
         # just after local midnight: yesterday's last day of validity is over
         Scheduled(jobs.expire_points, cron="5 0 * * *"),
         Scheduled(jobs.review_tiers, cron="15 0 * * *"),
+        Scheduled(jobs.expire_coupons, cron="20 0 * * *"),
+        Scheduled(jobs.expire_benefits, cron="25 0 * * *"),
+        # the month's pack on the 1st, birthday packs every day (a birthday set later still counts)
+        Scheduled(jobs.grant_monthly_benefits, cron="10 0 1 * *"),
+        Scheduled(jobs.grant_birthday_benefits, cron="30 0 * * *"),
         # reminders in the morning, not at midnight
         Scheduled(jobs.remind_points_expiring, cron="0 10 * * *"),
         Scheduled(jobs.warn_tier_downgrades, cron="5 10 * * *"),
+        Scheduled(jobs.remind_coupons_expiring, cron="10 10 * * *"),
+        Scheduled(jobs.remind_benefits_expiring, cron="15 10 * * *"),
     )

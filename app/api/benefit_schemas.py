@@ -1,0 +1,53 @@
+"""Schemas of the tier benefits to claim and of the expiring points → coupon conversion."""
+from marshmallow import Schema, fields, validate
+
+from app.api.mall_schemas import CouponSchema
+from app.api.schemas import Strict
+from app.members.benefit_models import BENEFIT_KINDS
+
+
+class PackCouponSchema(Schema):
+    template_id = fields.Integer()
+    name = fields.String()
+    value = fields.String()
+    count = fields.Integer()
+
+
+class EntitlementSchema(Schema):
+    """A benefit granted to the member; `days_left` counts down while it can be claimed (0 = last day)."""
+
+    id = fields.Integer(attribute="grant.id")
+    benefit = fields.String(attribute="grant.benefit")
+    name = fields.String()
+    period = fields.String(attribute="grant.period")
+    state = fields.String()
+    expires_on = fields.Date()
+    days_left = fields.Integer(allow_none=True)
+    claimed_at = fields.DateTime(attribute="grant.claimed_at", allow_none=True)
+    coupons = fields.List(fields.Nested(PackCouponSchema))
+
+
+class ClaimedSchema(Schema):
+    benefit = fields.Nested(EntitlementSchema, attribute="entitlement")
+    coupons = fields.List(fields.Nested(CouponSchema))
+
+
+class ClaimRateArgs(Strict):
+    benefit = fields.String(validate=validate.OneOf(BENEFIT_KINDS))
+
+
+class ClaimRateSchema(Schema):
+    benefit = fields.String()
+    period = fields.String()
+    granted = fields.Integer()
+    claimed = fields.Integer()
+    expired = fields.Integer()
+    claim_rate = fields.Float()
+
+
+class ConvertibleLotSchema(Schema):
+    """Points expiring soon that may become a coupon (积分变现)."""
+
+    lot_id = fields.Integer(attribute="id")
+    remaining = fields.Integer()
+    expires_on = fields.Date()

@@ -1,0 +1,29 @@
+"""The member's tier benefits to claim (权益领取), with their countdown (member token)."""
+from flask import g
+from flask_smorest import Blueprint
+
+from app.api.benefit_schemas import ClaimedSchema, EntitlementSchema
+from app.api.idempotency import mutation
+from app.api.principals import require
+from app.members import benefits
+from app.security import MEMBER
+
+blp = Blueprint("member_benefits", __name__, url_prefix="/api/v1/member",
+                description="Tier benefits to claim (member token)")
+blp.before_request(require(MEMBER))
+
+
+@blp.route("/benefits")
+@blp.response(200, EntitlementSchema(many=True))
+def list_benefits():
+    """The caller's benefits: claimable ones first (soonest ending first, with days left), then the rest."""
+    return benefits.member_benefits(g.principal.id)
+
+
+@blp.route("/benefits/<int:grant_id>/claim", methods=["POST"])
+@mutation
+@blp.response(200, ClaimedSchema)
+def claim_benefit(grant_id):
+    """Claim a benefit: its coupons are issued once; claiming again answers with the same coupons.
+    409 BENEFIT_EXPIRED after its last day; the mall's coupon limits apply (nothing is issued then)."""
+    return benefits.claim(g.principal.id, grant_id)

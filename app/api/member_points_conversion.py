@@ -1,0 +1,30 @@
+"""Expiring points → a small coupon (积分变现) (member token)."""
+from flask import g
+from flask_smorest import Blueprint
+
+from app.api.benefit_schemas import ConvertibleLotSchema
+from app.api.idempotency import mutation
+from app.api.mall_schemas import CouponDetailSchema
+from app.api.principals import require
+from app.mall import points_conversion
+from app.security import MEMBER
+
+blp = Blueprint("member_points_conversion", __name__, url_prefix="/api/v1/member",
+                description="Expiring points → coupon (member token)")
+blp.before_request(require(MEMBER))
+
+
+@blp.route("/points/conversions")
+@blp.response(200, ConvertibleLotSchema(many=True))
+def convertible():
+    """The caller's points lots that may be converted now (expiring within the reminder window)."""
+    return points_conversion.convertible_lots(g.principal.id)
+
+
+@blp.route("/points/lots/<int:lot_id>/conversion", methods=["POST"])
+@mutation
+@blp.response(201, CouponDetailSchema)
+def convert(lot_id):
+    """Convert one expiring lot into the configured coupon, once per lot (again: the same coupon).
+    409 POINTS_CONVERSION_NOT_DUE / POINTS_INSUFFICIENT / POINTS_CONVERSION_UNAVAILABLE."""
+    return points_conversion.convert(g.principal.id, lot_id)

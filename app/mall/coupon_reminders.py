@@ -1,0 +1,30 @@
+"""Reminders before coupons expire: one `coupon_expiring` event per coupon.
+
+A coupon is due when its last valid business day falls within COUPON_EXPIRY_REMINDER_DAYS
+(default 3) days from today and it is still unused (app/messaging/countdown.py: once per
+coupon, a missed day caught up while it is valid; a coupon issued already inside the
+window is reminded at the next run).
+"""
+from datetime import timedelta
+
+from flask import current_app
+
+from app.mall.coupons import describe
+from app.mall.models import ISSUED, Coupon
+from app.mall.periods import local_date
+from app.messaging.countdown import remind_ending
+
+REMINDER_KIND = "coupon_expiring"
+
+
+def remind_expiring() -> dict:
+    """Write the coupon-expiring reminders due today (commits each batch)."""
+    return {"reminded": remind_ending(REMINDER_KIND, Coupon, Coupon.valid_until,
+                                      current_app.config["COUPON_EXPIRY_REMINDER_DAYS"], Coupon.state == ISSUED,
+                                      _payload)}
+
+
+def _payload(coupon: Coupon, day) -> dict:
+    last_day = local_date(coupon.valid_until) - timedelta(days=1)  # valid_until is a local midnight, exclusive
+    return {"coupon_id": coupon.id, "coupon": coupon.template.name, "value": describe(coupon.template),
+            "expires_on": last_day.isoformat(), "days_left": (last_day - day).days}

@@ -1,0 +1,33 @@
+"""Reminders before a row ends (a coupon, a benefit): one event per row, keyed on its id.
+
+Rows are due when their exclusive end (a local midnight) falls within `ahead` days after
+today's last day and they have not ended yet; `remind_once` keyed on the row id makes a
+second run (or a run in two processes at once) remind nobody again, and a missed day is
+caught up by the next run while the row still lasts.
+"""
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import String, cast, select
+
+from app.clock import business_tz, now, today
+from app.extensions import db
+from app.messaging.reminders import not_reminded, remind_once
+
+BATCH = 1000
+
+
+def remind_ending(kind: str, model, ends_at, ahead: int, where, payload: Callable) -> int:
+    """Remind each `model` row matching `where` whose `ends_at` column is due (commits each batch)."""
+    day = today()
+    until = datetime.combine(day + timedelta(days=ahead + 1), time(), tzinfo=business_tz())
+    find = (select(model)
+            .where(where, ends_at > now(), ends_at <= until,
+                   not_reminded(kind, model.member_id, cast(model.id, String)))
+            .order_by(model.id).limit(BATCH))
+    reminded = 0
+    while rows := db.session.execute(find).scalars().all():
+        payloads = {(row.member_id, str(row.id)): payload(row, day) for row in rows}
+        reminded += remind_once(kind, list(payloads), lambda member_id, key: payloads[(member_id, key)])
+        db.session.commit()
+    return reminded
