@@ -15,9 +15,9 @@ from app.api.schemas import (
     ProfileSchema,
     TierSchema,
 )
-from app.mall.coupons import usable_count
+from app.mall.coupons import USABLE_COUNT
 from app.members import service as members
-from app.members.card import card_view
+from app.members.card import card_query, card_view
 from app.members.code import current_code
 from app.members.tiers import all_tiers
 from app.points import service as ledger
@@ -26,12 +26,15 @@ from app.security import MEMBER
 blp = Blueprint("member", __name__, url_prefix="/api/v1/member", description="The member's own data (member token)")
 blp.before_request(require(MEMBER))
 
+# The card's figures in one statement, built once: points and tiers with the mall's coupons held.
+CARD_QUERY = card_query(coupons_held=USABLE_COUNT)
+
 
 @blp.route("/card")
 @blp.response(200, CardSchema)
 def card():
     """The member card: tier and benefits, growth and what the next tier needs, points, coupons held."""
-    return card_view(g.principal, coupons_count=usable_count(g.principal.id))
+    return card_view(g.principal, CARD_QUERY)
 
 
 @blp.route("/card/code")

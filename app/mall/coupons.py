@@ -271,11 +271,7 @@ def member_coupons(member_id: int, tab: str, after_id: int | None, limit: int) -
     return list(db.session.execute(stmt.order_by(Coupon.valid_until, Coupon.id).limit(limit)).scalars())
 
 
-# Built once: every card read runs it, and building a select costs more than running it.
-_USABLE_COUNT = select(func.count()).select_from(Coupon).where(
-    Coupon.member_id == bindparam("member_id"), _in_tab(VALID, bindparam("at")))
-
-
-def usable_count(member_id: int) -> int:
-    """Coupons the member still holds: issued and not past their end (some may open later)."""
-    return db.session.execute(_USABLE_COUNT, {"member_id": member_id, "at": now()}).scalar_one()
+# Coupons the member still holds (issued, not past their end; some may open later) as a
+# scalar subquery bound by :member_id and :at (now): the card reads it within its own statement.
+USABLE_COUNT = select(func.count()).select_from(Coupon).where(
+    Coupon.member_id == bindparam("member_id"), _in_tab(VALID, bindparam("at"))).scalar_subquery()

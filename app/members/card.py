@@ -1,22 +1,31 @@
 """The electronic member card as the mini-program shows it."""
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import ScalarSelect
 
+from app.clock import now
 from app.extensions import db
 from app.members.models import Member, Tier
 from app.members.tiers import level_above
 from app.points.service import SUMMARY_COLUMNS, summary_of, summary_params
 
-_CURRENT, _NEXT = aliased(Tier), aliased(Tier)
-# Everything the card shows beyond the member row, in one statement (one round trip, built
-# once): the points summary and the tier above the member's (NULLs at the top tier).
-_CARD_FIGURES = (
-    select(*SUMMARY_COLUMNS, _NEXT.name, _NEXT.level, _NEXT.growth_threshold)
-    .select_from(Member)
-    .join(_CURRENT, _CURRENT.id == Member.tier_id)
-    .outerjoin(_NEXT, _NEXT.level == level_above(_CURRENT.level))
-    .where(Member.id == bindparam("member_id"))
-)
+
+def card_query(coupons_held: ScalarSelect) -> Select:
+    """Everything the card shows beyond the member row, as one statement (one round trip):
+    the points summary, the tier above the member's (NULLs at the top tier) and the coupons
+    held, a scalar subquery the mall provides (members/ does not depend on app/mall).
+
+    Bound by :member_id, :day and :at. Build it once: building a select costs more than
+    running it (bench/card_read).
+    """
+    current, upcoming = aliased(Tier), aliased(Tier)
+    return (
+        select(*SUMMARY_COLUMNS, upcoming.name, upcoming.level, upcoming.growth_threshold, coupons_held)
+        .select_from(Member)
+        .join(current, current.id == Member.tier_id)
+        .outerjoin(upcoming, upcoming.level == level_above(current.level))
+        .where(Member.id == bindparam("member_id"))
+    )
 
 
 def tier_view(tier) -> dict:
@@ -28,10 +37,10 @@ def tier_view(tier) -> dict:
     }
 
 
-def card_view(member: Member, coupons_count: int) -> dict:
-    """`coupons_count` comes from the mall (members/ does not depend on app/mall)."""
-    *points_figures, next_name, next_level, next_threshold = db.session.execute(
-        _CARD_FIGURES, summary_params(member.id)).one()
+def card_view(member: Member, query: Select) -> dict:
+    """The member's card, its figures read with `query` (a card_query)."""
+    *points_figures, next_name, next_level, next_threshold, coupons_count = db.session.execute(
+        query, {**summary_params(member.id), "at": now()}).one()
     points = summary_of(member, *points_figures)
     return {
         "card_no": member.card_no,
