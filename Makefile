@@ -39,6 +39,9 @@ test-postgres:
 ## bench: benchmarks under bench/, each against a baseline in the same run
 bench: install services
 	$(BIN)/python -m bench.card_read
+	$(BIN)/python -m bench.redeem
+	$(BIN)/python -m bench.push
+	$(BIN)/python -m bench.expiry
 
 clean:
 	rm -rf $(VENV) instance

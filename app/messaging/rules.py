@@ -21,13 +21,6 @@ def all_rules() -> list[MessageRule]:
     return list(db.session.execute(select(MessageRule).order_by(MessageRule.event_kind)).scalars())
 
 
-def get_rule(kind: str) -> MessageRule:
-    rule = db.session.execute(select(MessageRule).where(MessageRule.event_kind == kind)).scalar_one_or_none()
-    if rule is None:
-        raise AppError("MESSAGE_RULE_NOT_FOUND")
-    return rule
-
-
 def enabled_rules(kinds) -> dict[str, MessageRule]:
     rules = db.session.execute(
         select(MessageRule).where(MessageRule.event_kind.in_(set(kinds)), MessageRule.enabled.is_(True))
