@@ -53,7 +53,7 @@ def expire_overdue() -> dict:
     cursor = 0
     while True:
         candidates = db.session.execute(
-            select(PointLot.member_id).distinct().where(_overdue(day), PointLot.member_id > cursor)
+            select(PointLot.member_id).where(_overdue(day), PointLot.member_id > cursor)
             .order_by(PointLot.member_id).limit(batch)
         ).scalars().all()
         if not candidates:
