@@ -18,13 +18,11 @@ and wrk with one thread and 6 connections, two per worker, so each worker always
 the next request queued and latency still measures the service, not a long queue.
 """
 import argparse
-import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from app.security import MEMBER, issue_token
 from bench import dataset, harness
 
 CARD = "/api/v1/member/card"
@@ -34,13 +32,6 @@ TOKENS = 20_000
 WORKERS = 3
 CONNECTIONS = 6
 WARMUP_SECONDS = 3
-
-
-def mint_tokens(path: Path, members: int, count: int) -> Path:
-    """Tokens of `count` random members (app.security.issue_token, as the login would)."""
-    ids = random.sample(range(1, members + 1), min(count, members))
-    path.write_text("\n".join(issue_token(harness.SECRET_KEY, MEMBER, member_id) for member_id in ids) + "\n")
-    return path
 
 
 def check_endpoints(base_url: str, token: str) -> None:
@@ -111,7 +102,7 @@ def main() -> None:
            "MEMBERMALL_ENV": "production", "WECHAT_APPID": "wx-bench", "WECHAT_SECRET": "bench",
            "BENCH_ENDPOINTS": "1"}
     with tempfile.TemporaryDirectory() as scratch:
-        tokens = mint_tokens(Path(scratch) / "tokens.txt", args.members, TOKENS)
+        tokens = harness.mint_tokens(Path(scratch) / "tokens.txt", args.members, TOKENS)
         with harness.gunicorn(env, workers=args.workers, log_name="card_read-gunicorn") as base_url:
             check_endpoints(base_url, tokens.read_text().split("\n", 1)[0])
             runs = measure(base_url, tokens, args.rounds, args.seconds)

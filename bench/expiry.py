@@ -28,7 +28,7 @@ os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import dataset, harness  # noqa: E402
-from bench.card_read import CARD, CONNECTIONS, WORKERS, mint_tokens  # noqa: E402
+from bench.card_read import CARD, CONNECTIONS, WORKERS  # noqa: E402
 
 TOKENS = 20_000
 ROUND_SECONDS = 2
@@ -178,7 +178,7 @@ def main() -> None:
         raw = run_raw_update(copies[0], job["day"])
         print(f"  raw UPDATE: {raw['lots']} lots in {raw['seconds']:.1f} s", flush=True)
         with tempfile.TemporaryDirectory() as scratch:
-            tokens = mint_tokens(Path(scratch) / "tokens.txt", args.members, TOKENS)
+            tokens = harness.mint_tokens(Path(scratch) / "tokens.txt", args.members, TOKENS)
             alone, during, job_under_load = cards_during_job(copies[1], tokens, args.seconds)
     finally:
         for copy in copies:

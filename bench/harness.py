@@ -5,6 +5,7 @@ a results file. Processes started here are stopped here, on failure and on SIGTE
 import json
 import os
 import platform
+import random
 import shutil
 import signal
 import socket
@@ -21,6 +22,8 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
+from app.security import MEMBER, issue_token
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 LUA_DIR = ROOT / "bench" / "lua"
@@ -29,6 +32,13 @@ VENV_BIN = Path(sys.executable).parent
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/membermall_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 SECRET_KEY = "bench-secret-key"
+
+
+def mint_tokens(path: Path, members: int, count: int) -> Path:
+    """Tokens of `count` random members (app.security.issue_token, as the login would)."""
+    ids = random.sample(range(1, members + 1), min(count, members))
+    path.write_text("\n".join(issue_token(SECRET_KEY, MEMBER, member_id) for member_id in ids) + "\n")
+    return path
 
 
 def stop_on_sigterm() -> None:

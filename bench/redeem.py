@@ -29,7 +29,6 @@ os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import dataset, harness  # noqa: E402
-from bench.card_read import mint_tokens  # noqa: E402
 
 ORDERS = "/api/v1/member/mall/orders"
 TARGET = 0.50
@@ -163,7 +162,7 @@ def main() -> None:
            "MEMBERMALL_ENV": "production", "WECHAT_APPID": "wx-bench", "WECHAT_SECRET": "bench"}
     runs: dict[str, list[dict]] = {"app": [], "raw": []}
     with tempfile.TemporaryDirectory() as scratch:
-        tokens = mint_tokens(Path(scratch) / "tokens.txt", args.members, args.members)
+        tokens = harness.mint_tokens(Path(scratch) / "tokens.txt", args.members, args.members)
         script = Path(scratch) / "redeem.sql"
         script.write_text(PGBENCH_SCRIPT)
         with harness.gunicorn(env, workers=args.workers, log_name="redeem-gunicorn") as base_url:
