@@ -1,9 +1,11 @@
 """Small database idioms the services share."""
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import Session, lazyload
 
 from app.extensions import db
+
+_HELD = "rows_locked"  # session.info: (model, id) of rows locked in the current transaction
 
 
 def lock(model, id_):
@@ -14,7 +16,12 @@ def lock(model, id_):
     Relationships load lazily, after the lock: a joined eager load in the locking query
     would be re-checked by PostgreSQL against the updated row and come back empty
     (e.g. `member.tier` None after a concurrent tier change).
+    A row this transaction already holds is not locked again: the session has it as of
+    the lock and our own writes since.
     """
+    held = db.session.info.setdefault(_HELD, set())
+    if (model, id_) in held:
+        return db.session.get(model, id_)
     stmt = (
         select(model)
         .where(model.id == id_)
@@ -22,7 +29,18 @@ def lock(model, id_):
         .with_for_update(of=model, key_share=True)
         .execution_options(populate_existing=True)
     )
-    return db.session.execute(stmt).scalar_one_or_none()
+    row = db.session.execute(stmt).scalar_one_or_none()
+    if row is not None:
+        held.add((model, id_))
+    return row
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session, transaction) -> None:
+    """Locks end with the transaction. A savepoint's end forgets them too (its rollback
+    releases the locks taken inside it); a flush's internal subtransaction does not."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HELD, None)
 
 
 def insert_ignoring_conflict(model, values: dict, conflict_columns: list[str]) -> bool:
@@ -33,23 +51,24 @@ def insert_ignoring_conflict(model, values: dict, conflict_columns: list[str]) -
     read from RETURNING: with it (which SQLAlchemy adds anyway to fetch the new primary
     key) psycopg reports no rowcount.
     """
+    stmt = insert_or_nothing(model, conflict_columns).values(**values).returning(*model.__table__.primary_key.columns)
+    return db.session.execute(stmt).first() is not None
+
+
+def insert_or_nothing(model, conflict_columns: list[str]):
+    """INSERT … ON CONFLICT (conflict_columns) DO NOTHING, in the session's dialect."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-            .returning(*model.__table__.primary_key.columns))
-    return db.session.execute(stmt).first() is not None
+    return insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
 
 
 def insert_many_ignoring_conflict(model, rows: list[dict], conflict_columns: list[str], returning,
                                   chunk: int = 1000) -> list:
     """Multi-row INSERT … ON CONFLICT DO NOTHING RETURNING (in chunks, under the databases'
     bound-parameter limits): the rows this call inserted."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = []
     for start in range(0, len(rows), chunk):
-        stmt = (insert(model).values(rows[start:start + chunk])
-                .on_conflict_do_nothing(index_elements=conflict_columns).returning(*returning))
+        stmt = insert_or_nothing(model, conflict_columns).values(rows[start:start + chunk]).returning(*returning)
         inserted += db.session.execute(stmt).all()
     return inserted
 

@@ -1,17 +1,18 @@
 """Redeeming items for points (积分兑换), and shipping or cancelling the orders.
 
 A redemption runs in the request's one transaction, in this order:
-1. the item's rules for this member (sale window, member day, tier, stock as read), so
-   that most refusals cost no lock;
-2. the member's row lock (every writer of a member's points takes it first), then the
-   rules again with the per-member limit counted under it: no twin request in between;
-3. the order, then the points debit from lots earliest-expiry first, keyed
+1. the member's row lock (every writer of a member's points takes it first), then the
+   item's rules for this member (sale window, member day, tier, stock as read, and the
+   per-member limit counted under the lock: no twin request in between);
+2. the order, then the points debit from lots earliest-expiry first, keyed
    `mall_order:<id>` (the ledger refuses a second debit for the same order);
-4. one unit of stock by a guarded UPDATE (… WHERE stock >= 1; unlimited stock is not
-   touched): the item's row lock always comes after the member's, never before;
-5. the coupon (coupon items, within the template's own limits) or the wait for shipping
+3. the coupon (coupon items, within the template's own limits) or the wait for shipping
    (physical items); virtual items complete at once;
-6. `mall.redeemed` for the domains that react, in the same transaction.
+4. `mall.redeemed` for the domains that react, in the same transaction;
+5. last, one unit of stock by a guarded UPDATE (… WHERE stock >= 1; unlimited stock is
+   not touched). The item's row is the one every redemption of it wants: taken last, it
+   is held only from this statement to the commit, so redemptions of a hot item queue
+   for milliseconds, not for the whole request. (Lock order: member, then item.)
 Any refusal raises; the request's rollback then leaves nothing behind: no order, no
 ledger entry, no stock taken, no coupon.
 
@@ -41,7 +42,6 @@ from app.mall.models import (
     MallOrder,
 )
 from app.mall.periods import local_date
-from app.members import service as members
 from app.messaging.service import record_event
 from app.points import service as ledger
 
@@ -59,26 +59,24 @@ def _redeemable(offer: Offer) -> Offer:
 def redeem(member_id: int, item_id: int, ship_to: dict | None = None) -> MallOrder:
     item = get_item(item_id, for_members=True)
     at = now()
-    # The item's own rules first, without the lock: in a rush on a sold-out item the
-    # refusals answer at once instead of queueing for the member's row.
-    _redeemable(make_offer(item, members.get_member(member_id), at, redeemed=0, points=None))
     member = ledger.lock_member(member_id)
-    offer = _redeemable(make_offer(item, member, at, redeemed_counts(member.id, [item], at)[item.id], points=None))
+    redeemed = redeemed_counts(member.id, [item], at)[item.id] if item.per_member_limit is not None else 0
+    offer = _redeemable(make_offer(item, member, at, redeemed, points=None))
     if item.kind == PHYSICAL and not ship_to:
         raise AppError("ADDRESS_REQUIRED")
-    order = MallOrder(member_id=member.id, item_id=item.id, points=offer.price_points, created_at=at,
+    order = MallOrder(member_id=member.id, item=item, points=offer.price_points, created_at=at,
                       state=AWAITING_SHIPMENT if item.kind == PHYSICAL else COMPLETED,
                       ship_to=ship_to if item.kind == PHYSICAL else None)
     db.session.add(order)
     db.session.flush()
     ref = _order_ref(order.id)
     ledger.debit_points(member.id, offer.price_points, ledger.Posting(kind="mall_redeem", key=ref, ref=ref))
-    _take_stock(item)
     if item.kind == COUPON_ITEM:
         order.coupon = issue_to_locked_member(item.coupon_template, member.id, FROM_REDEMPTION,
                                               actor=f"member:{member.id}", ref=ref)
-    db.session.flush()
+        db.session.flush()
     emit("mall.redeemed", order=order)
+    _take_stock(item)
     return order
 
 

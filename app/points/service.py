@@ -16,9 +16,10 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import today
-from app.db_helpers import lock
+from app.db_helpers import insert_or_nothing, lock
 from app.errors import AppError
 from app.extensions import db
 from app.members.models import Member
@@ -50,17 +51,23 @@ def _existing(key: str) -> LedgerEntry | None:
     ).scalar_one_or_none()
 
 
-def _append(member: Member, account: str, delta: int, posting: Posting) -> LedgerEntry:
-    entry = LedgerEntry(
+def _append(member: Member, account: str, delta: int, posting: Posting) -> LedgerEntry | None:
+    """Write the entry and move the member's cached balance by its delta; None (and
+    nothing written) when an entry with the posting's key exists already."""
+    entry = db.session.scalars(insert_or_nothing(LedgerEntry, ["idempotency_key"]).values(
         member_id=member.id, account=account, delta=delta, kind=posting.kind, ref=posting.ref,
         idempotency_key=posting.key, actor=posting.actor, reason=posting.reason,
-    )
-    db.session.add(entry)
+    ).returning(LedgerEntry)).one_or_none()
+    if entry is None:
+        return None
     column = Member.points_balance if account == POINTS else Member.growth
-    # Relative update: the cache moves by exactly the entry's delta.
-    db.session.execute(update(Member).where(Member.id == member.id).values({column: column + delta}))
-    db.session.flush()
-    db.session.refresh(member)
+    # Relative update: the cache moves by exactly the entry's delta; the new value comes
+    # back with it, so the session's copy of the member stays current without a reload.
+    cached = db.session.execute(
+        update(Member).where(Member.id == member.id).values({column: column + delta}).returning(column)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(member, column.key, cached)
     return entry
 
 
@@ -69,10 +76,9 @@ def credit_points(member_id: int, amount: int, posting: Posting, expires_on: dat
     if amount <= 0:
         raise ValueError("credit amount must be positive")
     member = lock_member(member_id)
-    if entry := _existing(posting.key):
-        return entry
     debt = max(-member.points_balance, 0)
-    entry = _append(member, POINTS, amount, posting)
+    if (entry := _append(member, POINTS, amount, posting)) is None:
+        return _existing(posting.key)
     lot_amount = amount - min(debt, amount)
     if lot_amount:
         expires_on = expires_on or expiry_date(current_app.config["POINTS_EXPIRY"], today())
@@ -86,55 +92,47 @@ def debit_points(member_id: int, amount: int, posting: Posting, allow_negative: 
     """Take points from lots earliest-expiry first.
 
     Without `allow_negative` a debit larger than the usable balance fails with
-    POINTS_INSUFFICIENT and writes nothing. With it (clawbacks), the shortfall becomes
-    a negative balance.
+    POINTS_INSUFFICIENT (the caller's rollback undoes it). With it (clawbacks), the
+    shortfall becomes a negative balance.
     """
     if amount <= 0:
         raise ValueError("debit amount must be positive")
     member = lock_member(member_id)
-    if entry := _existing(posting.key):
-        return entry
-    _expire_overdue_lots(member)
-    if not allow_negative and member.points_balance < amount:
-        raise AppError("POINTS_INSUFFICIENT", details={"balance": max(member.points_balance, 0), "required": amount})
-    entry = _append(member, POINTS, -amount, posting)
-    _draw_from_lots(member_id, entry.id, amount)
-    return entry
-
-
-def _open_lots(member_id: int):
-    return select(PointLot).where(PointLot.member_id == member_id, PointLot.remaining > 0)
-
-
-def _draw_from_lots(member_id: int, entry_id: int, amount: int) -> None:
-    lots = db.session.execute(
-        _open_lots(member_id).order_by(PointLot.expires_on, PointLot.id)
-    ).scalars()
+    lots = _spendable_lots(member)
+    if (entry := _append(member, POINTS, -amount, posting)) is None:
+        return _existing(posting.key)
+    if not allow_negative and member.points_balance < 0:
+        balance = max(member.points_balance + amount, 0)
+        raise AppError("POINTS_INSUFFICIENT", details={"balance": balance, "required": amount})
     for lot in lots:
         if amount == 0:
             break
         take = min(lot.remaining, amount)
         lot.remaining -= take
         amount -= take
-        db.session.add(LotConsumption(entry_id=entry_id, lot_id=lot.id, amount=take))
+        db.session.add(LotConsumption(entry_id=entry.id, lot_id=lot.id, amount=take))
     db.session.flush()
+    return entry
 
 
-def _expire_overdue_lots(member: Member) -> None:
-    """Expire this member's lots whose last day has passed, before anything spends them.
+def _spendable_lots(member: Member) -> list[PointLot]:
+    """The member's open lots, earliest expiry first, after expiring those whose last day
+    has passed (before anything spends them).
 
     The scheduled expiry job does the same in bulk; both guard on `remaining > 0` and
     key the entry by lot, so a lot expires once whoever gets there first.
     """
-    overdue = db.session.execute(
-        _open_lots(member.id).where(PointLot.expires_on < today()).order_by(PointLot.id)
+    lots = db.session.execute(
+        select(PointLot).where(PointLot.member_id == member.id, PointLot.remaining > 0)
+        .order_by(PointLot.expires_on, PointLot.id)
     ).scalars().all()
-    for lot in overdue:
+    day = today()
+    for lot in (lot for lot in lots if lot.expires_on < day):
         posting = Posting(kind="expire", key=f"expire:lot:{lot.id}", ref=f"lot:{lot.id}")
-        entry = _append(member, POINTS, -lot.remaining, posting)
+        entry = _append(member, POINTS, -lot.remaining, posting)  # the key is free: the lot is open
         db.session.add(LotConsumption(entry_id=entry.id, lot_id=lot.id, amount=lot.remaining))
         lot.remaining = 0
-    db.session.flush()
+    return [lot for lot in lots if lot.expires_on >= day]
 
 
 def refund_debit(debit_key: str, posting: Posting) -> LedgerEntry:
@@ -151,7 +149,7 @@ def refund_debit(debit_key: str, posting: Posting) -> LedgerEntry:
         raise ValueError(f"no points debit with key {debit_key!r}")
     member = lock_member(debit.member_id)
     if entry := _existing(posting.key):
-        return entry
+        return entry  # before reading the lots: a repeat does not need them
     drawn = [(expires_on, int(amount)) for expires_on, amount in db.session.execute(
         select(PointLot.expires_on, func.sum(LotConsumption.amount))
         .join(PointLot, PointLot.id == LotConsumption.lot_id)
@@ -177,9 +175,7 @@ def change_growth(member_id: int, delta: int, posting: Posting) -> LedgerEntry:
     if delta == 0:
         raise ValueError("growth change must not be zero")
     member = lock_member(member_id)
-    if entry := _existing(posting.key):
-        return entry
-    return _append(member, GROWTH, delta, posting)
+    return _append(member, GROWTH, delta, posting) or _existing(posting.key)
 
 
 @dataclass(frozen=True)
