@@ -1,5 +1,7 @@
 """Small database idioms the services share."""
-from sqlalchemy import event, select
+import functools
+
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
@@ -22,17 +24,22 @@ def lock(model, id_):
     held = db.session.info.setdefault(_HELD, set())
     if (model, id_) in held:
         return db.session.get(model, id_)
-    stmt = (
+    row = db.session.execute(_lock_statement(model), {"id": id_}).scalar_one_or_none()
+    if row is not None:
+        held.add((model, id_))
+    return row
+
+
+@functools.cache
+def _lock_statement(model):
+    """Built once per model: building a statement costs more than running it."""
+    return (
         select(model)
-        .where(model.id == id_)
+        .where(model.id == bindparam("id"))
         .options(lazyload("*"))
         .with_for_update(of=model, key_share=True)
         .execution_options(populate_existing=True)
     )
-    row = db.session.execute(stmt).scalar_one_or_none()
-    if row is not None:
-        held.add((model, id_))
-    return row
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -55,9 +62,9 @@ def insert_ignoring_conflict(model, values: dict, conflict_columns: list[str]) -
     return db.session.execute(stmt).first() is not None
 
 
-def insert_or_nothing(model, conflict_columns: list[str]):
-    """INSERT … ON CONFLICT (conflict_columns) DO NOTHING, in the session's dialect."""
-    dialect = db.session.get_bind().dialect.name
+def insert_or_nothing(model, conflict_columns: list[str], dialect: str | None = None):
+    """INSERT … ON CONFLICT (conflict_columns) DO NOTHING, in the dialect given or the session's."""
+    dialect = dialect or db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
 

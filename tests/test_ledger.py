@@ -48,9 +48,9 @@ def test_debit_draws_earliest_expiry_first_and_records_what_it_drew(member_id):
     ledger.credit_points(member_id, 100, posting("late"), expires_on=date(2027, 12, 31))
     ledger.credit_points(member_id, 50, posting("early"), expires_on=date(2026, 7, 1))
     ledger.credit_points(member_id, 30, posting("middle"), expires_on=date(2026, 12, 31))
-    entry = ledger.debit_points(member_id, 70, posting("spend"))
+    entry_id = ledger.debit_points(member_id, 70, posting("spend"))
     assert lots(member_id) == [(date(2027, 12, 31), 100), (date(2026, 7, 1), 0), (date(2026, 12, 31), 10)]
-    drawn = db.session.execute(select(LotConsumption.amount).where(LotConsumption.entry_id == entry.id)
+    drawn = db.session.execute(select(LotConsumption.amount).where(LotConsumption.entry_id == entry_id)
                                .order_by(LotConsumption.id)).scalars().all()
     assert drawn == [50, 20]
     assert_ledger_consistent(member_id)
@@ -107,7 +107,7 @@ def test_clawback_leaves_a_negative_balance_that_later_credits_pay_first(member_
 def test_the_same_key_posts_once(member_id):
     first = ledger.credit_points(member_id, 10, posting("once"))
     again = ledger.credit_points(member_id, 10, posting("once"))
-    assert first.id == again.id
+    assert first == again
     assert assert_ledger_consistent(member_id)["balance"] == 10
 
 

@@ -19,11 +19,11 @@ import json
 from datetime import datetime
 
 from flask import Response, g, request
-from sqlalchemy import JSON, String, UniqueConstraint, select, update
+from sqlalchemy import JSON, String, UniqueConstraint, bindparam, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import now
-from app.db_helpers import insert_ignoring_conflict
+from app.db_helpers import insert_or_nothing
 from app.errors import AppError
 from app.extensions import db
 from app.types import BigId, UtcDateTime
@@ -58,9 +58,8 @@ def mutation(view):
                 return replay
             response = view(*args, **kwargs)
             if key is not None:
-                db.session.execute(update(IdempotencyRecord).where(
-                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-                ).values(status_code=response.status_code, body=response.get_json()))
+                db.session.connection().execute(_STORE_REPLY, {"of_scope": scope, "of_key": key, "status_code": response.status_code,
+                                                  "body": response.get_json()})
             db.session.commit()
             return response
         except BaseException:
@@ -75,10 +74,26 @@ def _fingerprint() -> str:
     return hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), body])).hexdigest()
 
 
+# Built once (building a statement costs more than running it); bound by name per request.
+_STORE_REPLY = (update(IdempotencyRecord)
+                .where(IdempotencyRecord.scope == bindparam("of_scope"), IdempotencyRecord.key == bindparam("of_key"))
+                .values(status_code=bindparam("status_code"), body=bindparam("body"))
+                .execution_options(synchronize_session=False))
+
+
+@functools.cache
+def _claim_statement(dialect: str):
+    return (insert_or_nothing(IdempotencyRecord, ["scope", "key"], dialect)
+            .values(scope=bindparam("scope"), key=bindparam("key"), fingerprint=bindparam("fingerprint"),
+                    started_at=bindparam("started_at"))
+            .returning(IdempotencyRecord.id))
+
+
 def _claim(scope: str, key: str, fingerprint: str) -> Response | None:
     """Claim the key for this request (None), or the reply to give instead."""
+    claim = _claim_statement(db.session.get_bind().dialect.name)
     values = {"scope": scope, "key": key, "fingerprint": fingerprint, "started_at": now()}
-    if insert_ignoring_conflict(IdempotencyRecord, values, ["scope", "key"]):
+    if db.session.connection().execute(claim, values).first() is not None:
         return None
     # A committed twin: PostgreSQL let the INSERT wait for it and then skip; read committed sees it.
     record = db.session.execute(select(IdempotencyRecord).where(

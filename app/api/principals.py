@@ -2,8 +2,10 @@
 from datetime import timedelta
 
 from flask import current_app, g, request
+from sqlalchemy import bindparam, select
 
 from app.clock import now
+from app.db_helpers import lock
 from app.errors import AppError
 from app.extensions import db
 from app.members.models import Member
@@ -12,6 +14,9 @@ from app.security import ADMIN, MEMBER, STAFF, read_token
 from app.stores.models import Staff
 
 _MODELS = {MEMBER: Member, STAFF: Staff, ADMIN: Operator}
+# Built once: building a statement costs more than running it, and every request runs one.
+_LOAD = {audience: select(model).where(model.id == bindparam("id")) for audience, model in _MODELS.items()}
+_READS = {"GET", "HEAD", "OPTIONS"}
 _TTL_SETTING = {MEMBER: "MEMBER_TOKEN_TTL", STAFF: "STAFF_TOKEN_TTL", ADMIN: "ADMIN_TOKEN_TTL"}
 
 
@@ -30,7 +35,12 @@ def require(audience: str):
             raise AppError("AUDIENCE_FORBIDDEN")
         if issued_at + timedelta(seconds=current_app.config[_TTL_SETTING[audience]]) < now():
             raise AppError("AUTH_INVALID")
-        principal = db.session.get(_MODELS[audience], claims["sub"])
+        if audience == MEMBER and request.method not in _READS:
+            # A member's writes start by holding the member's row, as every writer of a
+            # member takes it first anyway: loaded once, locked once, for the whole request.
+            principal = lock(Member, claims["sub"])
+        else:
+            principal = db.session.execute(_LOAD[audience], {"id": claims["sub"]}).scalar_one_or_none()
         if principal is None or not getattr(principal, "active", True):
             raise AppError("AUTH_INVALID")
         g.principal = principal

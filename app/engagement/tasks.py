@@ -16,7 +16,7 @@ Rules (chosen here where the issue is silent):
 """
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from app.clock import now, today
 from app.db_helpers import insert_ignoring_conflict
@@ -47,13 +47,17 @@ def is_live(task: Task, at: datetime) -> bool:
     return task.enabled and started and (task.ends_at is None or at < task.ends_at)
 
 
+# Built once (building a statement costs more than running it): every purchase, check-in
+# and redemption asks for the live tasks of its kind.
+_LIVE = select(Task).where(Task.enabled, or_(Task.starts_at.is_(None), Task.starts_at <= bindparam("at")),
+                           or_(Task.ends_at.is_(None), Task.ends_at > bindparam("at"))).order_by(Task.sort_order, Task.id)
+_LIVE_OF_KIND = _LIVE.where(Task.kind == bindparam("kind"))
+
+
 def live_tasks(kind: str | None = None) -> list[Task]:
-    at = now()
-    stmt = select(Task).where(Task.enabled, or_(Task.starts_at.is_(None), Task.starts_at <= at),
-                              or_(Task.ends_at.is_(None), Task.ends_at > at))
-    if kind is not None:
-        stmt = stmt.where(Task.kind == kind)
-    return list(db.session.execute(stmt.order_by(Task.sort_order, Task.id)).scalars())
+    if kind is None:
+        return list(db.session.scalars(_LIVE, {"at": now()}))
+    return list(db.session.scalars(_LIVE_OF_KIND, {"at": now(), "kind": kind}))
 
 
 # --- operators -------------------------------------------------------------------------

@@ -18,7 +18,8 @@ Rules chosen here:
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy.orm import lazyload
 
 from app.clock import now
 from app.errors import AppError
@@ -130,9 +131,14 @@ def member_offer(member: Member, item_id: int, points: int) -> Offer:
 # --- operators ---------------------------------------------------------------------------
 
 
+# Built once: every redemption reads one item. Its coupon template (coupon items only)
+# loads when asked for, instead of joining on every read.
+_BY_ID = select(MallItem).where(MallItem.id == bindparam("id")).options(lazyload(MallItem.coupon_template))
+
+
 def get_item(item_id: int, for_members: bool = False) -> MallItem:
     """An item; members do not see inactive ones."""
-    item = db.session.get(MallItem, item_id)
+    item = db.session.scalars(_BY_ID, {"id": item_id}).one_or_none()
     if item is None or (for_members and not item.active):
         raise AppError("ITEM_NOT_FOUND")
     return item

@@ -22,7 +22,7 @@ concurrent cancels (or a cancel and a shipping) through; only that one gives bac
 points (`refund_debit`: new lots with the consumed lots' expiry dates) and the stock.
 Lock order: member, order, item.
 """
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.clock import now
 from app.errors import AppError
@@ -80,14 +80,14 @@ def redeem(member_id: int, item_id: int, ship_to: dict | None = None) -> MallOrd
     return order
 
 
+_TAKE_ONE = (update(MallItem).where(MallItem.id == bindparam("item_id"), MallItem.stock >= 1)
+             .values(stock=MallItem.stock - 1))  # built once: building costs more than running
+
+
 def _take_stock(item: MallItem) -> None:
     if item.stock is None:
         return
-    taken = db.session.execute(
-        update(MallItem).where(MallItem.id == item.id, MallItem.stock >= 1).values(stock=MallItem.stock - 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if not taken:
+    if db.session.connection().execute(_TAKE_ONE, {"item_id": item.id}).rowcount != 1:
         raise AppError("ITEM_OUT_OF_STOCK")
 
 

@@ -69,7 +69,7 @@ def bind_phone(member: Member, phone_code: str) -> Member:
 
 def change_growth(member_id: int, delta: int, posting: ledger.Posting, allow_downgrade: bool = False):
     """Post growth to the ledger, then move the tier the new growth decides."""
-    entry = ledger.change_growth(member_id, delta, posting)
+    entry_id = ledger.change_growth(member_id, delta, posting)
     member = db.session.get(Member, member_id)
     retier(member, reason=posting.kind, ref=posting.ref, allow_downgrade=allow_downgrade)
-    return entry
+    return entry_id

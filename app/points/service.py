@@ -9,16 +9,19 @@ Negative balance: a clawback (e.g. a refund of points already spent) may take mo
 the open lots hold. The shortfall stays as a negative balance with no lots behind it,
 and later credits pay it off before opening a lot. Hence at every moment:
     points_balance = Σ points entries, and Σ open lots = max(points_balance, 0).
+
+The writers return the id of their entry (the existing one when the key was used before).
 """
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.clock import today
+from app.clock import now, today
 from app.db_helpers import insert_or_nothing, lock
 from app.errors import AppError
 from app.extensions import db
@@ -51,44 +54,70 @@ def _existing(key: str) -> LedgerEntry | None:
     ).scalar_one_or_none()
 
 
-def _append(member: Member, account: str, delta: int, posting: Posting) -> LedgerEntry | None:
-    """Write the entry and move the member's cached balance by its delta; None (and
-    nothing written) when an entry with the posting's key exists already."""
-    entry = db.session.scalars(insert_or_nothing(LedgerEntry, ["idempotency_key"]).values(
-        member_id=member.id, account=account, delta=delta, kind=posting.kind, ref=posting.ref,
-        idempotency_key=posting.key, actor=posting.actor, reason=posting.reason,
-    ).returning(LedgerEntry)).one_or_none()
-    if entry is None:
+def _existing_id(key: str) -> int:
+    return db.session.execute(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key)).scalar_one()
+
+
+# The statements every points change runs, built once and bound by name at each call:
+# building a statement (and its cache key) costs more than running it. They run on the
+# session's connection, past the ORM's bookkeeping, so the ledger keeps the session in
+# step itself: new lots are flushed as soon as they are added, and the member's cached
+# balance is set from what the UPDATE returns.
+_MOVE_CACHE = {  # relative: the cache moves by exactly the entry's delta, and says where it ended
+    account: update(Member).where(Member.id == bindparam("member_id"))
+    .values({column: column + bindparam("delta")}).returning(column)
+    for account, column in ((POINTS, Member.points_balance), (GROWTH, Member.growth))
+}
+_OPEN_LOTS_FIRST_EXPIRING = (
+    select(PointLot.id, PointLot.remaining, PointLot.expires_on)
+    .where(PointLot.member_id == bindparam("member_id"), PointLot.remaining > 0)
+    .order_by(PointLot.expires_on, PointLot.id)
+)
+_TAKE_FROM_LOT = (update(PointLot.__table__).where(PointLot.id == bindparam("lot_id"))
+                  .values(remaining=PointLot.remaining - bindparam("taken")))
+_RECORD_DRAW = insert(LotConsumption.__table__)
+
+
+@functools.cache
+def _insert_entry(dialect: str):
+    """INSERT the entry unless its key exists (ON CONFLICT DO NOTHING) RETURNING its id."""
+    return insert_or_nothing(LedgerEntry.__table__, ["idempotency_key"], dialect).returning(LedgerEntry.id)
+
+
+def _append(member: Member, account: str, delta: int, posting: Posting) -> int | None:
+    """Write the entry and move the member's cached balance by its delta: the entry's id,
+    or None (and nothing written) when an entry with the posting's key exists already."""
+    connection = db.session.connection()
+    entry_id = connection.execute(_insert_entry(connection.dialect.name), {
+        "member_id": member.id, "account": account, "delta": delta, "kind": posting.kind, "ref": posting.ref,
+        "idempotency_key": posting.key, "actor": posting.actor, "reason": posting.reason, "created_at": now(),
+    }).scalar_one_or_none()
+    if entry_id is None:
         return None
-    column = Member.points_balance if account == POINTS else Member.growth
-    # Relative update: the cache moves by exactly the entry's delta; the new value comes
-    # back with it, so the session's copy of the member stays current without a reload.
-    cached = db.session.execute(
-        update(Member).where(Member.id == member.id).values({column: column + delta}).returning(column)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    set_committed_value(member, column.key, cached)
-    return entry
+    cached = connection.execute(_MOVE_CACHE[account], {"member_id": member.id, "delta": delta}).scalar_one()
+    # The session's copy of the member stays current without a reload.
+    set_committed_value(member, "points_balance" if account == POINTS else "growth", cached)
+    return entry_id
 
 
-def credit_points(member_id: int, amount: int, posting: Posting, expires_on: date | None = None) -> LedgerEntry:
+def credit_points(member_id: int, amount: int, posting: Posting, expires_on: date | None = None) -> int:
     """Add points: pay off any negative balance first, put the rest in a new lot."""
     if amount <= 0:
         raise ValueError("credit amount must be positive")
     member = lock_member(member_id)
     debt = max(-member.points_balance, 0)
-    if (entry := _append(member, POINTS, amount, posting)) is None:
-        return _existing(posting.key)
+    if (entry_id := _append(member, POINTS, amount, posting)) is None:
+        return _existing_id(posting.key)
     lot_amount = amount - min(debt, amount)
     if lot_amount:
         expires_on = expires_on or expiry_date(current_app.config["POINTS_EXPIRY"], today())
-        db.session.add(PointLot(member_id=member_id, entry_id=entry.id, amount=lot_amount,
+        db.session.add(PointLot(member_id=member_id, entry_id=entry_id, amount=lot_amount,
                                 remaining=lot_amount, expires_on=expires_on))
         db.session.flush()
-    return entry
+    return entry_id
 
 
-def debit_points(member_id: int, amount: int, posting: Posting, allow_negative: bool = False) -> LedgerEntry:
+def debit_points(member_id: int, amount: int, posting: Posting, allow_negative: bool = False) -> int:
     """Take points from lots earliest-expiry first.
 
     Without `allow_negative` a debit larger than the usable balance fails with
@@ -99,43 +128,48 @@ def debit_points(member_id: int, amount: int, posting: Posting, allow_negative: 
         raise ValueError("debit amount must be positive")
     member = lock_member(member_id)
     lots = _spendable_lots(member)
-    if (entry := _append(member, POINTS, -amount, posting)) is None:
-        return _existing(posting.key)
+    if (entry_id := _append(member, POINTS, -amount, posting)) is None:
+        return _existing_id(posting.key)
     if not allow_negative and member.points_balance < 0:
         balance = max(member.points_balance + amount, 0)
         raise AppError("POINTS_INSUFFICIENT", details={"balance": balance, "required": amount})
+    draws = []
     for lot in lots:
         if amount == 0:
             break
         take = min(lot.remaining, amount)
-        lot.remaining -= take
+        draws.append((lot.id, take))
         amount -= take
-        db.session.add(LotConsumption(entry_id=entry.id, lot_id=lot.id, amount=take))
-    db.session.flush()
-    return entry
+    _draw(entry_id, draws)
+    return entry_id
 
 
-def _spendable_lots(member: Member) -> list[PointLot]:
-    """The member's open lots, earliest expiry first, after expiring those whose last day
-    has passed (before anything spends them).
+def _spendable_lots(member: Member) -> list:
+    """The member's open lots (id, remaining, expires_on), earliest expiry first, after
+    expiring those whose last day has passed (before anything spends them).
 
     The scheduled expiry job does the same in bulk; both guard on `remaining > 0` and
     key the entry by lot, so a lot expires once whoever gets there first.
     """
-    lots = db.session.execute(
-        select(PointLot).where(PointLot.member_id == member.id, PointLot.remaining > 0)
-        .order_by(PointLot.expires_on, PointLot.id)
-    ).scalars().all()
+    lots = db.session.connection().execute(_OPEN_LOTS_FIRST_EXPIRING, {"member_id": member.id}).all()
     day = today()
     for lot in (lot for lot in lots if lot.expires_on < day):
         posting = Posting(kind="expire", key=f"expire:lot:{lot.id}", ref=f"lot:{lot.id}")
-        entry = _append(member, POINTS, -lot.remaining, posting)  # the key is free: the lot is open
-        db.session.add(LotConsumption(entry_id=entry.id, lot_id=lot.id, amount=lot.remaining))
-        lot.remaining = 0
+        entry_id = _append(member, POINTS, -lot.remaining, posting)  # the key is free: the lot is open
+        _draw(entry_id, [(lot.id, lot.remaining)])
     return [lot for lot in lots if lot.expires_on >= day]
 
 
-def refund_debit(debit_key: str, posting: Posting) -> LedgerEntry:
+def _draw(entry_id: int, draws: list[tuple[int, int]]) -> None:
+    """Take each (lot id, amount) from its lot, and record it against the entry."""
+    if draws:
+        connection = db.session.connection()
+        connection.execute(_TAKE_FROM_LOT, [{"lot_id": lot_id, "taken": amount} for lot_id, amount in draws])
+        connection.execute(_RECORD_DRAW, [{"entry_id": entry_id, "lot_id": lot_id, "amount": amount}
+                                          for lot_id, amount in draws])
+
+
+def refund_debit(debit_key: str, posting: Posting) -> int:
     """Give back what a debit took, as one credit entry whose new lots keep the expiry
     dates of the lots the debit drew from (e.g. a cancelled mall order).
 
@@ -149,7 +183,7 @@ def refund_debit(debit_key: str, posting: Posting) -> LedgerEntry:
         raise ValueError(f"no points debit with key {debit_key!r}")
     member = lock_member(debit.member_id)
     if entry := _existing(posting.key):
-        return entry  # before reading the lots: a repeat does not need them
+        return entry.id  # before reading the lots: a repeat does not need them
     drawn = [(expires_on, int(amount)) for expires_on, amount in db.session.execute(
         select(PointLot.expires_on, func.sum(LotConsumption.amount))
         .join(PointLot, PointLot.id == LotConsumption.lot_id)
@@ -159,23 +193,23 @@ def refund_debit(debit_key: str, posting: Posting) -> LedgerEntry:
     if sum(amount for _, amount in drawn) != -debit.delta:
         raise ValueError("only a debit drawn wholly from lots can be refunded lot by lot")
     debt = max(-member.points_balance, 0)
-    entry = _append(member, POINTS, -debit.delta, posting)
+    entry_id = _append(member, POINTS, -debit.delta, posting)
     for expires_on, amount in drawn:
         paid = min(debt, amount)
         debt -= paid
         if amount > paid:
-            db.session.add(PointLot(member_id=member.id, entry_id=entry.id, amount=amount - paid,
+            db.session.add(PointLot(member_id=member.id, entry_id=entry_id, amount=amount - paid,
                                     remaining=amount - paid, expires_on=expires_on))
     db.session.flush()
-    return entry
+    return entry_id
 
 
-def change_growth(member_id: int, delta: int, posting: Posting) -> LedgerEntry:
+def change_growth(member_id: int, delta: int, posting: Posting) -> int:
     """Add (or, for a refund, take back) growth. Tier decisions belong to members/."""
     if delta == 0:
         raise ValueError("growth change must not be zero")
     member = lock_member(member_id)
-    return _append(member, GROWTH, delta, posting) or _existing(posting.key)
+    return _append(member, GROWTH, delta, posting) or _existing_id(posting.key)
 
 
 @dataclass(frozen=True)
@@ -223,9 +257,8 @@ def adjust_points(member_id: int, delta: int, actor: str, reason: str) -> Ledger
     Each call is a new adjustment; retries are made safe by the caller's Idempotency-Key.
     """
     posting = Posting(kind="adjust", key=f"adjust:{uuid.uuid4().hex}", actor=actor, reason=reason)
-    if delta > 0:
-        return credit_points(member_id, delta, posting)
-    return debit_points(member_id, -delta, posting)
+    write = credit_points if delta > 0 else debit_points
+    return db.session.get(LedgerEntry, write(member_id, abs(delta), posting))
 
 
 def entries_page(member_id: int, account: str, before_id: int | None, limit: int) -> list[LedgerEntry]:
