@@ -1,9 +1,9 @@
 """Small database idioms the services share."""
 import functools
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 
 from app.extensions import db
 
@@ -48,6 +48,27 @@ def _forget_locks(session, transaction) -> None:
     releases the locks taken inside it); a flush's internal subtransaction does not."""
     if transaction.parent is None or transaction.nested:
         session.info.pop(_HELD, None)
+
+
+def written(obj):
+    """Write a new object with one INSERT built once per model, and attach it to the
+    session as if loaded: the unit of work's flush costs several times the statement.
+    Every column is written as the object holds it: defaults are not applied, so give
+    each column that has one."""
+    table = type(obj).__table__
+    [key] = table.primary_key.columns
+    values = {column.key: getattr(obj, column.key) for column in table.columns if column is not key}
+    for name, value in values.items():  # set even the None ones: an unset column would load again
+        setattr(obj, name, value)
+    setattr(obj, key.key, db.session.connection().execute(_insert_statement(table), values).scalar_one())
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
+
+
+@functools.cache
+def _insert_statement(table):
+    return insert(table).returning(*table.primary_key.columns)
 
 
 def insert_ignoring_conflict(model, values: dict, conflict_columns: list[str]) -> bool:

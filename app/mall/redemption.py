@@ -25,6 +25,7 @@ Lock order: member, order, item.
 from sqlalchemy import bindparam, select, update
 
 from app.clock import now
+from app.db_helpers import written
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
@@ -64,11 +65,9 @@ def redeem(member_id: int, item_id: int, ship_to: dict | None = None) -> MallOrd
     offer = _redeemable(make_offer(item, member, at, redeemed, points=None))
     if item.kind == PHYSICAL and not ship_to:
         raise AppError("ADDRESS_REQUIRED")
-    order = MallOrder(member_id=member.id, item=item, points=offer.price_points, created_at=at,
-                      state=AWAITING_SHIPMENT if item.kind == PHYSICAL else COMPLETED,
-                      ship_to=ship_to if item.kind == PHYSICAL else None)
-    db.session.add(order)
-    db.session.flush()
+    order = written(MallOrder(member_id=member.id, item_id=item.id, item=item, points=offer.price_points, created_at=at,
+                              state=AWAITING_SHIPMENT if item.kind == PHYSICAL else COMPLETED,
+                              ship_to=ship_to if item.kind == PHYSICAL else None))
     ref = _order_ref(order.id)
     ledger.debit_points(member.id, offer.price_points, ledger.Posting(kind="mall_redeem", key=ref, ref=ref))
     if item.kind == COUPON_ITEM:
