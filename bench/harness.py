@@ -159,7 +159,7 @@ def wrk(url: str, lua_scripts: Sequence[str], seconds: int, connections: int, th
     """Run wrk for `seconds` with the given bench/lua scripts; return its figures.
 
     The scripts are joined with report.lua, whose done() prints the figures as JSON.
-    Figures: requests, requests_per_s, p50_ms, p90_ms, p99_ms, max_ms, non_2xx, socket_errors.
+    Figures: requests, requests_per_s, p50_ms, p90_ms, p95_ms, p99_ms, max_ms, non_2xx, socket_errors.
     """
     source = "\n".join((LUA_DIR / name).read_text() for name in (*lua_scripts, "report.lua"))
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
@@ -174,7 +174,7 @@ def wrk(url: str, lua_scripts: Sequence[str], seconds: int, connections: int, th
         raise RuntimeError(f"wrk printed no result:\n{output}")
     raw = json.loads(line.removeprefix("BENCH_RESULT "))
     figures = {"requests": raw["requests"], "requests_per_s": raw["requests"] / (raw["duration_us"] / 1e6)}
-    figures |= {f"{name}_ms": raw[f"{name}_us"] / 1000 for name in ("p50", "p90", "p99", "max")}
+    figures |= {f"{name}_ms": raw[f"{name}_us"] / 1000 for name in ("p50", "p90", "p95", "p99", "max")}
     figures |= {"non_2xx": raw["non_2xx"], "socket_errors": raw["socket_errors"]}
     return figures
 
