@@ -285,9 +285,9 @@ def test_a_worker_killed_mid_send_leaves_the_member_one_message(app, world, ctx,
 
 
 # --- many events, two worker processes ------------------------------------------------------
-# The issue asks for 10,000 events. On this 2-core machine one send job costs ~20 ms of rq,
-# Redis, database and HTTP work (much more while other suites run), so 10,000 through two
-# workers takes minutes: the test sends 1,000 (the same mix); bench/push measures throughput.
+# 10,000 events on PostgreSQL, where the two workers really run side by side (about a
+# minute and a half on 2 cores). SQLite serializes every writer, so there the same mix
+# runs at a tenth of the size.
 
 # per member, cycling: (accepted one-time subscriptions, fake switch for the member's sends)
 GROUPS = [
@@ -297,14 +297,13 @@ GROUPS = [
     (10, None), (10, None), (4, None), (10, None), (7, None), (10, None),
 ]
 EVENTS_PER_MEMBER = 10
-MEMBERS = 100
 
 
-def test_a_thousand_events_through_two_workers(app, world, ctx, fake_wechat, retry_at_once):
+def test_ten_thousand_events_through_two_workers(app, world, ctx, fake_wechat, retry_at_once, is_postgres):
     """Every message ends sent, skipped or failed with a code; none sent twice; none beyond its quota."""
     points_rule()
     tier_id = entry_tier().id
-    members = MEMBERS
+    members = 1000 if is_postgres else 100
     openids = [f"{'invalid' if GROUPS[i % len(GROUPS)][1] == 'invalid openid' else 'bulk'}-{i}" for i in range(members)]
     db.session.execute(insert(Member), [{"openid": openid, "card_no": f"9{i:015d}", "code_secret": "00" * 20,
                                          "tier_id": tier_id} for i, openid in enumerate(openids)])
@@ -324,7 +323,7 @@ def test_a_thousand_events_through_two_workers(app, world, ctx, fake_wechat, ret
     workers = [worker_process(app, "--burst") for _ in range(2)]
     fake_wechat.control(expire_tokens=True)  # mid-run: both workers refresh through Redis
     for worker in workers:
-        assert worker.wait(120) == 0, log_of(worker)
+        assert worker.wait(600) == 0, log_of(worker)
 
     logged = messages()
     assert len(logged) == EVENTS_PER_MEMBER * members

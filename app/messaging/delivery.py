@@ -33,7 +33,7 @@ same event produce one message per member and template whoever dispatches it.
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.clock import now
 from app.errors import AppError
@@ -90,24 +90,36 @@ def deliver(message_id: int, attempt: str, last_attempt: bool) -> Outcome:
     return outcome
 
 
+# Built once (building a statement costs more than running it): every send runs them,
+# on the session's connection.
+_MESSAGES = Message.__table__
+_CLAIM = (
+    update(_MESSAGES).where(Message.id == bindparam("message_id"), Message.status.in_((PENDING, RETRYING)))
+    .values(status=SENDING, attempts=Message.attempts + 1, claimed_by=bindparam("attempt"),
+            claimed_at=bindparam("at"), updated_at=bindparam("at"))
+    .returning(Message.member_id, Message.template_id, Message.openid, Message.page, Message.data,
+               Message.quota_held)
+)
+_HOLD_QUOTA = update(_MESSAGES).where(Message.id == bindparam("message_id")).values(quota_held=True)
+_FINISH = (
+    update(_MESSAGES)
+    .where(Message.id == bindparam("message_id"), Message.claimed_by == bindparam("attempt"),
+           Message.status.in_((SENDING, UNCONFIRMED)))
+    .values(status=bindparam("outcome"), error_code=bindparam("code"), error_message=bindparam("text"),
+            updated_at=bindparam("at"), finished_at=bindparam("finished_at"))
+)
+
+
 def _claim(message_id: int, attempt: str) -> "_Claimed | Outcome":
-    at = now()
-    row = db.session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.status.in_((PENDING, RETRYING)))
-        .values(status=SENDING, attempts=Message.attempts + 1, claimed_by=attempt, claimed_at=at, updated_at=at)
-        .returning(Message.member_id, Message.template_id, Message.openid, Message.page, Message.data,
-                   Message.quota_held)
-        .execution_options(synchronize_session=False)
-    ).first()
+    connection = db.session.connection()
+    row = connection.execute(_CLAIM, {"message_id": message_id, "attempt": attempt, "at": now()}).first()
     if row is None:
         return _not_claimable(message_id, attempt)
     if not row.quota_held:
         if not subscriptions.take(row.member_id, row.template_id):
             _finish(message_id, attempt, SKIPPED, "NO_QUOTA", "no subscription left for this template")
             return Outcome.SKIPPED
-        db.session.execute(update(Message).where(Message.id == message_id).values(quota_held=True)
-                           .execution_options(synchronize_session=False))
+        connection.execute(_HOLD_QUOTA, {"message_id": message_id})
     return _Claimed(row.member_id, row.template_id, row.openid, row.page, row.data)
 
 
@@ -147,10 +159,7 @@ def _finish(message_id: int, attempt: str, status: str, code: str | None = None,
     """Record the attempt's result if it still holds the claim (a late answer may correct
     an `unconfirmed` set by the sweep). True if recorded."""
     at = now()
-    return db.session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.claimed_by == attempt, Message.status.in_((SENDING, UNCONFIRMED)))
-        .values(status=status, error_code=code, error_message=message, updated_at=at,
-                finished_at=at if final else None)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    return db.session.connection().execute(_FINISH, {
+        "message_id": message_id, "attempt": attempt, "outcome": status, "code": code, "text": message,
+        "at": at, "finished_at": at if final else None,
+    }).rowcount == 1

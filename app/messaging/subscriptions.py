@@ -9,7 +9,7 @@ The mini-program reports each call's result ({template id: "accept" | "reject" |
 "ban" and "filter" (WeChat blocked the template) change nothing here.
 """
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.clock import now
 from app.db_helpers import insert_ignoring_conflict
@@ -55,14 +55,21 @@ def _row(member_id: int, template_id: str):
     return update(Subscription).where(Subscription.member_id == member_id, Subscription.template_id == template_id)
 
 
+# Built once (every send takes one): by long-term or not, the guarded UPDATE on the row.
+_TAKE = {
+    long_term: update(Subscription.__table__)
+    .where(Subscription.member_id == bindparam("of_member"), Subscription.template_id == bindparam("of_template"),
+           Subscription.remaining > 0)
+    .values(updated_at=bindparam("at"), **({} if long_term else {"remaining": Subscription.remaining - 1}))
+    for long_term in (False, True)
+}
+
+
 def take(member_id: int, template_id: str) -> bool:
     """Use one acceptance for a send (long-term: check it is subscribed). False: none left."""
-    stmt = _row(member_id, template_id).where(Subscription.remaining > 0)
-    if template_id not in long_term_templates():
-        stmt = stmt.values(remaining=Subscription.remaining - 1, updated_at=now())
-    else:
-        stmt = stmt.values(updated_at=now())
-    return db.session.execute(stmt).rowcount == 1
+    stmt = _TAKE[template_id in long_term_templates()]
+    params = {"of_member": member_id, "of_template": template_id, "at": now()}
+    return db.session.connection().execute(stmt, params).rowcount == 1
 
 
 def give_back(member_id: int, template_id: str) -> None:
