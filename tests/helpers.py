@@ -140,7 +140,8 @@ def ledger_state(member_id):
 
     lots = db.session.execute(select(PointLot).where(PointLot.member_id == member_id)).scalars().all()
     drawn = dict(db.session.execute(
-        select(LotConsumption.lot_id, func.sum(LotConsumption.amount)).group_by(LotConsumption.lot_id)
+        select(LotConsumption.lot_id, func.sum(LotConsumption.amount))
+        .where(LotConsumption.lot_id.in_([lot.id for lot in lots])).group_by(LotConsumption.lot_id)
     ).all())
     return {
         "balance": member.points_balance,
