@@ -14,10 +14,11 @@ from app.members.benefit_models import BenefitGrant
 from app.members.models import Member, Tier
 from app.messaging.models import OutboxEvent
 from app.points import service as ledger
+from app.tasks.models import JobRun
 from app.tasks import jobs
 from tests.api_steps import error_code
 from tests.helpers import run_in_threads
-from tests.jobs_helpers import new_member
+from tests.jobs_helpers import new_member, queue_of, run_worker
 from tests.mall_steps import member_caller
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -91,6 +92,32 @@ def test_the_monthly_pack_is_granted_once_a_month_and_claimable_until_the_month_
     assert listed == [("2028-02", "claimable", 2), ("2028-01", "expired", None), ("2027-12", "expired", None)]
     assert run(jobs.expire_benefits, local(2028, 3, 1, 0, 25)) == {"expired": 3}
     assert run(jobs.expire_benefits, local(2028, 3, 1, 0, 25)) == {"expired": 0}
+
+
+def test_the_benefit_jobs_run_in_a_real_rq_worker(app, world, ctx):
+    """Enqueued on Redis and run by our RQ worker in burst mode, as production's scheduler
+    does: grants, the reminder before expiry and the expiry, each run recorded."""
+    give_pack(world, "金卡", "monthly", template())
+    give_pack(world, "金卡", "birthday", template("生日券"))
+    gold = member_at(world, "alice", birthday=date(1990, 12, 24))
+
+    def through_worker(at: datetime, *job_functions) -> None:
+        db.session.commit()  # end the test's read (SQLite: an open transaction holds the write lock)
+        with time_machine.travel(at, tick=False):
+            for job in job_functions:
+                queue_of(app).enqueue(job)
+            run_worker(app)
+
+    through_worker(local(2027, 12, 1, 0, 10), jobs.grant_monthly_benefits, jobs.grant_birthday_benefits)
+    assert grants() == [(gold, "monthly", "2027-12", "claimable"), (gold, "birthday", "2027", "claimable")]
+    through_worker(local(2027, 12, 29, 10), jobs.remind_benefits_expiring)
+    assert len(events("benefit_expiring")) == 2
+    through_worker(local(2028, 1, 1, 0, 25), jobs.expire_benefits)
+    assert [state for *_, state in grants()] == ["expired", "expired"]
+    recorded = dict(db.session.execute(select(JobRun.job, JobRun.counts)
+                                       .where(JobRun.status == "ok", JobRun.job.like("%_benefits%"))).all())
+    assert recorded == {"grant_monthly_benefits": {"granted": 1}, "grant_birthday_benefits": {"granted": 1},
+                        "remind_benefits_expiring": {"reminded": 2}, "expire_benefits": {"expired": 2}}
 
 
 def test_a_month_end_instant_belongs_to_the_local_month(app, world, ctx):

@@ -149,12 +149,13 @@ def test_every_run_is_recorded_and_a_failure_with_its_error(app, world, ctx):
 
 
 def test_scheduled_jobs_run_in_a_real_worker_and_idle_dispatches_are_not_recorded(app, world, ctx):
-    from app.tasks.jobs import dispatch_outbox, expire_points
+    from app.tasks import jobs
 
-    queue_of(app).enqueue(expire_points)
-    queue_of(app).enqueue(dispatch_outbox)
+    for name in [*CRON_JOBS, "dispatch_outbox"]:
+        queue_of(app).enqueue(getattr(jobs, name))
     run_worker(app)
-    assert [status for _, status, _ in runs(app, "expire_points")] == ["ok"]
+    assert {name: [status for _, status, _ in runs(app, name)] for name in CRON_JOBS} == {
+        name: ["ok"] for name in CRON_JOBS}
     assert runs(app, "dispatch_outbox") == []
     listed = world.admin().get("/api/v1/admin/job-runs", query_string={"job": "expire_points"}).json
     assert [(run["job"], run["status"], run["counts"]) for run in listed["items"]] == [
