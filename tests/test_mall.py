@@ -153,6 +153,10 @@ def test_redeeming_a_coupon_item_debits_earliest_expiring_points_and_hands_over_
     with app.app_context():
         entry = db.session.execute(select(LedgerEntry).where(LedgerEntry.kind == "mall_redeem")).scalar_one()
         assert (entry.delta, entry.ref) == (-200, f"mall_order:{order['id']}")
+        event = db.session.execute(select(OutboxEvent.member_id, OutboxEvent.payload)
+                                   .where(OutboxEvent.kind == "mall_redeemed")).one()
+    assert tuple(event) == (member_id, {"order_id": order["id"], "item_name": item["name"], "points": 200,
+                                        "points_left": 250, "redeemed_on": "2026-06-10"})
 
 
 @time_machine.travel(NOON, tick=False)

@@ -8,7 +8,8 @@ A redemption runs in the request's one transaction, in this order:
    `mall_order:<id>` (the ledger refuses a second debit for the same order);
 3. the coupon (coupon items, within the template's own limits) or the wait for shipping
    (physical items); virtual items complete at once;
-4. `mall.redeemed` for the domains that react, in the same transaction;
+4. `mall.redeemed` for the domains that react, and the outbox event `mall_redeemed`
+   (the member's "兑换成功" message), in the same transaction;
 5. last, one unit of stock by a guarded UPDATE (… WHERE stock >= 1; unlimited stock is
    not touched). The item's row is the one every redemption of it wants: taken last, it
    is held only from this statement to the commit, so redemptions of a hot item queue
@@ -75,6 +76,10 @@ def redeem(member_id: int, item_id: int, ship_to: dict | None = None) -> MallOrd
                                               actor=f"member:{member.id}", ref=ref)
         db.session.flush()
     emit("mall.redeemed", order=order)
+    record_event("mall_redeemed", member.id, {
+        "order_id": order.id, "item_name": item.name, "points": order.points,
+        "points_left": member.points_balance, "redeemed_on": local_date(at).isoformat(),
+    })
     _take_stock(item)
     return order
 

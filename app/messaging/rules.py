@@ -13,7 +13,7 @@ from app.messaging.models import MessageRule
 # The outbox event kinds (see /work's shared contract); a rule names one of them.
 EVENT_KINDS = (
     "tier_upgraded", "tier_downgraded", "tier_downgrade_warning", "points_expiring", "coupon_expiring",
-    "benefit_claimable", "benefit_expiring", "order_shipped", "referral_rewarded",
+    "benefit_claimable", "benefit_expiring", "mall_redeemed", "order_shipped", "referral_rewarded",
 )
 
 

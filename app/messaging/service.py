@@ -4,14 +4,18 @@
 amounts, dates as YYYY-MM-DD), so the sender need not query. Kinds: see
 app/messaging/rules.EVENT_KINDS. What happens next: app/messaging/outbox.py.
 """
-from app.db_helpers import newest_first
+from app.clock import now
+from app.db_helpers import newest_first, written
 from app.extensions import db
 from app.messaging.models import Message, OutboxEvent
 
+# session.info flag: this transaction wrote outbox events (app/tasks nudges the dispatcher on commit)
+WROTE_EVENTS = "outbox_events_written"
+
 
 def record_event(kind: str, member_id: int | None, payload: dict) -> OutboxEvent:
-    event = OutboxEvent(kind=kind, member_id=member_id, payload=payload)
-    db.session.add(event)
+    event = written(OutboxEvent(kind=kind, member_id=member_id, payload=payload, created_at=now()))
+    db.session.info[WROTE_EVENTS] = True
     return event
 
 

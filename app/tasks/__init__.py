@@ -13,35 +13,30 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.messaging.models import OutboxEvent
+from app.messaging.service import WROTE_EVENTS
 
 logger = logging.getLogger(__name__)
-_WROTE_EVENTS = "outbox_events_written"
 
 
 def init_app(app) -> None:
     if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _forget)
 
 
-def _after_flush(session, _context) -> None:
-    if any(isinstance(obj, OutboxEvent) for obj in session.new):
-        session.info[_WROTE_EVENTS] = True
-
-
 def _on_execute(state) -> None:
+    """Outbox rows written in bulk (reminders, grants); record_event marks the session itself."""
     if state.is_insert and state.bind_mapper is not None and state.bind_mapper.class_ is OutboxEvent:
-        state.session.info[_WROTE_EVENTS] = True
+        state.session.info[WROTE_EVENTS] = True
 
 
 def _forget(session) -> None:
-    session.info.pop(_WROTE_EVENTS, None)
+    session.info.pop(WROTE_EVENTS, None)
 
 
 def _after_commit(session) -> None:
-    if session.info.pop(_WROTE_EVENTS, False) and has_app_context():
+    if session.info.pop(WROTE_EVENTS, False) and has_app_context():
         nudge_dispatcher()
 
 
