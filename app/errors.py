@@ -25,6 +25,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "ROLE_FORBIDDEN": (403, "当前角色无权执行该操作"),
     # idempotency
     "IDEMPOTENCY_KEY_REUSED": (422, "幂等键已用于不同的请求"),
+    "IDEMPOTENCY_IN_FLIGHT": (409, "相同幂等键的请求正在处理中"),
     "IDEMPOTENCY_KEY_INVALID": (400, "幂等键格式错误"),
     # members
     "MEMBER_NOT_FOUND": (404, "会员不存在"),

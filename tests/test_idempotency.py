@@ -154,40 +154,48 @@ def slow_wechat_login(fake_wechat):
     return fake_wechat
 
 
-def test_a_twin_of_a_request_in_flight_waits_for_it_and_gets_its_reply(app, world, slow_wechat_login):
-    """While the first login waits for WeChat, the same request under its key waits for it
-    (on the key's unique index) instead of running: WeChat is called once, and the twin
-    answers with the first one's reply, marked replayed."""
+def test_a_key_still_in_flight_gets_409_and_then_the_finished_reply(app, world, slow_wechat_login, is_postgres):
+    """While the first login waits for WeChat, the same request under its key is refused at
+    once with 409 IDEMPOTENCY_IN_FLIGHT (SQLite, one writer at a time, makes it wait for the
+    first and replay instead); WeChat is called once; afterwards the reply is replayed."""
     first = in_background(lambda: login(app, "slow"))
     wait_until_wechat_called(slow_wechat_login)
 
     twin = login(app, "slow")
 
     assert first.result().status_code == 200
-    assert (twin.status_code, twin.headers[REPLAYED], twin.json) == (200, "true", first.result().json)
+    if is_postgres:
+        assert (twin.status_code, error_code(twin)) == (409, "IDEMPOTENCY_IN_FLIGHT")
+    else:
+        assert (twin.status_code, twin.headers[REPLAYED], twin.json) == (200, "true", first.result().json)
     assert len(slow_wechat_login.calls(CODE2SESSION)) == 1
+    replay = login(app, "slow")
+    assert (replay.status_code, replay.headers[REPLAYED], replay.json) == (200, "true", first.result().json)
     assert count(app, Member, Member.openid == "fake-openid-slow") == 1
 
 
 def test_100_concurrent_replays_of_one_key_make_exactly_one_entry(app, admin, member_id):
     """One adjustment sent 100 times at once under one key: one entry; every answer is that
-    adjustment's reply, 99 of them marked replayed."""
+    adjustment's reply or 409 IDEMPOTENCY_IN_FLIGHT."""
     replies = run_in_threads(100, lambda i: adjust(admin, member_id, 10))
 
-    assert {reply.status_code for reply in replies} == {201}
-    assert len({str(reply.json) for reply in replies}) == 1
-    assert sum(REPLAYED in reply.headers for reply in replies) == 99
+    successes = [reply for reply in replies if reply.status_code == 201]
+    assert len({str(reply.json) for reply in successes}) == 1
+    assert sum(REPLAYED not in reply.headers for reply in successes) == 1
+    assert {(reply.status_code, error_code(reply)) for reply in replies if reply.status_code != 201} <= {
+        (409, "IDEMPOTENCY_IN_FLIGHT")}
     assert adjustments(app, member_id) == 1
     with app.app_context():
         assert assert_ledger_consistent(member_id)["balance"] == 10
 
 
 def test_concurrent_retries_of_a_failing_request_fail_cleanly_and_leave_no_claim(app, admin, member_id):
-    """50 overdrawing debits under one key at once: each waits for the one before, which
-    fails and takes its claim with it, so each runs and is refused; never a 500, nothing
-    written and no claim left."""
+    """50 overdrawing debits under one key at once: each answer is the refusal or in-flight,
+    never a 500; nothing is written and no claim stays (a failure takes its claim with it)."""
     replies = run_in_threads(50, lambda i: adjust(admin, member_id, -10))
 
-    assert {(reply.status_code, error_code(reply)) for reply in replies} == {(409, "POINTS_INSUFFICIENT")}
+    assert {(reply.status_code, error_code(reply)) for reply in replies} <= {
+        (409, "POINTS_INSUFFICIENT"), (409, "IDEMPOTENCY_IN_FLIGHT")}
+    assert any(error_code(reply) == "POINTS_INSUFFICIENT" for reply in replies)
     assert adjustments(app, member_id) == 0
     assert count(app, IdempotencyRecord) == 0

@@ -7,8 +7,12 @@ With an `Idempotency-Key` header, the request's first write in that transaction 
 the key: a row unique per caller and key, inserted unless it exists. Then:
 - the same key again after success replays the stored reply (`Idempotent-Replayed: true`);
 - the same key with another method, path or body is refused (422 IDEMPOTENCY_KEY_REUSED);
-- the same key while the first request still runs waits on the unique index until the
-  first ends, then replays its reply (or, if it failed, runs itself).
+- the same key while the first request still runs is refused at once (409
+  IDEMPOTENCY_IN_FLIGHT) rather than left waiting: a client retrying in a loop must not
+  pin one worker per retry. On PostgreSQL the claim is taken only with a transaction
+  advisory lock on the key (pg_try_advisory_xact_lock, which never waits); a twin that
+  cannot get it finds no committed record, and that is the in-flight case. SQLite runs
+  one writer at a time, so there a twin waits its turn and then replays.
 The claim and the reply live and die with the business writes: a failed request, or a
 process that dies mid-request, rolls its claim back with everything else, so the key is
 free for a corrected retry, and no committed claim is ever left without its reply.
@@ -19,7 +23,7 @@ import json
 from datetime import datetime
 
 from flask import Response, g, request
-from sqlalchemy import JSON, String, UniqueConstraint, bindparam, select, update
+from sqlalchemy import JSON, String, UniqueConstraint, bindparam, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import now
@@ -81,23 +85,32 @@ _STORE_REPLY = (update(IdempotencyRecord)
                 .execution_options(synchronize_session=False))
 
 
+_COLUMNS = ("scope", "key", "fingerprint", "started_at")
+
+
 @functools.cache
 def _claim_statement(dialect: str):
-    return (insert_or_nothing(IdempotencyRecord, ["scope", "key"], dialect)
-            .values(scope=bindparam("scope"), key=bindparam("key"), fingerprint=bindparam("fingerprint"),
-                    started_at=bindparam("started_at"))
+    """INSERT the claim unless the key has a record; on PostgreSQL only under the key's
+    advisory lock, so that a twin in flight is skipped instead of waited for."""
+    columns = [bindparam(name, type_=IdempotencyRecord.__table__.c[name].type) for name in _COLUMNS]
+    claim = select(*columns)
+    if dialect == "postgresql":
+        claim = claim.where(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), 0)))
+    return (insert_or_nothing(IdempotencyRecord, ["scope", "key"], dialect).from_select(_COLUMNS, claim)
             .returning(IdempotencyRecord.id))
 
 
 def _claim(scope: str, key: str, fingerprint: str) -> Response | None:
     """Claim the key for this request (None), or the reply to give instead."""
     claim = _claim_statement(db.session.get_bind().dialect.name)
-    values = {"scope": scope, "key": key, "fingerprint": fingerprint, "started_at": now()}
+    values = {"scope": scope, "key": key, "fingerprint": fingerprint, "started_at": now(),
+              "lock_name": f"idempotency:{scope}:{key}"}
     if db.session.connection().execute(claim, values).first() is not None:
         return None
-    # A committed twin: PostgreSQL let the INSERT wait for it and then skip; read committed sees it.
     record = db.session.execute(select(IdempotencyRecord).where(
-        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).scalar_one()
+        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).scalar_one_or_none()
+    if record is None:  # not committed: its request holds the key's lock
+        raise AppError("IDEMPOTENCY_IN_FLIGHT")
     if record.fingerprint != fingerprint:
         raise AppError("IDEMPOTENCY_KEY_REUSED")
     replay = Response(json.dumps(record.body, ensure_ascii=False), status=record.status_code,
