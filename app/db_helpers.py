@@ -55,6 +55,7 @@ def written(obj):
     session as if loaded: the unit of work's flush costs several times the statement.
     Every column is written as the object holds it: defaults are not applied, so give
     each column that has one."""
+    db.session.flush()  # what the ORM would do first: rows this one refers to may be pending
     table = type(obj).__table__
     [key] = table.primary_key.columns
     values = {column.key: getattr(obj, column.key) for column in table.columns if column is not key}
