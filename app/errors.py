@@ -11,6 +11,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     # request shape
     "BAD_REQUEST": (400, "请求格式错误"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "请求体须为 JSON（Content-Type: application/json）"),
+    "PAYLOAD_TOO_LARGE": (413, "请求体过大"),
     "VALIDATION_ERROR": (422, "参数校验失败"),
     "NOT_FOUND": (404, "资源不存在"),
     "METHOD_NOT_ALLOWED": (405, "不支持的请求方法"),
@@ -127,7 +128,7 @@ def envelope(code: str, message: str, details: dict | None = None) -> dict:
 
 # HTTP errors raised outside our services (routing, parsing, rate limits) by status.
 _CODE_BY_STATUS = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-                   415: "UNSUPPORTED_MEDIA_TYPE", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
+                   413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
 
 
 def _json_error(code: str, message: str, status: int, details: dict | None = None):

@@ -241,7 +241,7 @@ def test_an_unknown_field_is_a_422_naming_it(app, scene):
 
 
 MALFORMED_JSON = ['{"amount_fen": 1', "{'single': 'quotes'}", "nul\x00l", b"\xff\xfe\xfd", "[1,]",
-                  "[" * 100_000 + "]" * 100_000]  # the last nested past Python's recursion limit
+                  "[" * 30_000 + "]" * 30_000]  # the last nested past Python's recursion limit, under the size limit
 
 
 def test_malformed_json_is_a_400(app, scene):
@@ -262,6 +262,13 @@ def test_a_body_that_is_not_json_is_a_415(app, scene):
                 for route, _ in json_routes(app)
                 for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml")]
     assert misanswered(app, scene, attempts, (415, "UNSUPPORTED_MEDIA_TYPE")) == []
+
+
+def test_a_body_over_the_size_limit_is_a_413_before_it_is_read(app, scene):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    attempts = [Attempt(route, {"data": json.dumps({"padding": "x" * limit}), "content_type": "application/json"})
+                for route, _ in json_routes(app)]
+    assert misanswered(app, scene, attempts, (413, "PAYLOAD_TOO_LARGE")) == []
 
 
 # --- ids --------------------------------------------------------------------------------
