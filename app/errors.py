@@ -128,7 +128,8 @@ def envelope(code: str, message: str, details: dict | None = None) -> dict:
 
 # HTTP errors raised outside our services (routing, parsing, rate limits) by status.
 _CODE_BY_STATUS = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-                   413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
+                   413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 422: "VALIDATION_ERROR",
+                   429: "RATE_LIMITED"}
 
 
 def _json_error(code: str, message: str, status: int, details: dict | None = None):

@@ -14,8 +14,8 @@ from app.members.benefit_models import BenefitGrant
 from app.members.models import Member, Tier
 from app.messaging.models import OutboxEvent
 from app.points import service as ledger
-from app.tasks.models import JobRun
 from app.tasks import jobs
+from app.tasks.models import JobRun
 from tests.api_steps import error_code
 from tests.helpers import run_in_threads
 from tests.jobs_helpers import new_member, queue_of, run_worker

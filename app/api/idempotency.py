@@ -62,8 +62,9 @@ def mutation(view):
                 return replay
             response = view(*args, **kwargs)
             if key is not None:
-                db.session.connection().execute(_STORE_REPLY, {"of_scope": scope, "of_key": key, "status_code": response.status_code,
-                                                  "body": response.get_json()})
+                reply = {"of_scope": scope, "of_key": key, "status_code": response.status_code,
+                         "body": response.get_json()}
+                db.session.connection().execute(_STORE_REPLY, reply)
             db.session.commit()
             return response
         except BaseException:
@@ -79,10 +80,9 @@ def _fingerprint() -> str:
 
 
 # Built once (building a statement costs more than running it); bound by name per request.
-_STORE_REPLY = (update(IdempotencyRecord)
+_STORE_REPLY = (update(IdempotencyRecord.__table__)
                 .where(IdempotencyRecord.scope == bindparam("of_scope"), IdempotencyRecord.key == bindparam("of_key"))
-                .values(status_code=bindparam("status_code"), body=bindparam("body"))
-                .execution_options(synchronize_session=False))
+                .values(status_code=bindparam("status_code"), body=bindparam("body")))
 
 
 _COLUMNS = ("scope", "key", "fingerprint", "started_at")

@@ -49,8 +49,9 @@ def is_live(task: Task, at: datetime) -> bool:
 
 # Built once (building a statement costs more than running it): every purchase, check-in
 # and redemption asks for the live tasks of its kind.
-_LIVE = select(Task).where(Task.enabled, or_(Task.starts_at.is_(None), Task.starts_at <= bindparam("at")),
-                           or_(Task.ends_at.is_(None), Task.ends_at > bindparam("at"))).order_by(Task.sort_order, Task.id)
+_LIVE = (select(Task).where(Task.enabled, or_(Task.starts_at.is_(None), Task.starts_at <= bindparam("at")),
+                            or_(Task.ends_at.is_(None), Task.ends_at > bindparam("at")))
+         .order_by(Task.sort_order, Task.id))
 _LIVE_OF_KIND = _LIVE.where(Task.kind == bindparam("kind"))
 
 
