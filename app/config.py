@@ -57,6 +57,8 @@ def load_config(env=None) -> dict:
         "LOGIN_RATE": env.get("LOGIN_RATE", "20/minute"),
         # The mini-program page a member's invite code opens; its scene "i=<invite code>" names the inviter.
         "INVITE_PAGE": env.get("INVITE_PAGE", "pages/invite/index"),
+        # Seconds another process may take to see a task an operator wrote (app/engagement/tasks.py).
+        "TASKS_CACHE_SECONDS": float(env.get("TASKS_CACHE_SECONDS", "5")),
         # Mall (app/mall): the monthly member day, a day of the month in the business zone (0 = none).
         "MEMBER_DAY": _int(env, "MEMBER_DAY", 18),
         # Failed coupon-code lookups per staff account: slowed by the first limit, locked by the second.

@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from app import create_app
+from app.engagement.tasks import forget_enabled_tasks
 from app.extensions import db
 from tests.helpers import REDIS_URL
 
@@ -44,6 +45,8 @@ def clean_state(app):
                 db.session.execute(text(f"DELETE FROM {table}"))
         db.session.commit()
     app.extensions["wechat"] = None  # a fresh client: no token cached from another test
+    with app.app_context():
+        forget_enabled_tasks()  # the emptied tables took the tasks with them
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def new_member(code: str, accepted: int = 0, template_id: str = TEMPLATE) -> int
     return member.id
 
 
-def expiring_event(member_id: int, points: int = 120, expires_on: str = "2026-12-31") -> OutboxEvent:
+def expiring_event(member_id: int, points: int = 120, expires_on: str = "2026-12-31") -> int:
     return record_event("points_expiring", member_id, {"points": points, "expires_on": expires_on})
 
 

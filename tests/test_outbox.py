@@ -10,6 +10,7 @@ from app.clock import now
 from app.extensions import db
 from app.messaging import outbox
 from app.messaging.models import PENDING, SENDING, UNCONFIRMED, Message, OutboxEvent
+from app.messaging.service import record_event
 from app.tasks.jobs import DISPATCH_QUEUED_KEY, dispatch_outbox
 from tests.helpers import run_in_threads
 from tests.jobs_helpers import (
@@ -73,8 +74,7 @@ def test_an_event_without_an_enabled_rule_is_dispatched_without_a_message(app, w
     member_id = new_member("alice", accepted=1)
     points_rule(enabled=False)
     expiring_event(member_id)
-    record = expiring_event(member_id)
-    record.kind = "order_shipped"  # no rule at all
+    record_event("order_shipped", member_id, {"order_id": 1})  # no rule at all
     db.session.commit()
 
     run_worker(app)
@@ -100,10 +100,10 @@ def test_a_replayed_event_makes_no_second_message(app, world, ctx, fake_wechat):
     """The unique key (event, member, template): dispatching an event again adds nothing."""
     points_rule()
     member_id = new_member("alice", accepted=2)
-    event = expiring_event(member_id)
+    event_id = expiring_event(member_id)
     db.session.commit()
     run_worker(app)
-    db.session.execute(update(OutboxEvent).where(OutboxEvent.id == event.id).values(dispatched_at=None))
+    db.session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id).values(dispatched_at=None))
     db.session.commit()
 
     run_worker(app)

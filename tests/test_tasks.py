@@ -1,10 +1,12 @@
 """Tasks: operators define them, domain events move progress in their own transaction,
 members claim once per period (or are paid automatically), and bad input is refused."""
+import time
 from collections import Counter
 from datetime import date, datetime, timezone
 
 import pytest
 import time_machine
+from sqlalchemy import select, update
 
 from app.engagement.models import Task, TaskClaim, TaskProgress
 from app.engagement.tasks import period_of
@@ -190,6 +192,33 @@ def test_a_task_outside_its_active_window_is_neither_listed_nor_moved(app, world
         reply = claim(alice, task["id"])
         assert (reply.status_code, error_code(reply)) == (409, "TASK_NOT_ACTIVE")
     assert snapshot(app) == before
+
+
+def test_tasks_another_process_writes_count_within_the_cache_time_and_a_disabled_one_at_once(app, world,
+                                                                                           monkeypatch):
+    """Which tasks are enabled is kept per process for TASKS_CACHE_SECONDS; the tasks
+    themselves are read fresh. Another process's writes reach this one as rows changed
+    behind its back, as here."""
+    monkeypatch.setitem(app.config, "TASKS_CACHE_SECONDS", 0.5)
+    alice, clerk = world.member("alice"), world.staff()
+    bought(clerk, alice.member_id, 10_00)  # this process now knows of no task
+    with app.app_context():
+        task = Task(title="别处创建", kind="purchases", target=5, recurrence="once", reward_points=10)
+        db.session.add(task)
+        db.session.commit()
+        task_id = task.id
+    bought(clerk, alice.member_id, 10_00)
+    assert count(app, TaskProgress) == 0  # not yet seen here
+    time.sleep(0.6)
+    bought(clerk, alice.member_id, 10_00)
+    assert progress(alice, task_id) == (1, "in_progress")
+
+    with app.app_context():
+        db.session.execute(update(Task).where(Task.id == task_id).values(enabled=False))
+        db.session.commit()
+    bought(clerk, alice.member_id, 10_00)  # the cache still names the task; its fresh row says disabled
+    with app.app_context():
+        assert db.session.execute(select(TaskProgress.progress)).scalar_one() == 1
 
 
 # --- claims ----------------------------------------------------------------------------

@@ -14,8 +14,10 @@ Rules (chosen here where the issue is silent):
   make this hold under concurrent claims. A member's progress and claims run under the
   member's row lock: member, then progress, then claim, in every path.
 """
+import time
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import bindparam, func, or_, select
 
 from app.clock import now, today
@@ -43,22 +45,50 @@ def reward_of(task: Task) -> Reward:
 
 
 def is_live(task: Task, at: datetime) -> bool:
-    started = task.starts_at is None or task.starts_at <= at
-    return task.enabled and started and (task.ends_at is None or at < task.ends_at)
+    return task.enabled and _within(task.starts_at, task.ends_at, at)
 
 
-# Built once (building a statement costs more than running it): every purchase, check-in
-# and redemption asks for the live tasks of its kind.
+def _within(starts_at: datetime | None, ends_at: datetime | None, at: datetime) -> bool:
+    return (starts_at is None or starts_at <= at) and (ends_at is None or at < ends_at)
+
+
+# Built once (building a statement costs more than running it).
 _LIVE = (select(Task).where(Task.enabled, or_(Task.starts_at.is_(None), Task.starts_at <= bindparam("at")),
                             or_(Task.ends_at.is_(None), Task.ends_at > bindparam("at")))
          .order_by(Task.sort_order, Task.id))
-_LIVE_OF_KIND = _LIVE.where(Task.kind == bindparam("kind"))
+_ENABLED_WINDOWS = select(Task.id, Task.kind, Task.starts_at, Task.ends_at).where(Task.enabled)
+_BY_IDS = select(Task).where(Task.id.in_(bindparam("ids", expanding=True))).order_by(Task.sort_order, Task.id)
+
+# Every purchase, check-in and redemption asks for the live tasks of its kind, and mostly
+# there are none. Which tasks are enabled, and when, is kept per process for
+# TASKS_CACHE_SECONDS: a task written in this process counts at once, elsewhere within that.
+_CACHE = "enabled_task_windows"  # current_app.extensions: (valid until, {kind: [(id, starts_at, ends_at)]})
 
 
 def live_tasks(kind: str | None = None) -> list[Task]:
+    """The live tasks (all, or of one kind), read fresh: the cache only says which to read."""
+    at = now()
     if kind is None:
-        return list(db.session.scalars(_LIVE, {"at": now()}))
-    return list(db.session.scalars(_LIVE_OF_KIND, {"at": now(), "kind": kind}))
+        return list(db.session.scalars(_LIVE, {"at": at}))
+    ids = [id_ for id_, starts_at, ends_at in _enabled_windows().get(kind, ()) if _within(starts_at, ends_at, at)]
+    if not ids:
+        return []
+    return [task for task in db.session.scalars(_BY_IDS, {"ids": ids}) if task.kind == kind and is_live(task, at)]
+
+
+def _enabled_windows() -> dict[str, list[tuple]]:
+    valid_until, windows = current_app.extensions.get(_CACHE, (0.0, {}))
+    if time.monotonic() >= valid_until:
+        windows = {}
+        for id_, kind, starts_at, ends_at in db.session.execute(_ENABLED_WINDOWS):
+            windows.setdefault(kind, []).append((id_, starts_at, ends_at))
+        current_app.extensions[_CACHE] = (time.monotonic() + current_app.config["TASKS_CACHE_SECONDS"], windows)
+    return windows
+
+
+def forget_enabled_tasks() -> None:
+    """After a task is written (and by tests, whose tables are emptied under a running app)."""
+    current_app.extensions.pop(_CACHE, None)
 
 
 # --- operators -------------------------------------------------------------------------
@@ -94,6 +124,7 @@ def _stored(task: Task) -> Task:
     """Flushed and read back, so the reply shows times as stored (UTC), whatever offset came in."""
     db.session.flush()
     db.session.refresh(task)
+    forget_enabled_tasks()
     return task
 
 
@@ -104,6 +135,7 @@ def delete_task(task_id: int) -> None:
         raise AppError("TASK_IN_USE")
     db.session.delete(task)
     db.session.flush()
+    forget_enabled_tasks()
 
 
 def _check_window(task: Task) -> None:

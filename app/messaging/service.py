@@ -4,8 +4,10 @@
 amounts, dates as YYYY-MM-DD), so the sender need not query. Kinds: see
 app/messaging/rules.EVENT_KINDS. What happens next: app/messaging/outbox.py.
 """
+from sqlalchemy import insert
+
 from app.clock import now
-from app.db_helpers import newest_first, written
+from app.db_helpers import newest_first
 from app.extensions import db
 from app.messaging.models import Message, OutboxEvent
 
@@ -13,10 +15,17 @@ from app.messaging.models import Message, OutboxEvent
 WROTE_EVENTS = "outbox_events_written"
 
 
-def record_event(kind: str, member_id: int | None, payload: dict) -> OutboxEvent:
-    event = written(OutboxEvent(kind=kind, member_id=member_id, payload=payload, created_at=now()))
+# Built once, and run past the ORM: nothing reads the event back in the transaction that writes it.
+_INSERT_EVENT = insert(OutboxEvent.__table__).returning(OutboxEvent.id)
+
+
+def record_event(kind: str, member_id: int | None, payload: dict) -> int:
+    """Write the event in the caller's transaction; its id."""
+    event_id = db.session.connection().execute(_INSERT_EVENT, {
+        "kind": kind, "member_id": member_id, "payload": payload, "created_at": now(), "dispatched_at": None,
+    }).scalar_one()
     db.session.info[WROTE_EVENTS] = True
-    return event
+    return event_id
 
 
 def messages_page(status: str | None, member_id: int | None, before_id: int | None, limit: int) -> list[Message]:

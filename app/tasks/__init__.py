@@ -44,14 +44,14 @@ def nudge_dispatcher() -> None:
     from app.tasks.jobs import DISPATCH_QUEUED_KEY, dispatch_outbox
     from app.tasks.queue import get_queue
 
-    queue = get_queue()
-    if queue is None:
+    redis = current_app.extensions.get("redis")
+    if redis is None:
         scheduler = current_app.extensions.get("inprocess_scheduler")
         if scheduler is not None:
             scheduler.wake()
         return
     try:  # one dispatch job queued at a time; it clears the flag when it starts
-        if queue.connection.set(DISPATCH_QUEUED_KEY, 1, nx=True, ex=60):
-            queue.enqueue(dispatch_outbox, job_timeout=current_app.config["SCHEDULED_JOB_TIMEOUT"], result_ttl=0)
+        if redis.set(DISPATCH_QUEUED_KEY, 1, nx=True, ex=60):
+            get_queue().enqueue(dispatch_outbox, job_timeout=current_app.config["SCHEDULED_JOB_TIMEOUT"], result_ttl=0)
     except RedisError as error:  # the commit stands; the scheduled dispatch will pick the events up
         logger.warning("could not nudge the outbox dispatcher: %s", error)
