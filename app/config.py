@@ -33,7 +33,7 @@ def load_config(env=None) -> dict:
         "PRODUCTION": production,
         "SECRET_KEY": env.get("SECRET_KEY", "dev-only-secret-change-me"),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'membermall.db'}"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},  # app/database.py checks connections as the pool hands them out
         # No request of this API needs more; a larger body is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 64 * 1024),
         "REDIS_URL": redis_url,

@@ -1,7 +1,7 @@
 """Operators: tiers, members, point adjustments, stores and staff."""
 from flask import g
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.pagination import page
 from app.api.principals import require

@@ -1,7 +1,6 @@
 """Operators: how tier benefits are claimed (admin token)."""
-from flask_smorest import Blueprint
-
 from app.api.benefit_schemas import ClaimRateArgs, ClaimRateSchema
+from app.api.blueprint import Blueprint
 from app.api.principals import require
 from app.members import benefits
 from app.security import ADMIN

@@ -1,7 +1,7 @@
 """Operators: check-in and referral rules, tasks, and their numbers (admin token)."""
 from flask import g
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.engagement_schemas import (
     CheckinDayNumbersSchema,
     CheckinRulesSchema,

@@ -1,7 +1,7 @@
 """Operators: coupon templates and grants, mall items and orders, store codes, numbers."""
 from flask import g
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.images import png_response
 from app.api.mall_order_schemas import (

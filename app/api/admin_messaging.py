@@ -1,7 +1,7 @@
 """Operators: message rules, the message log, and the runs of scheduled jobs."""
 from flask import g
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.messaging_schemas import (
     JobRunArgs,

@@ -1,9 +1,9 @@
 """Logins for the three audiences; each returns a token that names its audience."""
 from flask import current_app
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
 
 from app.accounts import authenticate
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
 from app.engagement import referral

@@ -5,9 +5,9 @@ Each does the least a real endpoint of its audience can do, through the same sta
 ratio of the baseline measured in the same run.
 """
 from flask import g
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.blueprint import Blueprint
 from app.api.principals import require
 from app.security import MEMBER
 

@@ -1,7 +1,7 @@
 """The mini-program's API: the member's own card, code, profile and points."""
 from flask import g
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.images import qr_png_response
 from app.api.pagination import page

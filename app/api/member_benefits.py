@@ -1,8 +1,8 @@
 """The member's tier benefits to claim (权益领取), with their countdown (member token)."""
 from flask import g
-from flask_smorest import Blueprint
 
 from app.api.benefit_schemas import ClaimedSchema, EntitlementSchema
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.principals import require
 from app.members import benefits

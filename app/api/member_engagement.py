@@ -3,8 +3,8 @@ import io
 from datetime import date
 
 from flask import g, send_file
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.engagement_schemas import (
     CalendarArgs,
     CalendarSchema,

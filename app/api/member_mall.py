@@ -1,7 +1,7 @@
 """The mini-program's mall: items for points, orders, the member's coupons, store codes."""
 from flask import g
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.images import qr_png_response
 from app.api.mall_order_schemas import (

@@ -1,7 +1,7 @@
 """The mini-program's subscribe-message quota: which templates to ask for, and the answers."""
 from flask import g
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.messaging_schemas import SubscriptionReportArgs, SubscriptionSchema
 from app.api.principals import require

@@ -1,8 +1,8 @@
 """Expiring points → a small coupon (积分变现) (member token)."""
 from flask import g
-from flask_smorest import Blueprint
 
 from app.api.benefit_schemas import ConvertibleLotSchema
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.mall_schemas import CouponDetailSchema
 from app.api.principals import require

@@ -1,7 +1,7 @@
 """Store staff: look members up by their dynamic code, record purchases and refunds."""
 from flask import g
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.limits import failed_attempts_limit
 from app.api.principals import require

@@ -1,7 +1,7 @@
 """Store staff: scan a coupon's code, preview it, verify it (核销), undo a verification."""
 from flask import g
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.limits import failed_attempts_limit
 from app.api.mall_schemas import (

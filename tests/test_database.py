@@ -1,0 +1,28 @@
+"""Connections to the database: what the pool hands out is alive."""
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+
+
+def test_requests_after_the_server_ended_every_pooled_connection_are_served(app, world, is_postgres):
+    """A restart, an idle timeout or an administrator ends connections that sit in the
+    pool. The next requests get fresh ones instead of failing on the dead ones."""
+    if not is_postgres:
+        pytest.skip("PostgreSQL ends connections; a SQLite file has none to end")
+    alice = world.member("alice")
+    assert alice.get("/api/v1/member/card").status_code == 200
+    with app.app_context():
+        pooled = db.engine.pool.checkedin()
+    assert pooled > 0
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as admin:
+        ended = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+    assert ended >= pooled
+
+    for _ in range(pooled + 1):  # every dead connection in the pool is met, and replaced
+        assert alice.get("/api/v1/member/card").status_code == 200
+        assert alice.post("/api/v1/member/checkins").status_code in (201, 409)
