@@ -16,12 +16,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese names and messages as text, not \u escapes
 
     from app import models  # noqa: F401  (registers every table)
-    from app.api import register_api
+    from app.api import limits, register_api
     from app.cli import register_cli
     from app.database import configure_engine
     from app.engagement import register_handlers as register_engagement_handlers
     from app.errors import register_error_handlers
-    from app.extensions import db, limiter, migrate
+    from app.extensions import db, migrate
     from app.mall import register_handlers as register_mall_handlers
     from app.members import register_handlers as register_member_handlers
     from app.tasks import init_app as init_tasks
@@ -29,7 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
-    limiter.init_app(app)
+    limits.init_app(app)
     if app.config["REDIS_URL"]:
         import redis
 

@@ -1,5 +1,4 @@
 """Extension objects, created unbound here and bound to the app in create_app()."""
-from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -23,4 +22,3 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
-limiter = Limiter(key_func=lambda: "global", default_limits=[], headers_enabled=True)

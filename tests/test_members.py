@@ -60,6 +60,7 @@ def test_the_login_limit_counts_per_client_not_for_the_whole_programme(app, worl
         assert login_from("10.0.0.1", f"burst-{i}").status_code == 200
     limited = login_from("10.0.0.1", "one-more")
     assert (limited.status_code, error_code(limited)) == (429, "RATE_LIMITED")
+    assert 1 <= limited.json["error"]["details"]["retry_after"] <= 60  # seconds until the minute's window ends
     assert login_from("10.0.0.2", "elsewhere").status_code == 200
 
 

@@ -1,22 +1,18 @@
 """Logins for the three audiences; each returns a token that names its audience."""
 from flask import current_app
-from flask_limiter.util import get_remote_address
 
 from app.accounts import authenticate
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
+from app.api.limits import client_address, rate_limit
 from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
 from app.engagement import referral
-from app.extensions import limiter
 from app.operators.models import Operator
 from app.security import ADMIN, MEMBER, STAFF, issue_token
 from app.stores.models import Staff
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Logins (no token needed)")
-# Per client address (behind a proxy, configure ProxyFix): one key for everyone would let
-# a single client, or a busy minute, lock every member out.
-login_rate = limiter.shared_limit(lambda: current_app.config["LOGIN_RATE"], scope="login",
-                                  key_func=get_remote_address)
+login_rate = rate_limit("LOGIN_RATE", "login", client_address)
 
 
 def _token_reply(audience: str, subject_id: int, **extra) -> dict:

@@ -21,7 +21,7 @@ blp.before_request(require(STAFF))
 
 # Only codes that name no coupon count (404): a clerk meeting used or expired coupons is not guessing.
 failed_coupon_lookups = failed_attempts_limit("COUPON_LOOKUP_FAILURES", "coupon-code-failures",
-                                              failed=lambda response: response.status_code == 404)
+                                              failed=lambda status: status == 404)
 
 
 @blp.route("/coupon-previews", methods=["POST"])
