@@ -23,8 +23,7 @@ def _replace_connections_the_server_closed(engine) -> None:
 
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_connection, _record, _proxy):
-        readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
-        if readable:
+        if dbapi_connection.closed or select.select([dbapi_connection.pgconn.socket], [], [], 0)[0]:
             raise exc.DisconnectionError("the server closed this connection")  # the pool takes a new one
 
 

@@ -158,7 +158,7 @@ def summarize(runs: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=int, default=5, help="per side and round")
     # Sync workers: 2 CPUs, but each request also waits on PostgreSQL and the item's row lock.
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
