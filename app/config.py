@@ -76,6 +76,8 @@ def load_config(env=None) -> dict:
         # The outbox dispatcher: events per batch, and how often it runs besides after commits.
         "OUTBOX_BATCH": _int(env, "OUTBOX_BATCH", 500),
         "OUTBOX_DISPATCH_INTERVAL": _int(env, "OUTBOX_DISPATCH_INTERVAL", 15),
+        # Seconds between two nudges of the dispatcher from one process (app/tasks/__init__.py).
+        "OUTBOX_NUDGE_INTERVAL": float(env.get("OUTBOX_NUDGE_INTERVAL", "1")),
         # Subscribe-message sends: retry backoff in seconds (one retry per value), job timeout,
         # how long a claim may stay "sending" before it counts as unconfirmed, and after how
         # long an untouched pending message is enqueued again.

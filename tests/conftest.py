@@ -26,6 +26,8 @@ def app(tmp_path_factory, fake_wechat_server):
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "WECHAT_API_BASE": fake_wechat_server.base_url,
         "SECRET_KEY": "test-secret",
+        # Tests commit and dispatch in quick succession; test_outbox proves the interval.
+        "OUTBOX_NUDGE_INTERVAL": 0,
     })
     with app.app_context():
         upgrade(revision="heads")  # the schema comes from the migrations, as in production

@@ -1,5 +1,6 @@
 """The outbox dispatcher, message rules and the subscription quota API."""
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -94,6 +95,29 @@ def test_commits_with_events_queue_one_dispatch_until_it_starts(app, world, ctx)
     expiring_event(member_id)
     db.session.commit()
     assert queued_functions(app) == ["app.tasks.jobs.dispatch_outbox"] * 2
+
+
+def test_a_process_nudges_once_per_interval_and_the_scheduled_dispatch_takes_what_it_left(app, world, ctx,
+                                                                                           monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_NUDGE_INTERVAL", 0.5)
+    app.extensions.pop("outbox_nudged_at", None)
+    points_rule()
+    member_id = new_member("alice")
+    expiring_event(member_id)
+    db.session.commit()
+    assert queued_functions(app) == ["app.tasks.jobs.dispatch_outbox"]
+
+    queue_of(app).connection.delete(DISPATCH_QUEUED_KEY)  # the dispatch starts, and takes that event
+    expiring_event(member_id)
+    db.session.commit()  # within the interval: no second nudge
+    assert queued_functions(app) == ["app.tasks.jobs.dispatch_outbox"]
+    time.sleep(0.6)
+    expiring_event(member_id)
+    db.session.commit()  # the next commit after the interval nudges again
+    assert queued_functions(app) == ["app.tasks.jobs.dispatch_outbox"] * 2
+
+    dispatch_outbox()  # the scheduled run, or either queued one, leaves nothing pending
+    assert pending_events() == 0
 
 
 def test_a_replayed_event_makes_no_second_message(app, world, ctx, fake_wechat):
