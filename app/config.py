@@ -53,8 +53,22 @@ def load_config(env=None) -> dict:
         # Dynamic member code: 18 digits = prefix(2) + member id(10) + one-time code(6).
         "MEMBER_CODE_PREFIX": env.get("MEMBER_CODE_PREFIX", "66"),
         "MEMBER_CODE_STEP": _int(env, "MEMBER_CODE_STEP", 30),
+        # Failed member-code resolutions (lookups, purchases) per staff account.
         "MEMBER_CODE_LOOKUP_FAILURES": env.get("MEMBER_CODE_LOOKUP_FAILURES", "10/minute"),
+        # Seconds the ticket a member lookup answers with may name the member in a purchase.
+        "MEMBER_LOOKUP_TICKET_TTL": _int(env, "MEMBER_LOOKUP_TICKET_TTL", 300),
+        # What one staff account may record (app/purchases/service.py): per purchase, and in
+        # total per business day. Above a clerk's ceilings a manager may, up to the manager's.
+        "CLERK_PURCHASE_LIMIT_FEN": _int(env, "CLERK_PURCHASE_LIMIT_FEN", 30_000_00),
+        "CLERK_DAILY_LIMIT_FEN": _int(env, "CLERK_DAILY_LIMIT_FEN", 100_000_00),
+        "MANAGER_PURCHASE_LIMIT_FEN": _int(env, "MANAGER_PURCHASE_LIMIT_FEN", 300_000_00),
+        "MANAGER_DAILY_LIMIT_FEN": _int(env, "MANAGER_DAILY_LIMIT_FEN", 1_000_000_00),
+        # Logins per client address; failed staff and operator logins per username.
         "LOGIN_RATE": env.get("LOGIN_RATE", "20/minute"),
+        "LOGIN_FAILURES_PER_ACCOUNT": env.get("LOGIN_FAILURES_PER_ACCOUNT", "5/minute;20/hour"),
+        # Reverse proxies in front of the app whose X-Forwarded-For is believed (0: none,
+        # the client address is the connection's).
+        "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
         # The mini-program page a member's invite code opens; its scene "i=<invite code>" names the inviter.
         "INVITE_PAGE": env.get("INVITE_PAGE", "pages/invite/index"),
         # Seconds another process may take to see a task an operator wrote (app/engagement/tasks.py).

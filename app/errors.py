@@ -17,6 +17,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "METHOD_NOT_ALLOWED": (405, "不支持的请求方法"),
     "RATE_LIMITED": (429, "请求过于频繁，请稍后再试"),
     "INTERNAL_ERROR": (500, "服务器内部错误"),
+    "SERVICE_UNAVAILABLE": (503, "服务暂时不可用，请稍后再试"),
     # identity and access
     "AUTH_REQUIRED": (401, "请先登录"),
     "AUTH_INVALID": (401, "登录凭证无效或已过期"),
@@ -35,6 +36,9 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "MEMBER_CODE_EXPIRED": (410, "会员码已过期，请刷新后重试"),
     "MEMBER_CODE_INVALID": (404, "会员码无效"),
     "MEMBER_CODE_FOREIGN": (422, "不是本品牌的会员码"),
+    "LOOKUP_TICKET_INVALID": (422, "会员查询凭证无效，请重新扫码"),
+    "LOOKUP_TICKET_EXPIRED": (410, "会员查询凭证已过期，请重新扫码"),
+    "LOOKUP_TICKET_FOREIGN": (403, "该会员查询凭证属于其他店员或门店"),
     "TIER_NOT_FOUND": (404, "会员等级不存在"),
     "TIER_CONFLICT": (409, "等级序号或成长值门槛与已有等级冲突"),
     # stores and staff
@@ -47,6 +51,9 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "PURCHASE_NOT_FOUND": (404, "消费记录不存在"),
     "REFUND_EXCEEDS_PURCHASE": (409, "退款金额超过可退金额"),
     "REFUND_DUPLICATE": (409, "该退款单已记录"),
+    "PURCHASE_NEEDS_MANAGER": (403, "单笔金额超过店员上限，请店长录入"),
+    "PURCHASE_ABOVE_LIMIT": (403, "单笔金额超过门店上限，请联系运营处理"),
+    "STAFF_DAILY_LIMIT_REACHED": (409, "本账号今日录入的消费金额已达上限"),
     # WeChat
     "WECHAT_CODE_INVALID": (400, "微信登录凭证无效或已使用"),
     "WECHAT_UNAVAILABLE": (503, "微信服务暂时不可用，请稍后再试"),
@@ -150,7 +157,10 @@ def _field_errors(messages: dict) -> dict:
 def register_error_handlers(app) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
-        return _json_error(error.code, error.message, error.status, error.details)
+        response, status = _json_error(error.code, error.message, error.status, error.details)
+        if "retry_after" in error.details:  # 429 and 503: when to try again, as HTTP says it
+            response.headers["Retry-After"] = str(error.details["retry_after"])
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

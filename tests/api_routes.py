@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.operators.models import Operator
 from app.security import ADMIN, MEMBER, STAFF, issue_token
+from tests.api_steps import bought
 from tests.helpers import Caller
 
 API_PREFIX = "/api/v1/"
@@ -80,10 +81,7 @@ def two_stores(world) -> dict:
         scene[username.replace("-", "_")] = Caller(app, token(app, STAFF, staff_id))
     scene["subjects"] = {MEMBER: alice.member_id, STAFF: world.staff_ids["manager-a"], ADMIN: operator_id}
     for store, staff, member, amount_fen in (("a", "clerk_a", alice, 300_00), ("b", "clerk_b", bob, 50_00)):
-        reply = scene[staff].post(f"{API_PREFIX}staff/purchases", json={
-            "member_id": member.member_id, "order_no": f"ORDER-{store}", "amount_fen": amount_fen})
-        assert reply.status_code == 201, reply.json
-        scene["purchases"][store] = reply.json
+        scene["purchases"][store] = bought(scene[staff], member.member_id, amount_fen, order_no=f"ORDER-{store}")
     scene["ids"] = {"member_id": alice.member_id, "purchase_id": scene["purchases"]["a"]["id"],
                     "store_id": world.stores["A"], "tier_id": world.tiers["普通"]}
     return scene

@@ -1,23 +1,52 @@
 """Steps the API tests take again and again: a purchase, a refund, an error's code."""
+import time
 import uuid
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.members.models import TierChange
+from app.members.code import STALE_STEPS, current_code
+from app.members.models import Member, TierChange
 from app.messaging.models import OutboxEvent
 from tests.helpers import assert_ledger_consistent
+
+LOOKUP = "/api/v1/staff/member-lookups"
+PURCHASES = "/api/v1/staff/purchases"
 
 
 def error_code(reply) -> str:
     return reply.json["error"]["code"]
 
 
+def member_code(app, member_id: int) -> str:
+    """The member's dynamic code now, as their phone shows it."""
+    with app.app_context():
+        return current_code(db.session.get(Member, member_id)).code
+
+
+def forged_code(app, member_id: int) -> str:
+    """The member's id with a one-time code that no step of the last two hours produced."""
+    with app.app_context():
+        member = db.session.get(Member, member_id)
+        now, step = time.time(), app.config["MEMBER_CODE_STEP"]
+        recent = {current_code(member, at=now - k * step).code for k in range(-1, STALE_STEPS + 1)}
+    head = next(iter(recent))[:12]
+    return next(code for n in range(1_000_000) if (code := f"{head}{n:06d}") not in recent)
+
+
+def lookup_ticket(staff, member_id: int) -> str:
+    """Staff scan the member's code: the lookup's ticket that names the member in their purchases."""
+    reply = staff.post(LOOKUP, json={"code": member_code(staff.app, member_id)})
+    assert reply.status_code == 200, reply.json
+    return reply.json["lookup_ticket"]
+
+
 def buy(staff, member_id: int, amount_fen: int, order_no: str | None = None):
-    """Staff record a purchase; the reply (201 with the purchase, or the error)."""
+    """Staff look the member up by their code, then record a purchase with the lookup's
+    ticket; the purchase's reply (201 with the purchase, or the error)."""
     order_no = order_no or f"O-{uuid.uuid4().hex[:12]}"
-    return staff.post("/api/v1/staff/purchases",
-                      json={"member_id": member_id, "order_no": order_no, "amount_fen": amount_fen})
+    return staff.post(PURCHASES, json={"lookup_ticket": lookup_ticket(staff, member_id), "order_no": order_no,
+                                       "amount_fen": amount_fen})
 
 
 def bought(staff, member_id: int, amount_fen: int, order_no: str | None = None) -> dict:

@@ -27,6 +27,7 @@ from tests.api_routes import (
     snapshot,
     two_stores,
 )
+from tests.api_steps import PURCHASES, buy, lookup_ticket
 from tests.helpers import Caller
 
 SECRET = "test-secret"  # the suite's SECRET_KEY (tests/conftest.py)
@@ -277,8 +278,7 @@ def test_a_clerk_cannot_refund_even_in_their_own_store(app, scene):
 def test_the_same_order_number_in_another_store_is_another_purchase(app, scene):
     """Purchases are keyed by (store, order number): store B never gets store A's purchase back."""
     mine = scene["purchases"]["a"]
-    reply = scene["clerk_b"].post(f"{API_PREFIX}staff/purchases", json={
-        "member_id": scene["alice"].member_id, "order_no": mine["order_no"], "amount_fen": mine["amount_fen"]})
+    reply = buy(scene["clerk_b"], scene["alice"].member_id, mine["amount_fen"], order_no=mine["order_no"])
     assert reply.status_code == 201, reply.json
     assert reply.json["id"] != mine["id"]
     assert reply.json["store_id"] == scene["stores"]["B"] != mine["store_id"]
@@ -289,3 +289,26 @@ def test_every_staff_route_naming_a_purchase_is_checked_against_the_store(app, s
     named = sorted(str(route) for route in audience_routes(app, STAFF) if "purchase_id" in route.params)
     assert named == ["GET /api/v1/staff/purchases/<int:purchase_id>",
                      "POST /api/v1/staff/purchases/<int:purchase_id>/refunds"]
+
+
+def test_a_lookup_ticket_is_good_only_for_the_staff_account_and_store_it_was_issued_to(app, world, scene):
+    """Another clerk of the same store, staff of another store, and the same account once moved
+    to another store are refused it, writing nothing."""
+    ticket = lookup_ticket(scene["clerk_a"], scene["alice"].member_id)
+
+    def purchase(staff):
+        return scene[staff].post(PURCHASES, json={"lookup_ticket": ticket, "order_no": "T-1", "amount_fen": 10_00})
+
+    before = snapshot(app)
+    for other in ("manager_a", "clerk_b", "manager_b"):
+        assert error_of(purchase(other)) == (403, "LOOKUP_TICKET_FOREIGN"), other
+    assert snapshot(app) == before
+    assert purchase("clerk_a").status_code == 201
+
+    with app.app_context():
+        db.session.execute(update(Staff).where(Staff.id == world.staff_ids["clerk-a"])
+                           .values(store_id=world.stores["B"]))
+        db.session.commit()
+    before = snapshot(app)
+    assert error_of(purchase("clerk_a")) == (403, "LOOKUP_TICKET_FOREIGN")
+    assert snapshot(app) == before

@@ -29,7 +29,7 @@ VALID_BODIES = {
     "PATCH /api/v1/member/profile": {"nickname": "Alice", "gender": "female", "birthday": "1990-05-01"},
     "POST /api/v1/member/phone": {"code": "phone-13800138000"},
     "POST /api/v1/staff/member-lookups": {"code": "<alice's code>"},  # filled in per test: codes change
-    "POST /api/v1/staff/purchases": {"member_id": "<member_id>", "order_no": "NEW-1", "amount_fen": 100_00},
+    "POST /api/v1/staff/purchases": {"member_code": "<alice's code>", "order_no": "NEW-1", "amount_fen": 100_00},
     "POST /api/v1/staff/purchases/<int:purchase_id>/refunds": {"refund_no": "R-1", "amount_fen": 1_00},
     "POST /api/v1/admin/tiers": {"level": 9, "name": "黑金", "growth_threshold": 999_999,
                                  "points_multiplier_pct": 300, "benefits": {"discount_pct": 80}},
@@ -63,10 +63,9 @@ def caller_for(app, scene, route: Route) -> Caller:
 
 def valid_body(scene, route: Route) -> dict:
     body = dict(VALID_BODIES.get(str(route), {}))
-    if body.get("member_id") == "<member_id>":
-        body["member_id"] = scene["alice"].member_id
-    if body.get("code") == "<alice's code>":
-        body["code"] = scene["alice"].get(f"{API_PREFIX}member/card/code").json["code"]
+    for name in ("code", "member_code"):
+        if body.get(name) == "<alice's code>":
+            body[name] = scene["alice"].get(f"{API_PREFIX}member/card/code").json["code"]
     return body
 
 
@@ -278,8 +277,9 @@ UNKNOWN_IDS = [
     ("POST /api/v1/staff/purchases/<int:purchase_id>/refunds", {"purchase_id": 424242}, "PURCHASE_NOT_FOUND"),
     ("POST /api/v1/staff/purchases/<int:purchase_id>/refunds", {"purchase_id": INTEGER_MAX}, "PURCHASE_NOT_FOUND"),
     ("GET /api/v1/staff/purchases/<int:purchase_id>", {"purchase_id": 424242}, "PURCHASE_NOT_FOUND"),
-    ("POST /api/v1/staff/purchases", {"body": {"member_id": 424242}}, "MEMBER_NOT_FOUND"),
-    ("POST /api/v1/staff/purchases", {"body": {"member_id": 2**31 - 1}}, "MEMBER_NOT_FOUND"),
+    # a member code naming no member: the same answer as a wrong code of a real member (no ids leak)
+    ("POST /api/v1/staff/purchases", {"body": {"member_code": f"66{424242:010d}123456"}}, "MEMBER_CODE_INVALID"),
+    ("POST /api/v1/staff/purchases", {"body": {"member_code": f"66{10**10 - 1}123456"}}, "MEMBER_CODE_INVALID"),
     ("POST /api/v1/admin/members/<int:member_id>/points-adjustments", {"member_id": 424242}, "MEMBER_NOT_FOUND"),
     ("POST /api/v1/admin/members/<int:member_id>/points-adjustments", {"member_id": INTEGER_MAX}, "MEMBER_NOT_FOUND"),
     ("GET /api/v1/admin/members/<int:member_id>", {"member_id": INTEGER_MAX}, "MEMBER_NOT_FOUND"),

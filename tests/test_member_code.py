@@ -1,16 +1,12 @@
 """The dynamic member code: text and QR image, staff lookups, staleness, forgery, rate limits."""
 import struct
-import time
 import zlib
 
 import pytest
 import segno
 import time_machine
 
-from app.extensions import db
-from app.members.code import STALE_STEPS, current_code
-from app.members.models import Member
-from tests.api_steps import bought, error_code
+from tests.api_steps import bought, error_code, forged_code
 
 LOOKUP = "/api/v1/staff/member-lookups"
 # The start of a 30 s step, so "one step later" is exactly +30 s.
@@ -25,16 +21,6 @@ def code_of(member) -> str:
 
 def lookup(staff, code):
     return staff.post(LOOKUP, json={"code": code})
-
-
-def forged_code(app, member_id: int) -> str:
-    """The member's id with a one-time code that no step of the last two hours produced."""
-    with app.app_context():
-        member = db.session.get(Member, member_id)
-        now, step = time.time(), app.config["MEMBER_CODE_STEP"]
-        recent = {current_code(member, at=now - k * step).code for k in range(-1, STALE_STEPS + 1)}
-    head = next(iter(recent))[:12]
-    return next(code for n in range(1_000_000) if (code := f"{head}{n:06d}") not in recent)
 
 
 @time_machine.travel(STEP_START, tick=False)
@@ -120,11 +106,14 @@ def test_a_staff_lookup_with_a_fresh_code_returns_the_member_summary(world):
     reply = lookup(clerk, code_of(alice))
     assert reply.status_code == 200, reply.json
     card_no = alice.get("/api/v1/member/card").json["card_no"]
-    assert reply.json == {
+    summary = dict(reply.json)
+    ticket = summary.pop("lookup_ticket")  # tests/test_purchases.py: what a ticket is good for
+    assert summary == {
         "member_id": alice.member_id, "card_no": card_no, "nickname": "Alice",
         "phone": "138****8000", "tier": "银卡", "tier_level": 1, "discount_pct": 98,
-        "points_balance": 1500, "growth": 1500,
+        "points_balance": 1500, "growth": 1500, "lookup_ticket_expires_in": 300,
     }
+    assert isinstance(ticket, str) and ticket
     bob = world.member("bob")
     assert lookup(clerk, code_of(bob)).json["member_id"] == bob.member_id
 

@@ -1,9 +1,24 @@
 """Purchases and refunds recorded by store staff, as they reach points, growth and the tier."""
+import pytest
 import time_machine
+from itsdangerous import URLSafeTimedSerializer
 
-from tests.api_steps import bought, buy, consistent_ledger, error_code, refund, tier_history
+from app.security import STAFF, issue_token
+from tests.api_routes import snapshot
+from tests.api_steps import (
+    PURCHASES,
+    bought,
+    buy,
+    consistent_ledger,
+    error_code,
+    forged_code,
+    lookup_ticket,
+    member_code,
+    refund,
+    tier_history,
+)
 
-PURCHASES = "/api/v1/staff/purchases"
+STEP_START = "2026-06-15T04:00:00+00:00"  # the start of a member code's 30 s step
 
 
 def card_of(member) -> dict:
@@ -203,3 +218,94 @@ def test_points_earned_after_local_midnight_on_new_years_eve_belong_to_the_new_y
         alice = world.member("alice")
         bought(world.staff(), alice.member_id, 10_00)
         assert card_of(alice)["points"]["next_expiry"] == {"date": "2028-12-31", "amount": 10}
+
+
+# --- the member must be present: a fresh code or a lookup's ticket, never a bare id ---------
+
+
+def test_a_bare_member_id_is_refused_and_credits_nothing(app, world):
+    """Any clerk could otherwise post points to any id, and learn which ids exist."""
+    alice, clerk = world.member("alice"), world.staff()
+    before = snapshot(app)
+    for body in ({"member_id": alice.member_id}, {"member_id": 424242}):
+        reply = clerk.post(PURCHASES, json={**body, "order_no": "BARE", "amount_fen": 100_00})
+        assert (reply.status_code, error_code(reply)) == (422, "VALIDATION_ERROR")
+        assert "member_id" in reply.json["error"]["details"]["fields"]
+    assert snapshot(app) == before
+
+
+def test_exactly_one_of_the_code_and_the_ticket_names_the_member(app, world):
+    alice, clerk = world.member("alice"), world.staff()
+    code, ticket = member_code(app, alice.member_id), lookup_ticket(clerk, alice.member_id)
+    for named in ({}, {"member_code": code, "lookup_ticket": ticket}):
+        reply = clerk.post(PURCHASES, json={**named, "order_no": "WHO", "amount_fen": 100_00})
+        assert (reply.status_code, error_code(reply)) == (422, "VALIDATION_ERROR")
+        assert "member_code" in reply.json["error"]["details"]["fields"]
+    assert consistent_ledger(app, alice.member_id)["balance"] == 0
+
+
+def test_a_lookup_ticket_names_the_member_until_its_ttl_then_expires(app, world, monkeypatch):
+    monkeypatch.setitem(app.config, "MEMBER_LOOKUP_TICKET_TTL", 120)
+    alice, clerk = world.member("alice"), world.staff()
+    with time_machine.travel(STEP_START, tick=False) as clock:
+        reply = clerk.post("/api/v1/staff/member-lookups", json={"code": member_code(app, alice.member_id)})
+        ticket = reply.json["lookup_ticket"]
+        assert reply.json["lookup_ticket_expires_in"] == 120
+        clock.shift(120)  # the member's code changed long ago; the ticket still holds
+        first = clerk.post(PURCHASES, json={"lookup_ticket": ticket, "order_no": "T-1", "amount_fen": 50_00})
+        assert (first.status_code, first.json["member_id"]) == (201, alice.member_id)
+        clock.shift(1)
+        late = clerk.post(PURCHASES, json={"lookup_ticket": ticket, "order_no": "T-2", "amount_fen": 50_00})
+        assert (late.status_code, error_code(late)) == (410, "LOOKUP_TICKET_EXPIRED")
+    assert consistent_ledger(app, alice.member_id)["balance"] == 50
+
+
+def test_a_forged_ticket_is_invalid(app, world):
+    """Tampered, signed with another key, or a token of another kind signed with ours (a staff login)."""
+    alice, clerk = world.member("alice"), world.staff()
+    ticket = lookup_ticket(clerk, alice.member_id)
+    claims = {"member": alice.member_id, "staff": world.staff_ids["clerk-a"], "store": world.stores["A"]}
+    forgeries = [
+        ticket[:-2] + ("AA" if not ticket.endswith("AA") else "BB"),
+        URLSafeTimedSerializer("another-key", salt="membermall-member-lookup").dumps(claims),
+        issue_token(app.config["SECRET_KEY"], STAFF, world.staff_ids["clerk-a"]),
+        "not-a-ticket",
+    ]
+    for forged in forgeries:
+        reply = clerk.post(PURCHASES, json={"lookup_ticket": forged, "order_no": "FORGED", "amount_fen": 100_00})
+        assert (reply.status_code, error_code(reply)) == (422, "LOOKUP_TICKET_INVALID"), forged
+    assert consistent_ledger(app, alice.member_id)["balance"] == 0
+
+
+@time_machine.travel(STEP_START, tick=False)
+def test_a_code_naming_no_member_is_answered_as_a_wrong_code_of_a_real_one(app, world):
+    """No path tells a clerk which member ids exist."""
+    alice, clerk = world.member("alice"), world.staff()
+    real, wrong_otp = member_code(app, alice.member_id), forged_code(app, alice.member_id)
+    unknown_id = f"{real[:2]}{424242:010d}{real[12:]}"
+    replies = [clerk.post(PURCHASES, json={"member_code": code, "order_no": "GUESS", "amount_fen": 100_00})
+               for code in (wrong_otp, unknown_id)]
+    assert [(reply.status_code, reply.json) for reply in replies] == [(404, replies[0].json)] * 2
+    assert error_code(replies[0]) == "MEMBER_CODE_INVALID"
+
+
+@pytest.fixture
+def failure_limit(app) -> int:
+    return int(app.config["MEMBER_CODE_LOOKUP_FAILURES"].split("/")[0])
+
+
+@time_machine.travel(STEP_START, tick=False)
+def test_wrong_codes_in_purchases_count_against_the_same_limit_as_lookups(app, world, failure_limit):
+    """Guessing through the purchase endpoint is no way round the lookup's limit."""
+    alice, clerk = world.member("alice"), world.staff()
+    good, wrong = member_code(app, alice.member_id), forged_code(app, alice.member_id)
+    for i in range(failure_limit - 1):
+        reply = clerk.post(PURCHASES, json={"member_code": wrong, "order_no": f"G-{i}", "amount_fen": 100_00})
+        assert error_code(reply) == "MEMBER_CODE_INVALID"
+    assert error_code(clerk.post("/api/v1/staff/member-lookups", json={"code": wrong})) == "MEMBER_CODE_INVALID"
+    for attempt in ({"member_code": good}, {"member_code": wrong}):
+        limited = clerk.post(PURCHASES, json={**attempt, "order_no": "AFTER", "amount_fen": 100_00})
+        assert (limited.status_code, error_code(limited)) == (429, "RATE_LIMITED")
+    assert limited.headers["Retry-After"] == str(limited.json["error"]["details"]["retry_after"])
+    assert error_code(clerk.post("/api/v1/staff/member-lookups", json={"code": good})) == "RATE_LIMITED"
+    assert consistent_ledger(app, alice.member_id)["balance"] == 0

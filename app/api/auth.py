@@ -4,7 +4,7 @@ from flask import current_app
 from app.accounts import authenticate
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
-from app.api.limits import client_address, rate_limit
+from app.api.limits import client_address, failed_attempts_limit, rate_limit
 from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
 from app.engagement import referral
 from app.operators.models import Operator
@@ -13,6 +13,8 @@ from app.stores.models import Staff
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Logins (no token needed)")
 login_rate = rate_limit("LOGIN_RATE", "login", client_address)
+# Per username too: spreading a guesser over many addresses must not help it.
+failed_logins = failed_attempts_limit("LOGIN_FAILURES_PER_ACCOUNT", "login-failures")
 
 
 def _token_reply(audience: str, subject_id: int, **extra) -> dict:
@@ -43,7 +45,8 @@ def member_login(args):
 @blp.arguments(PasswordLoginArgs)
 @blp.response(200, TokenReply)
 def staff_login(args):
-    staff = authenticate(Staff, args["username"], args["password"])
+    with failed_logins(f"{STAFF}:{args['username']}"):
+        staff = authenticate(Staff, args["username"], args["password"])
     return _token_reply(STAFF, staff.id)
 
 
@@ -53,5 +56,6 @@ def staff_login(args):
 @blp.arguments(PasswordLoginArgs)
 @blp.response(200, TokenReply)
 def admin_login(args):
-    operator = authenticate(Operator, args["username"], args["password"])
+    with failed_logins(f"{ADMIN}:{args['username']}"):
+        operator = authenticate(Operator, args["username"], args["password"])
     return _token_reply(ADMIN, operator.id)

@@ -1,35 +1,55 @@
 """Rate limits per caller, on Redis (in memory without it): the `limits` library.
 
-Two kinds, as decorators on the views they guard (no other request pays for them):
-- `rate_limit`: every request counts, e.g. logins per client address;
-- `failed_attempts_limit`: only failed requests count, per staff account. A clerk
-  scanning codes all day is fine; guessing codes is not.
+Two kinds:
+- `rate_limit`, a decorator: every request counts, e.g. logins per client address;
+- `failed_attempts_limit`, a guard around the step that can be guessed (resolving a
+  member or coupon code, checking a password): only its failures count, per key (the
+  staff account by default, the username for logins). A clerk scanning codes all day is
+  fine; guessing codes is not.
 A setting may hold several limits, e.g. "10/minute;30/hour": the first slows a guesser
-down, the second locks the account out until its window ends. A refusal is 429
-RATE_LIMITED with `details.retry_after`, the seconds until the exhausted window ends.
+down, the second locks the key out until its window ends. A refusal is 429 RATE_LIMITED
+with `details.retry_after` (and the Retry-After header), the seconds until the exhausted
+window ends.
+
+A failed attempt is checked and counted in one atomic step: the guard refuses at once
+when a window is already used up, and a failure then increments the counters (a Redis
+INCR) and is answered 429 instead of its own error if that increment went past a limit.
+So however many guesses arrive in parallel, exactly the limit's number get an answer.
+
+Redis down: the guessing limits fail closed (503 SERVICE_UNAVAILABLE with Retry-After:
+without their counter, codes and passwords could be guessed at full speed); the
+per-address rate fails open with a warning logged (it only spreads load, and failing
+closed would stop every member login with Redis).
 """
 import functools
+import logging
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from flask import current_app, g, request
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError
 
 _EXTENSION = "rate_limits"
+# Seconds a client is told to wait when the limits' storage is down.
+STORAGE_DOWN_RETRY_AFTER = 5
+
+logger = logging.getLogger(__name__)
 
 
 def init_app(app) -> None:
-    app.extensions[_EXTENSION] = FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"], wrap_exceptions=True)
+    app.extensions[_EXTENSION] = FixedWindowRateLimiter(storage)
 
 
 def client_address() -> str:
-    """Per client address (behind a proxy, configure ProxyFix): one key for everyone would
-    let a single client, or a busy minute, lock every member out."""
+    """Per client address (behind proxies, set TRUSTED_PROXY_COUNT): one key for everyone
+    would let a single client, or a busy minute, lock every member out."""
     return request.remote_addr or "unknown"
 
 
@@ -40,7 +60,10 @@ def rate_limit(setting: str, scope: str, key: Callable[[], str]):
         @functools.wraps(view)
         def limited(*args, **kwargs):
             limiter, limits, identity = _limits_of(setting, scope, key())
-            _refuse_if([limit for limit in limits if not limiter.hit(limit, *identity)], limiter, identity)
+            try:
+                _refuse_if([limit for limit in limits if not limiter.hit(limit, *identity)], limiter, identity)
+            except StorageError as error:  # fails open, see the module's docstring
+                logger.warning("%s not enforced, the rate limits' storage failed: %s", setting, error)
             return view(*args, **kwargs)
 
         return limited
@@ -48,30 +71,34 @@ def rate_limit(setting: str, scope: str, key: Callable[[], str]):
     return decorate
 
 
-def failed_attempts_limit(setting: str, scope: str,
-                          failed: Callable[[int], bool] = lambda status: status >= 400):
-    """A decorator: only requests whose status `failed` counts against the limits in
-    `setting`, per caller (g.scope); once one is used up, every request is refused."""
+def failed_attempts_limit(setting: str, scope: str, counted: Callable[[AppError], bool] = lambda error: True):
+    """A guard, `with guard(key):` around the step that can be guessed: refused while a
+    window of `setting` is used up; each AppError from the step that is `counted` counts,
+    per `key` (default: the caller, g.scope)."""
 
-    def decorate(view):
-        @functools.wraps(view)
-        def limited(*args, **kwargs):
-            limiter, limits, identity = _limits_of(setting, scope, g.scope)
+    @contextmanager
+    def guard(key: str | None = None):
+        limiter, limits, identity = _limits_of(setting, scope, key or g.scope)
+        with _failing_closed():
             _refuse_if([limit for limit in limits if not limiter.test(limit, *identity)], limiter, identity)
-            try:
-                reply = current_app.make_response(view(*args, **kwargs))
-            except (AppError, HTTPException) as error:
-                status = error.status if isinstance(error, AppError) else error.code
-                if failed(status):
-                    _hit(limiter, limits, identity)
-                raise
-            if failed(reply.status_code):
-                _hit(limiter, limits, identity)
-            return reply
+        try:
+            yield
+        except AppError as error:
+            if counted(error):
+                with _failing_closed():  # every window counts the failure: hit them all, then judge
+                    _refuse_if([limit for limit in limits if not limiter.hit(limit, *identity)], limiter, identity)
+            raise
 
-        return limited
+    return guard
 
-    return decorate
+
+@contextmanager
+def _failing_closed():
+    try:
+        yield
+    except StorageError as error:
+        logger.warning("refused: the rate limits' storage failed: %s", error)
+        raise AppError("SERVICE_UNAVAILABLE", details={"retry_after": STORAGE_DOWN_RETRY_AFTER}) from error
 
 
 def _limits_of(setting: str, scope: str, key: str) -> tuple[FixedWindowRateLimiter, list[RateLimitItem], tuple]:
@@ -79,13 +106,7 @@ def _limits_of(setting: str, scope: str, key: str) -> tuple[FixedWindowRateLimit
     return current_app.extensions[_EXTENSION], parse_many(config[setting]), (config["RATELIMIT_KEY_PREFIX"], scope, key)
 
 
-def _hit(limiter: FixedWindowRateLimiter, limits: list[RateLimitItem], identity: tuple) -> None:
-    for limit in limits:
-        limiter.hit(limit, *identity)
-
-
 def _refuse_if(exhausted: list[RateLimitItem], limiter: FixedWindowRateLimiter, identity: tuple) -> None:
     if exhausted:
         reset_at = max(limiter.get_window_stats(limit, *identity).reset_time for limit in exhausted)
         raise AppError("RATE_LIMITED", details={"retry_after": max(int(reset_at - time.time()) + 1, 1)})
-

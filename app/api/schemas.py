@@ -160,16 +160,26 @@ class MemberLookupArgs(Strict):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
+class MemberLookupSchema(MemberSummarySchema):
+    lookup_ticket = fields.String(metadata={
+        "description": "names this member in this account's purchases for `lookup_ticket_expires_in` seconds"})
+    lookup_ticket_expires_in = fields.Integer()
+
+
 class PurchaseArgs(Strict):
-    member_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    member_code = fields.String(validate=validate.Length(min=1, max=64))
+    """The member is named by what only their presence gives: a fresh code, or a recent lookup's ticket."""
+
+    member_code = fields.String(validate=validate.Length(min=1, max=64),
+                                metadata={"description": "the member's dynamic code, scanned now"})
+    lookup_ticket = fields.String(validate=validate.Length(min=1, max=512),
+                                  metadata={"description": "from this account's member lookup"})
     order_no = fields.String(required=True, validate=[_text, validate.Regexp(r"^[\w\-]+$")])
     amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_FEN))
 
     @validates_schema
     def one_member(self, data, **kwargs):
-        if ("member_id" in data) == ("member_code" in data):
-            raise ValidationError("give exactly one of member_id and member_code", "member_id")
+        if ("member_code" in data) == ("lookup_ticket" in data):
+            raise ValidationError("give exactly one of member_code and lookup_ticket", "member_code")
 
 
 class PurchaseSchema(Schema):

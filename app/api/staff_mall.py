@@ -19,29 +19,29 @@ from app.security import STAFF
 blp = Blueprint("staff_mall", __name__, url_prefix="/api/v1/staff", description="Coupon verification (staff token)")
 blp.before_request(require(STAFF))
 
-# Only codes that name no coupon count (404): a clerk meeting used or expired coupons is not guessing.
-failed_coupon_lookups = failed_attempts_limit("COUPON_LOOKUP_FAILURES", "coupon-code-failures",
-                                              failed=lambda status: status == 404)
+# Only codes that name no coupon count: a clerk meeting used or expired coupons is not guessing.
+failed_coupon_codes = failed_attempts_limit("COUPON_LOOKUP_FAILURES", "coupon-code-failures",
+                                            counted=lambda error: error.code == "COUPON_NOT_FOUND")
 
 
 @blp.route("/coupon-previews", methods=["POST"])
-@failed_coupon_lookups
 @blp.arguments(CodeArgs)
 @blp.response(200, PreviewSchema)
 def preview(args):
     """What a scanned coupon is: owner (masked), value, conditions, and whether it can be
     used in this store now (if not, `refusal` is the error a verification would answer)."""
-    return verification.preview(g.principal, args["code"])
+    with failed_coupon_codes():
+        return verification.preview(g.principal, args["code"])
 
 
 @blp.route("/verifications", methods=["POST"])
-@failed_coupon_lookups
 @mutation
 @blp.arguments(VerifyArgs)
 @blp.response(201, VerificationSchema)
 def verify(args):
     """Use the coupon on an order in the caller's store: exactly once, whoever else tries."""
-    return verification.confirm(g.principal, args["code"], args["order_no"], args["order_amount_fen"])
+    with failed_coupon_codes():
+        return verification.confirm(g.principal, args["code"], args["order_no"], args["order_amount_fen"])
 
 
 @blp.route(f"/verifications/<int(max={MAX_ID}):verification_id>/undo", methods=["POST"])

@@ -17,6 +17,7 @@ class Purchase(db.Model):
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_in_range"),
         Index("ix_purchases_member_id_id", "member_id", "id"),
+        Index("ix_purchases_staff_id_created_at", "staff_id", "created_at"),  # a staff account's day
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

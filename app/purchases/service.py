@@ -6,14 +6,23 @@ A refund reverses both in proportion to the amount refunded; the parts of a full
 add up exactly to what the purchase earned. Points already spent are clawed back as a
 negative balance (see app/points/service.py), never silently lost. Growth taken back
 may lower the tier at once: a tier is not kept on a purchase that was returned.
-"""
-from flask import current_app
-from sqlalchemy import select
 
+What one staff account may record is capped per purchase and per business day (the
+*_PURCHASE_LIMIT_FEN and *_DAILY_LIMIT_FEN settings of its role): above a clerk's
+ceiling a manager must record the purchase. The day's total counts every purchase the
+account recorded that day, refunded or not, so a refund never makes room for more.
+"""
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from app.clock import today
 from app.db_helpers import insert_ignoring_conflict, lock
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
+from app.mall.periods import start_of_day
 from app.members import service as members
 from app.points import service as ledger
 from app.points.rules import growth_for, points_for, reversal_due
@@ -26,6 +35,9 @@ def record_purchase(staff: Staff, member_id: int, order_no: str, amount_fen: int
     # The member's lock first (the fixed order): inserting the purchase takes a key-share
     # lock on the member row, and upgrading it afterwards deadlocks against a twin.
     member = ledger.lock_member(member_id)
+    # Then the staff row: the account's purchases queue here, so each one sees the day's
+    # total with every earlier one in it.
+    _check_ceilings(lock(Staff, staff.id), order_no, amount_fen)
     config = current_app.config
     points = points_for(amount_fen, config["POINTS_PER_YUAN"], member.tier.points_multiplier_pct)
     growth = growth_for(amount_fen, config["GROWTH_PER_YUAN"])
@@ -48,6 +60,25 @@ def record_purchase(staff: Staff, member_id: int, order_no: str, amount_fen: int
         members.change_growth(member.id, growth, ledger.Posting(kind="purchase", key=f"{ref}:growth", ref=ref))
     emit("purchase.recorded", purchase=purchase)
     return purchase, True
+
+
+def _check_ceilings(staff: Staff, order_no: str, amount_fen: int) -> None:
+    config, role = current_app.config, staff.role.upper()
+    ceiling = config[f"{role}_PURCHASE_LIMIT_FEN"]
+    if amount_fen > ceiling:
+        if amount_fen <= config["MANAGER_PURCHASE_LIMIT_FEN"]:
+            raise AppError("PURCHASE_NEEDS_MANAGER", details={"limit_fen": ceiling})
+        raise AppError("PURCHASE_ABOVE_LIMIT", details={"limit_fen": config["MANAGER_PURCHASE_LIMIT_FEN"]})
+    day = today()
+    recorded = int(db.session.execute(select(func.coalesce(func.sum(Purchase.amount_fen), 0)).where(
+        Purchase.staff_id == staff.id,
+        Purchase.created_at >= start_of_day(day), Purchase.created_at < start_of_day(day + timedelta(days=1)),
+        # not this order itself: replaying it must not count it twice
+        or_(Purchase.store_id != staff.store_id, Purchase.order_no != order_no),
+    )).scalar_one())  # PostgreSQL sums a BIGINT as NUMERIC
+    if recorded + amount_fen > config[f"{role}_DAILY_LIMIT_FEN"]:
+        raise AppError("STAFF_DAILY_LIMIT_REACHED",
+                       details={"limit_fen": config[f"{role}_DAILY_LIMIT_FEN"], "recorded_fen": recorded})
 
 
 def get_purchase(staff: Staff, purchase_id: int) -> Purchase:
