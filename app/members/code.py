@@ -20,6 +20,8 @@ CODE_RE = re.compile(r"^\d{18}$")
 ACCEPTED_STEPS = 2
 # A code older than this reads as forged rather than stale (2 hours of 30 s steps).
 STALE_STEPS = 240
+# members.id is an INTEGER: a code's 10 digits may name more (PostgreSQL would refuse the query).
+MAX_MEMBER_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def resolve_code(code: str, at: float | None = None) -> Member:
         raise AppError("MEMBER_CODE_INVALID")
     if not code.startswith(current_app.config["MEMBER_CODE_PREFIX"]):
         raise AppError("MEMBER_CODE_FOREIGN")
-    member = db.session.get(Member, int(code[2:12]))
+    member_id = int(code[2:12])
+    member = db.session.get(Member, member_id) if member_id <= MAX_MEMBER_ID else None
     if member is None:
         raise AppError("MEMBER_CODE_INVALID")
     step = _step(time.time() if at is None else at)
