@@ -15,10 +15,10 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Logins
 login_rate = rate_limit("LOGIN_RATE", "login", client_address)
 
 
-def _token_reply(audience: str, subject_id: int, **extra) -> dict:
+def _token_reply(audience: str, account, **extra) -> dict:
     config = current_app.config
     return {
-        "token": issue_token(config["SECRET_KEY"], audience, subject_id),
+        "token": issue_token(config["SECRET_KEY"], audience, account.id, account.token_version),
         "audience": audience,
         "expires_in": config[f"{audience.upper()}_TOKEN_TTL"],
         **extra,
@@ -34,7 +34,7 @@ def _token_reply(audience: str, subject_id: int, **extra) -> dict:
 def member_login(args):
     """Exchange a `wx.login` code; the first login creates the member (bound to `invite_code`'s inviter)."""
     member, created = referral.login(args["code"], args.get("invite_code"))
-    return _token_reply(MEMBER, member.id, member_id=member.id, created=created)
+    return _token_reply(MEMBER, member, member_id=member.id, created=created)
 
 
 @blp.route("/staff/login", methods=["POST"])
@@ -44,7 +44,7 @@ def member_login(args):
 @blp.response(200, TokenReply)
 def staff_login(args):
     staff = authenticate(Staff, args["username"], args["password"])
-    return _token_reply(STAFF, staff.id)
+    return _token_reply(STAFF, staff)
 
 
 @blp.route("/admin/login", methods=["POST"])
@@ -54,4 +54,4 @@ def staff_login(args):
 @blp.response(200, TokenReply)
 def admin_login(args):
     operator = authenticate(Operator, args["username"], args["password"])
-    return _token_reply(ADMIN, operator.id)
+    return _token_reply(ADMIN, operator)
