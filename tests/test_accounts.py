@@ -26,21 +26,17 @@ def device(app, audience: str, username: str, password: str = PASSWORD) -> Calle
     return Caller(app, reply.json["token"])
 
 
-def opens(caller, path: str) -> bool:
-    """The token opens the route; False if it is refused as invalid (anything else fails the test)."""
+# A route of each audience, and its status once past authentication (staff: no such purchase).
+PROBES = {"member": ("/api/v1/member/card", 200), "staff": ("/api/v1/staff/purchases/999", 404),
+          "admin": (f"{ADMIN_API}/tiers", 200)}
+
+
+def opens(caller, audience: str) -> bool:
+    """The token opens its audience's routes; False if it is refused as invalid (anything else fails the test)."""
+    path, past_authentication = PROBES[audience]
     reply = caller.get(path)
-    assert reply.status_code in (200, 401), (path, reply.json)
-    assert reply.status_code == 200 or error_code(reply) == "AUTH_INVALID"
-    return reply.status_code == 200
-
-
-STAFF_PROBE, ADMIN_PROBE, MEMBER_PROBE = "/api/v1/staff/purchases/999", f"{ADMIN_API}/tiers", "/api/v1/member/card"
-
-
-def staff_opens(caller) -> bool:
-    reply = caller.get(STAFF_PROBE)  # past authentication there is no such purchase
-    assert (reply.status_code, error_code(reply)) in ((404, "PURCHASE_NOT_FOUND"), (401, "AUTH_INVALID")), reply.json
-    return reply.status_code == 404
+    assert reply.status_code == past_authentication or error_code(reply) == "AUTH_INVALID", (path, reply.json)
+    return reply.status_code == past_authentication
 
 
 def staff_id(app, username: str) -> int:
@@ -69,27 +65,32 @@ def test_a_staff_logout_ends_every_token_of_the_account_and_no_one_elses(app, wo
     colleague = device(app, "staff", "manager-a")
     reply = phone.post("/api/v1/staff/logout")
     assert reply.status_code == 204, reply.json
-    assert not staff_opens(phone) and not staff_opens(tablet)  # every device, not only the one sent
-    assert staff_opens(colleague)
+    assert not opens(phone, "staff") and not opens(tablet, "staff")  # every device, not only the one sent
+    assert opens(colleague, "staff")
     assert error_code(phone.post("/api/v1/staff/logout")) == "AUTH_INVALID"  # a second logout: already ended
-    assert staff_opens(device(app, "staff", "clerk-a"))  # a new login works at once
+    assert opens(device(app, "staff", "clerk-a"), "staff")  # a new login works at once
 
 
 def test_an_operator_logout_ends_every_token_of_the_account(app, world, second_operator):
     first, second = device(app, "admin", "operator"), device(app, "admin", "operator")
     other = device(app, "admin", "operator-2")
     assert first.post(f"{ADMIN_API}/logout").status_code == 204
-    assert (opens(first, ADMIN_PROBE), opens(second, ADMIN_PROBE), opens(other, ADMIN_PROBE)) == (False, False, True)
-    assert opens(device(app, "admin", "operator"), ADMIN_PROBE)
+    assert (opens(first, "admin"), opens(second, "admin"), opens(other, "admin")) == (False, False, True)
+    assert opens(device(app, "admin", "operator"), "admin")
 
 
 def test_a_member_logout_ends_every_token_of_the_member(app, world):
     phone, tablet = world.member("alice"), world.member("alice")
     bob = world.member("bob")
     assert phone.post("/api/v1/member/logout").status_code == 204
-    assert (opens(phone, MEMBER_PROBE), opens(tablet, MEMBER_PROBE), opens(bob, MEMBER_PROBE)) == (False, False, True)
+    assert (opens(phone, "member"), opens(tablet, "member"), opens(bob, "member")) == (False, False, True)
+    before = snapshot(app)
+    for headers in ({}, {"Idempotency-Key": "after-logout"}):  # writes too, with or without a key
+        reply = tablet.patch("/api/v1/member/profile", json={"nickname": "还在吗"}, headers=headers)
+        assert (reply.status_code, error_code(reply)) == (401, "AUTH_INVALID")
+    assert snapshot(app) == before
     again = world.member("alice")
-    assert again.member_id == phone.member_id and opens(again, MEMBER_PROBE)
+    assert again.member_id == phone.member_id and opens(again, "member")
 
 
 def test_reading_the_token_version_costs_no_query(app, world):
@@ -105,7 +106,7 @@ def test_reading_the_token_version_costs_no_query(app, world):
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        assert staff_opens(clerk)
+        assert opens(clerk, "staff")
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert len([s for s in statements if "FROM staff" in s]) == 1, statements
@@ -119,7 +120,6 @@ def test_reading_the_token_version_costs_no_query(app, world):
     ("admin", "operator", f"{ADMIN_API}/password"),
 ])
 def test_a_password_change_needs_the_current_one_and_ends_every_token(app, world, audience, username, url):
-    probe = (lambda caller: staff_opens(caller)) if audience == "staff" else (lambda c: opens(c, ADMIN_PROBE))
     caller, other_device = device(app, audience, username), device(app, audience, username)
 
     before = snapshot(app)
@@ -128,13 +128,13 @@ def test_a_password_change_needs_the_current_one_and_ends_every_token(app, world
     short = caller.post(url, json={"current_password": PASSWORD, "new_password": "7-chars"})
     assert (short.status_code, error_code(short)) == (422, "VALIDATION_ERROR")
     assert "new_password" in short.json["error"]["details"]["fields"]
-    assert snapshot(app) == before and probe(caller)  # refused: nothing changed, the token still works
+    assert snapshot(app) == before and opens(caller, audience)  # refused: nothing changed, the token still works
 
     changed = caller.post(url, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     assert changed.status_code == 204, changed.json
-    assert not probe(caller) and not probe(other_device)
+    assert not opens(caller, audience) and not opens(other_device, audience)
     assert error_code(login(app, audience, username)) == "AUTH_BAD_CREDENTIALS"
-    assert probe(device(app, audience, username, NEW_PASSWORD))
+    assert opens(device(app, audience, username, NEW_PASSWORD), audience)
 
 
 def test_members_have_no_password_to_change(app, world):
@@ -173,28 +173,28 @@ def test_disabling_a_clerk_ends_their_tokens_and_logins_until_enabled(app, world
     disabled = admin.post(f"{ADMIN_API}/staff/{clerk_id}/disable")
     assert disabled.status_code == 200, disabled.json
     assert (disabled.json["username"], disabled.json["active"]) == ("clerk-a", False)
-    assert not staff_opens(clerk)
+    assert not opens(clerk, "staff")
     assert error_code(login(app, "staff", "clerk-a")) == "AUTH_BAD_CREDENTIALS"
-    assert staff_opens(device(app, "staff", "manager-a"))  # only that account
+    assert opens(device(app, "staff", "manager-a"), "staff")  # only that account
 
     enabled = admin.post(f"{ADMIN_API}/staff/{clerk_id}/enable")
     assert (enabled.status_code, enabled.json["active"]) == (200, True)
-    assert not staff_opens(clerk)  # a token ended stays ended
-    assert staff_opens(device(app, "staff", "clerk-a"))
+    assert not opens(clerk, "staff")  # a token ended stays ended
+    assert opens(device(app, "staff", "clerk-a"), "staff")
 
 
 def test_a_staff_password_reset_sets_the_operators_password_and_ends_the_tokens(app, world):
     admin, clerk = world.admin(), device(app, "staff", "clerk-a")
     url = f"{ADMIN_API}/staff/{staff_id(app, 'clerk-a')}/password"
     short = admin.post(url, json={"password": "short"})
-    assert (short.status_code, error_code(short)) == (422, "VALIDATION_ERROR") and staff_opens(clerk)
+    assert (short.status_code, error_code(short)) == (422, "VALIDATION_ERROR") and opens(clerk, "staff")
 
     reset = admin.post(url, json={"password": NEW_PASSWORD})
     assert reset.status_code == 200, reset.json
     assert NEW_PASSWORD not in reset.get_data(as_text=True)
-    assert not staff_opens(clerk)
+    assert not opens(clerk, "staff")
     assert error_code(login(app, "staff", "clerk-a")) == "AUTH_BAD_CREDENTIALS"
-    assert staff_opens(device(app, "staff", "clerk-a", NEW_PASSWORD))
+    assert opens(device(app, "staff", "clerk-a", NEW_PASSWORD), "staff")
 
 
 def test_unknown_staff_is_staff_not_found(app, world):
@@ -224,7 +224,7 @@ def test_operators_are_created_listed_and_log_in(app, world):
     assert [o["username"] for o in first["items"]] == ["ops.li"]
     rest = admin.get(f"{ADMIN_API}/operators", query_string={"limit": 1, "cursor": first["next_cursor"]}).json
     assert ([o["username"] for o in rest["items"]], rest["next_cursor"]) == (["operator"], None)
-    assert opens(device(app, "admin", "ops.li", NEW_PASSWORD), ADMIN_PROBE)
+    assert opens(device(app, "admin", "ops.li", NEW_PASSWORD), "admin")
 
 
 def test_an_operator_disables_another_whose_tokens_end_but_never_themselves(app, world, second_operator):
@@ -232,25 +232,25 @@ def test_an_operator_disables_another_whose_tokens_end_but_never_themselves(app,
     before = snapshot(app)
     refused = me.post(f"{ADMIN_API}/operators/{operator_id(app, 'operator')}/disable")
     assert (refused.status_code, error_code(refused)) == (409, "OPERATOR_SELF_DISABLE")
-    assert snapshot(app) == before and opens(me, ADMIN_PROBE)
+    assert snapshot(app) == before and opens(me, "admin")
 
     disabled = me.post(f"{ADMIN_API}/operators/{second_operator}/disable")
     assert (disabled.status_code, disabled.json["active"]) == (200, False)
-    assert not opens(them, ADMIN_PROBE)
+    assert not opens(them, "admin")
     assert error_code(login(app, "admin", "operator-2")) == "AUTH_BAD_CREDENTIALS"
 
     assert me.post(f"{ADMIN_API}/operators/{second_operator}/enable").json["active"] is True
-    assert not opens(them, ADMIN_PROBE)
-    assert opens(device(app, "admin", "operator-2"), ADMIN_PROBE)
+    assert not opens(them, "admin")
+    assert opens(device(app, "admin", "operator-2"), "admin")
 
 
 def test_an_operator_password_reset_ends_the_tokens(app, world, second_operator):
     me, them = device(app, "admin", "operator"), device(app, "admin", "operator-2")
     reset = me.post(f"{ADMIN_API}/operators/{second_operator}/password", json={"password": NEW_PASSWORD})
     assert (reset.status_code, reset.json["username"]) == (200, "operator-2")
-    assert not opens(them, ADMIN_PROBE) and opens(me, ADMIN_PROBE)
+    assert not opens(them, "admin") and opens(me, "admin")
     assert error_code(login(app, "admin", "operator-2")) == "AUTH_BAD_CREDENTIALS"
-    assert opens(device(app, "admin", "operator-2", NEW_PASSWORD), ADMIN_PROBE)
+    assert opens(device(app, "admin", "operator-2", NEW_PASSWORD), "admin")
 
 
 def test_unknown_operators_are_operator_not_found(app, world):
