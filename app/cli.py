@@ -1,16 +1,43 @@
-"""Commands: `flask demo-data` and `flask serve` (the embedded default, with fake WeChat)."""
+"""Commands: `flask demo-data` and `flask serve` (the embedded default, with fake WeChat),
+and `flask create-operator` (the first operator of a production deployment)."""
 import os
 
 import click
+from marshmallow import ValidationError
 
+from app.api.account_schemas import OperatorArgs
 from app.demo import LOGINS, MEMBER_CODES, load_demo_data
+from app.errors import AppError
+from app.extensions import db
+from app.operators import service as operators
 
 
 def register_cli(app) -> None:
     @app.cli.command("demo-data")
     def demo_data():
-        """Load the demo tiers, store, staff, operator and members (once)."""
+        """Load the demo tiers, store, staff, operator and members (once). Not in production:
+        its accounts have published passwords."""
+        if app.config["PRODUCTION"]:
+            raise click.ClickException("demo-data is refused in production: its accounts have published passwords")
         click.echo("demo data loaded" if load_demo_data() else "demo data already present")
+
+    @app.cli.command("create-operator")
+    @click.option("--username", envvar="OPERATOR_USERNAME", prompt=True, show_envvar=True)
+    @click.option("--name", envvar="OPERATOR_NAME", prompt=True, show_envvar=True)
+    @click.option("--password", envvar="OPERATOR_PASSWORD", prompt=True, hide_input=True, confirmation_prompt=True,
+                  show_envvar=True, help="asked for (hidden, twice) unless in the environment")
+    def create_operator(username, name, password):
+        """Create an operator account, e.g. the first one: asked for, or from OPERATOR_USERNAME,
+        OPERATOR_NAME and OPERATOR_PASSWORD. There is no default password; the API's rules apply."""
+        try:
+            operator = operators.create_operator(**OperatorArgs().load(
+                {"username": username, "name": name, "password": password}))
+        except ValidationError as error:
+            raise click.ClickException(f"refused: {error.messages}") from None
+        except AppError as error:
+            raise click.ClickException(error.message) from None
+        db.session.commit()
+        click.echo(f"operator {operator.username} created (id {operator.id}); log in at /api/v1/auth/admin/login")
 
     @app.cli.command("serve")
     @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)), show_default="PORT or 5000")

@@ -11,6 +11,9 @@ INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 # Secrets and services that production must name explicitly.
 PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "WECHAT_APPID", "WECHAT_SECRET")
+# Published in this file: anyone could sign tokens with it, so production refuses it.
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+MIN_SECRET_KEY_BYTES = 32  # a shorter key is sooner guessed offline from any token signed with it
 
 
 class ConfigError(RuntimeError):
@@ -21,6 +24,14 @@ def _int(env, name, default):
     return int(env.get(name, default))
 
 
+def _check_secret_key(key: str) -> None:
+    if key == DEVELOPMENT_SECRET_KEY:
+        raise ConfigError("SECRET_KEY is the published development default: set a secret of your own")
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes, e.g. "
+                          "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+
+
 def load_config(env=None) -> dict:
     env = os.environ if env is None else env
     production = env.get("MEMBERMALL_ENV", "development") == "production"
@@ -28,10 +39,11 @@ def load_config(env=None) -> dict:
         missing = [name for name in PRODUCTION_REQUIRED if not env.get(name)]
         if missing:
             raise ConfigError(f"production needs these environment variables: {', '.join(missing)}")
+        _check_secret_key(env["SECRET_KEY"])
     redis_url = env.get("REDIS_URL") or None
     return {
         "PRODUCTION": production,
-        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-secret-change-me"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'membermall.db'}"),
         "SQLALCHEMY_ENGINE_OPTIONS": {},  # app/database.py checks connections as the pool hands them out
         # No request of this API needs more; a larger body is refused (413) before it is read.

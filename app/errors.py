@@ -25,6 +25,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "AUDIENCE_FORBIDDEN": (403, "无权访问该接口"),
     "STORE_FORBIDDEN": (403, "不能操作其他门店的数据"),
     "ROLE_FORBIDDEN": (403, "当前角色无权执行该操作"),
+    "CURRENT_PASSWORD_WRONG": (403, "当前密码错误"),
     # idempotency
     "IDEMPOTENCY_KEY_REUSED": (422, "幂等键已用于不同的请求"),
     "IDEMPOTENCY_IN_FLIGHT": (409, "相同幂等键的请求正在处理中"),
@@ -45,6 +46,9 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "STORE_NOT_FOUND": (404, "门店不存在"),
     "STORE_CODE_TAKEN": (409, "门店编码已存在"),
     "USERNAME_TAKEN": (409, "用户名已存在"),
+    "STAFF_NOT_FOUND": (404, "店员账号不存在"),
+    "OPERATOR_NOT_FOUND": (404, "运营账号不存在"),
+    "OPERATOR_SELF_DISABLE": (409, "不能停用自己的账号"),
     # points and purchases
     "POINTS_INSUFFICIENT": (409, "积分不足"),
     "ORDER_DUPLICATE": (409, "该订单已记录"),

@@ -75,10 +75,10 @@ def two_stores(world) -> dict:
     alice, bob = world.member("alice"), world.member("bob")
     with app.app_context():
         operator_id = db.session.execute(select(Operator.id)).scalar_one()
-    scene = {"alice": alice, "bob": bob, "admin": Caller(app, token(app, ADMIN, operator_id)),
+    scene = {"alice": alice, "bob": bob, "admin": Caller(app, token(app, ADMIN, operator_id), logged_in=True),
              "stores": world.stores, "purchases": {}}
     for username, staff_id in world.staff_ids.items():  # tokens issued directly: a login costs a hash check
-        scene[username.replace("-", "_")] = Caller(app, token(app, STAFF, staff_id))
+        scene[username.replace("-", "_")] = Caller(app, token(app, STAFF, staff_id), logged_in=True)
     scene["subjects"] = {MEMBER: alice.member_id, STAFF: world.staff_ids["manager-a"], ADMIN: operator_id}
     for store, staff, member, amount_fen in (("a", "clerk_a", alice, 300_00), ("b", "clerk_b", bob, 50_00)):
         scene["purchases"][store] = bought(scene[staff], member.member_id, amount_fen, order_no=f"ORDER-{store}")

@@ -71,7 +71,7 @@ def operator(app) -> Caller:
     """An operator caller whose token is issued directly (a login costs a password hash)."""
     with app.app_context():
         operator_id = db.session.execute(select(Operator.id)).scalar_one()
-    return Caller(app, token(app, ADMIN, operator_id))
+    return Caller(app, token(app, ADMIN, operator_id), logged_in=True)
 
 
 def create_task(world, **fields) -> dict:

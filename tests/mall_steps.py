@@ -66,7 +66,7 @@ def make_members(app, count: int, points: int = 0, prefix: str = "m") -> list[in
 
 
 def member_caller(app, member_id: int) -> Caller:
-    caller = Caller(app, issue_token(app.config["SECRET_KEY"], MEMBER, member_id))
+    caller = Caller(app, issue_token(app.config["SECRET_KEY"], MEMBER, member_id), logged_in=True)
     caller.member_id = member_id
     return caller
 

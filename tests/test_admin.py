@@ -197,7 +197,7 @@ def test_new_staff_can_log_in_and_work_in_their_store_only(app, world):
     created = admin.post(f"/api/v1/admin/stores/{store_id}/staff", json=account)
     assert created.status_code == 201, created.json
     assert created.json == {"id": created.json["id"], "store_id": store_id, "username": "sz.manager",
-                            "name": "店长", "role": "manager"}  # never the password
+                            "name": "店长", "role": "manager", "active": True}  # never the password
 
     login = Caller(app).post("/api/v1/auth/staff/login", json={"username": "sz.manager", "password": "long-enough-1"})
     assert login.status_code == 200, login.json

@@ -164,6 +164,50 @@ def test_a_token_past_its_lifetime_is_invalid(app, scene):
 
 
 @pytest.mark.usefixtures("nothing_written")
+def test_a_token_issued_in_the_future_is_invalid(app, scene):
+    """Minted by a server whose clock ran ahead, it would outlive its lifetime: refused
+    beyond a minute of clock skew, accepted within it."""
+    readable = {MEMBER: "member/card", STAFF: f"staff/purchases/{scene['ids']['purchase_id']}", ADMIN: "admin/tiers"}
+    now = datetime.now(timezone.utc)
+    for audience in AUDIENCES:
+        with time_machine.travel(now + timedelta(minutes=5), tick=False):
+            ahead = issue_token(SECRET, audience, scene["subjects"][audience])
+        with time_machine.travel(now + timedelta(seconds=30), tick=False):
+            skewed = issue_token(SECRET, audience, scene["subjects"][audience])
+        assert Caller(app, skewed).get(API_PREFIX + readable[audience]).status_code == 200
+        assert_invalid_everywhere(app, scene, audience, ahead)
+
+
+MALFORMED_SUBJECTS = [[1], "1", True, False, 1.0, None, {"id": 1}, 0, -1, 2**31, 2**63 - 1, 2**63, 2**64, 10**30]
+
+
+@pytest.mark.usefixtures("nothing_written")
+def test_a_token_with_a_malformed_subject_is_invalid_never_a_500(app, scene):
+    """Validly signed, so only the claims' checks stand between it and the database: a list,
+    a string, a bool, a float, or a number no account id can be (below 1, past the INTEGER
+    id columns, past 2**63) is 401 on every route of its audience."""
+    serializer = URLSafeTimedSerializer(SECRET, salt=TOKEN_SALT)
+    for audience in AUDIENCES:
+        for subject in MALFORMED_SUBJECTS:
+            token = serializer.dumps({"aud": audience, "sub": subject, "ver": 0})
+            assert_invalid_everywhere(app, scene, audience, token)
+
+
+@pytest.mark.usefixtures("nothing_written")
+def test_a_token_with_a_malformed_version_or_audience_is_invalid(app, scene):
+    serializer = URLSafeTimedSerializer(SECRET, salt=TOKEN_SALT)
+    subject = scene["subjects"][MEMBER]
+    for claims in ({"aud": MEMBER, "sub": subject}, {"aud": MEMBER, "sub": subject, "ver": "0"},
+                   {"aud": MEMBER, "sub": subject, "ver": -1}, {"aud": MEMBER, "sub": subject, "ver": [0]},
+                   {"aud": MEMBER, "sub": subject, "ver": False}, {"aud": [MEMBER], "sub": subject, "ver": 0},
+                   {"aud": {"member": 1}, "sub": subject, "ver": 0}):
+        assert_invalid_everywhere(app, scene, MEMBER, serializer.dumps(claims))
+    # the same claims well formed open the routes: the malformation is what refuses
+    well_formed = serializer.dumps({"aud": MEMBER, "sub": subject, "ver": 0})
+    assert Caller(app, well_formed).get(f"{API_PREFIX}member/card").status_code == 200
+
+
+@pytest.mark.usefixtures("nothing_written")
 def test_a_token_for_someone_who_does_not_exist_is_invalid(app, scene):
     for audience in AUDIENCES:
         assert_invalid_everywhere(app, scene, audience, issue_token(SECRET, audience, 987654))

@@ -37,6 +37,7 @@ def register_api(app) -> None:
         member_mall,
         member_messaging,
         member_points_conversion,
+        sessions,
         staff,
         staff_mall,
     )
@@ -55,6 +56,8 @@ def register_api(app) -> None:
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
                    admin_benefits, member_points_conversion):
         api.register_blueprint(module.blp)
+    for blp in sessions.blueprints:
+        api.register_blueprint(blp)
     if app.config["BENCH_ENDPOINTS"]:
         from app.api import bench
 

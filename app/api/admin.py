@@ -1,12 +1,21 @@
-"""Operators: tiers, members, point adjustments, stores and staff."""
+"""Operators: tiers, members, point adjustments, stores, staff and operator accounts."""
 from flask import g
 
+from app.api.account_schemas import (
+    OperatorArgs,
+    OperatorPageSchema,
+    OperatorSchema,
+    PasswordResetArgs,
+    StaffListArgs,
+    StaffPageSchema,
+)
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import (
     AdjustmentArgs,
+    CursorArgs,
     AdminMemberSchema,
     LedgerArgs,
     LedgerEntrySchema,
@@ -19,6 +28,7 @@ from app.api.schemas import (
 )
 from app.members import service as members
 from app.members import tiers
+from app.operators import service as operators
 from app.points import service as ledger
 from app.security import ADMIN
 from app.stores import service as stores
@@ -94,3 +104,81 @@ def create_store(args):
 @blp.response(201, StaffSchema)
 def create_staff(args, store_id):
     return stores.create_staff(store_id, **args)
+
+
+# Staff and operator accounts: disabling, enabling and a password reset each end the
+# account's tokens at once. A reset sets the password the operator gives (it is never
+# generated, so no reply, log or idempotency record holds a password).
+
+
+@blp.route("/staff")
+@blp.arguments(StaffListArgs, location="query")
+@blp.response(200, StaffPageSchema)
+def list_staff(args):
+    """Staff accounts, newest first, of every store or of `store_id`'s."""
+    return page(stores.staff_page(args.get("store_id"), args.get("cursor"), args["limit"] + 1), args["limit"])
+
+
+@blp.route("/staff/<int:staff_id>/disable", methods=["POST"])
+@mutation
+@blp.response(200, StaffSchema)
+def disable_staff(staff_id):
+    """The account can no longer log in, and its tokens end at once."""
+    return stores.set_staff_active(staff_id, False, actor=g.scope)
+
+
+@blp.route("/staff/<int:staff_id>/enable", methods=["POST"])
+@mutation
+@blp.response(200, StaffSchema)
+def enable_staff(staff_id):
+    return stores.set_staff_active(staff_id, True, actor=g.scope)
+
+
+@blp.route("/staff/<int:staff_id>/password", methods=["POST"])
+@mutation
+@blp.arguments(PasswordResetArgs)
+@blp.response(200, StaffSchema)
+def reset_staff_password(args, staff_id):
+    """Set a new password (tell the clerk; they may change it themselves); the account's tokens end."""
+    return stores.reset_staff_password(staff_id, args["password"], actor=g.scope)
+
+
+@blp.route("/operators")
+@blp.arguments(CursorArgs, location="query")
+@blp.response(200, OperatorPageSchema)
+def list_operators(args):
+    """Operator accounts, newest first."""
+    return page(operators.operators_page(args.get("cursor"), args["limit"] + 1), args["limit"])
+
+
+@blp.route("/operators", methods=["POST"])
+@mutation
+@blp.arguments(OperatorArgs)
+@blp.response(201, OperatorSchema)
+def create_operator(args):
+    return operators.create_operator(**args)
+
+
+@blp.route("/operators/<int:operator_id>/disable", methods=["POST"])
+@mutation
+@blp.response(200, OperatorSchema)
+def disable_operator(operator_id):
+    """The account can no longer log in, and its tokens end at once. Not one's own account
+    (409 OPERATOR_SELF_DISABLE), so an active operator always remains."""
+    return operators.set_operator_active(g.principal, operator_id, False)
+
+
+@blp.route("/operators/<int:operator_id>/enable", methods=["POST"])
+@mutation
+@blp.response(200, OperatorSchema)
+def enable_operator(operator_id):
+    return operators.set_operator_active(g.principal, operator_id, True)
+
+
+@blp.route("/operators/<int:operator_id>/password", methods=["POST"])
+@mutation
+@blp.arguments(PasswordResetArgs)
+@blp.response(200, OperatorSchema)
+def reset_operator_password(args, operator_id):
+    """Set a new password (pass it on; they may change it themselves); the account's tokens end."""
+    return operators.reset_operator_password(operator_id, args["password"], actor=g.scope)

@@ -17,10 +17,10 @@ login_rate = rate_limit("LOGIN_RATE", "login", client_address)
 failed_logins = failed_attempts_limit("LOGIN_FAILURES_PER_ACCOUNT", "login-failures")
 
 
-def _token_reply(audience: str, subject_id: int, **extra) -> dict:
+def _token_reply(audience: str, account, **extra) -> dict:
     config = current_app.config
     return {
-        "token": issue_token(config["SECRET_KEY"], audience, subject_id),
+        "token": issue_token(config["SECRET_KEY"], audience, account.id, account.token_version),
         "audience": audience,
         "expires_in": config[f"{audience.upper()}_TOKEN_TTL"],
         **extra,
@@ -36,7 +36,7 @@ def _token_reply(audience: str, subject_id: int, **extra) -> dict:
 def member_login(args):
     """Exchange a `wx.login` code; the first login creates the member (bound to `invite_code`'s inviter)."""
     member, created = referral.login(args["code"], args.get("invite_code"))
-    return _token_reply(MEMBER, member.id, member_id=member.id, created=created)
+    return _token_reply(MEMBER, member, member_id=member.id, created=created)
 
 
 @blp.route("/staff/login", methods=["POST"])
@@ -47,7 +47,7 @@ def member_login(args):
 def staff_login(args):
     with failed_logins(f"{STAFF}:{args['username']}"):
         staff = authenticate(Staff, args["username"], args["password"])
-    return _token_reply(STAFF, staff.id)
+    return _token_reply(STAFF, staff)
 
 
 @blp.route("/admin/login", methods=["POST"])
@@ -58,4 +58,4 @@ def staff_login(args):
 def admin_login(args):
     with failed_logins(f"{ADMIN}:{args['username']}"):
         operator = authenticate(Operator, args["username"], args["password"])
-    return _token_reply(ADMIN, operator.id)
+    return _token_reply(ADMIN, operator)

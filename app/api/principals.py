@@ -1,6 +1,4 @@
 """Who is calling: bearer tokens that name their audience (member, staff, admin)."""
-from datetime import timedelta
-
 from flask import current_app, g, request
 from sqlalchemy import bindparam, select
 
@@ -10,7 +8,7 @@ from app.errors import AppError
 from app.extensions import db
 from app.members.models import Member
 from app.operators.models import Operator
-from app.security import ADMIN, MEMBER, STAFF, read_token
+from app.security import ADMIN, MEMBER, STAFF, read_token, token_in_date
 from app.stores.models import Staff
 
 _MODELS = {MEMBER: Member, STAFF: Staff, ADMIN: Operator}
@@ -33,7 +31,7 @@ def require(audience: str):
         claims, issued_at = read
         if claims["aud"] != audience:
             raise AppError("AUDIENCE_FORBIDDEN")
-        if issued_at + timedelta(seconds=current_app.config[_TTL_SETTING[audience]]) < now():
+        if not token_in_date(issued_at, current_app.config[_TTL_SETTING[audience]], now()):
             raise AppError("AUTH_INVALID")
         if audience == MEMBER and request.method not in _READS:
             # A member's writes start by holding the member's row, as every writer of a
@@ -41,7 +39,8 @@ def require(audience: str):
             principal = lock(Member, claims["sub"])
         else:
             principal = db.session.execute(_LOAD[audience], {"id": claims["sub"]}).scalar_one_or_none()
-        if principal is None or not getattr(principal, "active", True):
+        # a logout, a password change or disabling the account bumped its version: older tokens end
+        if principal is None or not getattr(principal, "active", True) or principal.token_version != claims["ver"]:
             raise AppError("AUTH_INVALID")
         g.principal = principal
         g.scope = f"{audience}:{principal.id}"

@@ -1,6 +1,8 @@
 """Request and reply schemas: they validate input (naming the bad field) and document it."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.accounts import PASSWORD_LENGTH
+
 # Bounds keep every amount inside a BIGINT and inside what a store could sell.
 MAX_FEN = 10**10  # 100 million yuan
 MAX_POINTS = 10**9
@@ -232,7 +234,7 @@ class StoreSchema(Strict):
 
 class StaffArgs(Strict):
     username = fields.String(required=True, validate=[_text, validate.Regexp(r"^[\w.\-]+$")])
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(*PASSWORD_LENGTH))
     name = fields.String(required=True, validate=_text)
     role = fields.String(load_default="clerk", validate=validate.OneOf(["clerk", "manager"]))
 
@@ -243,6 +245,7 @@ class StaffSchema(Schema):
     username = fields.String()
     name = fields.String()
     role = fields.String()
+    active = fields.Boolean(metadata={"description": "false: disabled, cannot log in, its tokens ended"})
 
 
 class ErrorSchema(Schema):

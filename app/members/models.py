@@ -46,6 +46,8 @@ class Member(db.Model):
     points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
     # Per-member key of the dynamic member code (hex).
     code_secret: Mapped[str] = mapped_column(String(40))
+    # Bumped by a logout: tokens carrying an older version end.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
     tier: Mapped[Tier] = relationship(lazy="joined")

@@ -33,6 +33,8 @@ class Staff(db.Model):
     name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16), default=CLERK)
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped by a logout, a password change or disabling: tokens carrying an older version end.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
     store: Mapped[Store] = relationship(lazy="joined")

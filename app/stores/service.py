@@ -2,7 +2,7 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts import create_account
+from app import accounts
 from app.errors import AppError
 from app.extensions import db
 from app.stores.models import Staff, Store
@@ -27,6 +27,37 @@ def create_staff(store_id: int, username: str, password: str, name: str, role: s
         raise AppError("STORE_NOT_FOUND")
     try:
         with db.session.begin_nested():
-            return create_account(Staff, username, password, store_id=store_id, name=name, role=role)
+            return accounts.create_account(Staff, username, password, store_id=store_id, name=name, role=role)
     except IntegrityError:
         raise AppError("USERNAME_TAKEN") from None
+
+
+def staff_page(store_id: int | None, before_id: int | None, limit: int) -> list[Staff]:
+    """Newest first, `limit` accounts older than the cursor; of one store if given."""
+    stmt = select(Staff)
+    if store_id is not None:
+        stmt = stmt.where(Staff.store_id == store_id)
+    if before_id is not None:
+        stmt = stmt.where(Staff.id < before_id)
+    return list(db.session.execute(stmt.order_by(Staff.id.desc()).limit(limit)).scalars())
+
+
+def set_staff_active(staff_id: int, active: bool, actor: str) -> Staff:
+    """Disabling ends the account's tokens at once, and its logins until it is enabled again."""
+    staff = _staff(staff_id)
+    accounts.set_active(staff, active, actor)
+    return staff
+
+
+def reset_staff_password(staff_id: int, password: str, actor: str) -> Staff:
+    """The operator sets it (and tells the clerk, who may change it); the old tokens end."""
+    staff = _staff(staff_id)
+    accounts.set_password(staff, password, actor)
+    return staff
+
+
+def _staff(staff_id: int) -> Staff:
+    staff = db.session.get(Staff, staff_id)
+    if staff is None:
+        raise AppError("STAFF_NOT_FOUND")
+    return staff

@@ -1,0 +1,47 @@
+"""Schemas of the accounts: password changes and resets, staff and operators for operators."""
+from marshmallow import Schema, fields, validate
+
+from app.accounts import PASSWORD_LENGTH
+from app.api.schemas import CursorArgs, StaffArgs, StaffSchema, Strict
+
+
+def _new_password():
+    return fields.String(required=True, load_only=True, validate=validate.Length(*PASSWORD_LENGTH))
+
+
+class PasswordChangeArgs(Strict):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    new_password = _new_password()
+
+
+class PasswordResetArgs(Strict):
+    password = _new_password()
+
+
+class StaffListArgs(CursorArgs):
+    store_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                              metadata={"description": "only this store's staff"})
+
+
+class StaffPageSchema(Schema):
+    items = fields.List(fields.Nested(StaffSchema))
+    next_cursor = fields.Integer(allow_none=True)
+
+
+class OperatorArgs(StaffArgs):
+    """A staff account's username, password and name; an operator has no role."""
+
+    class Meta:
+        exclude = ("role",)
+
+
+class OperatorSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    name = fields.String()
+    active = fields.Boolean(metadata={"description": "false: disabled, cannot log in, its tokens ended"})
+
+
+class OperatorPageSchema(Schema):
+    items = fields.List(fields.Nested(OperatorSchema))
+    next_cursor = fields.Integer(allow_none=True)
