@@ -1,17 +1,18 @@
-"""No WeChat call inside a transaction: while WeChat is slow to answer a phone binding or a
-login, the member's row lock (PostgreSQL) and the database's write lock (SQLite, where
+"""No WeChat call inside a transaction: while WeChat is slow to answer a phone binding, a
+login or a mini-program code, the member's row lock (PostgreSQL) and the database's write lock (SQLite, where
 every transaction is BEGIN IMMEDIATE) are free, so the member's purchases and every other
 writer go on. Real threads against the real fake WeChat, slowed by its delay switch."""
 import pytest
 
 from tests.api_steps import bought
-from tests.helpers import Caller, in_background, wait_until_wechat_answers_late
+from tests.helpers import Caller, in_background, wait_until, wait_until_wechat_answers_late
 
 PHONE = "/api/v1/member/phone"
 PROFILE = "/api/v1/member/profile"
 LOGIN = "/api/v1/auth/member/login"
 PHONE_NUMBER = "/wxa/business/getuserphonenumber"
 CODE2SESSION = "/sns/jscode2session"
+WXACODE = "/wxa/getwxacodeunlimit"
 REPLAYED = "Idempotent-Replayed"
 KEY = {"Idempotency-Key": "b1nd-key"}
 WECHAT_DELAY = 3  # seconds: far longer than the writes that must not wait for it
@@ -67,3 +68,20 @@ def test_a_replayed_phone_binding_returns_the_stored_reply_without_asking_wechat
     assert first.status_code == 200
     assert (replay.status_code, replay.headers[REPLAYED], replay.json) == (200, "true", first.json)
     assert len(fake_wechat.calls(PHONE_NUMBER)) == 1
+
+
+def test_while_mini_program_codes_wait_on_wechat_other_writes_go_on(world, fake_wechat, slow_wechat):
+    """The member's invite code and a store's code (GETs) end the token check's read before
+    asking WeChat: on SQLite even a read transaction holds every writer."""
+    alice, bob, admin = world.member("alice"), world.member("bob"), world.admin()
+    slow_wechat(WXACODE)
+    invite_code = in_background(lambda: alice.get("/api/v1/member/invitation/code.png"))
+    store_code = in_background(lambda: admin.get(f"/api/v1/admin/stores/{world.stores['A']}/qr.png"))
+    wait_until(lambda: sum(call["errcode"] is None for call in fake_wechat.calls(WXACODE)) == 2,
+               "both codes asked of WeChat")
+
+    renamed = bob.patch(PROFILE, json={"nickname": "Bob"})
+
+    assert not invite_code.done() and not store_code.done()
+    assert renamed.status_code == 200
+    assert [reply.result().mimetype for reply in (invite_code, store_code)] == ["image/png", "image/png"]

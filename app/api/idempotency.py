@@ -40,7 +40,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.api.principals import check_principal, hold_principal
 from app.clock import now
-from app.db_helpers import insert_or_nothing
+from app.db_helpers import end_transaction, insert_or_nothing
 from app.errors import AppError
 from app.extensions import db
 from app.types import BigId, UtcDateTime
@@ -127,12 +127,12 @@ class _Replayed(Exception):
 
 
 def _before_calling_out() -> Response | None:
-    """Refuse a stale token, find a stored reply to replay, then end the transaction these
-    reads began (on SQLite it holds the database's write lock)."""
+    """Refuse a stale token and find a stored reply to replay, then end the transaction these
+    reads began."""
     check_principal()
     scope, key, fingerprint = g.unclaimed_key
     replay = _stored_reply(scope, key, fingerprint) if key is not None else None
-    db.session.commit()
+    end_transaction()
     return replay
 
 
