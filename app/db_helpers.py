@@ -50,6 +50,12 @@ def _forget_locks(session, transaction) -> None:
         session.info.pop(_HELD, None)
 
 
+def end_transaction() -> None:
+    """End the request's transaction before a call to WeChat, which may be slow: an open one
+    holds its row locks and, on SQLite (BEGIN IMMEDIATE, even to read), every writer."""
+    db.session.commit()
+
+
 def written(obj):
     """Write a new object with one INSERT built once per model, and attach it to the
     session as if loaded: the unit of work's flush costs several times the statement.

@@ -1,6 +1,8 @@
 """Test helpers: a small world of tiers, stores, staff and callers holding tokens."""
 import os
 import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
@@ -149,6 +151,26 @@ def run_in_threads(count, work):
     for thread in threads:
         thread.join()
     return results
+
+
+def in_background(work) -> Future:
+    """Start work() on a thread; its future."""
+    executor = ThreadPoolExecutor(max_workers=1)
+    future = executor.submit(work)
+    executor.shutdown(wait=False)
+    return future
+
+
+def wait_until(condition, what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
+        time.sleep(0.02)
+
+
+def wait_until_wechat_answers_late(fake_wechat, path: str) -> None:
+    """Until the fake WeChat holds a call to `path` it has not answered yet (see its delay switch)."""
+    wait_until(lambda: any(call["errcode"] is None for call in fake_wechat.calls(path)), f"a call to {path}")
 
 
 def ledger_state(member_id):

@@ -1,20 +1,24 @@
 """The Idempotency-Key contract of every state-changing request (app/api/idempotency.py)."""
-import time
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+import time_machine
+from sqlalchemy import event, func, select, text
 
 from app.api.idempotency import IdempotencyRecord
+from app.clock import now
 from app.extensions import db
 from app.members.models import Member
 from app.points.models import LedgerEntry
+from app.tasks import jobs
+from app.tasks.models import JobRun
 from tests.api_steps import error_code
-from tests.helpers import Caller, assert_ledger_consistent, run_in_threads
+from tests.helpers import Caller, assert_ledger_consistent, in_background, run_in_threads, wait_until
+from tests.jobs_helpers import queue_of, run_worker
 
 KEY = "3f0c2a9e-key"
 REPLAYED = "Idempotent-Replayed"
-CODE2SESSION = "/sns/jscode2session"
 
 
 def adjust(admin, member_id: int, delta: int, key: str | None = KEY, reason: str = "idempotency test"):
@@ -131,47 +135,68 @@ def test_keys_are_scoped_per_caller(app, world):
     assert names == {alice.member_id: "Alice", bob.member_id: "Bob"}
 
 
-def in_background(work):
-    """Start work() on a thread; its future."""
-    executor = ThreadPoolExecutor(max_workers=1)
-    future = executor.submit(work)
-    executor.shutdown(wait=False)
-    return future
-
-
-def wait_until_wechat_called(fake_wechat, path: str = CODE2SESSION, timeout: float = 10):
-    """Until the fake WeChat got the call (then the request holding it has claimed its key)."""
-    deadline = time.monotonic() + timeout
-    while not fake_wechat.calls(path):
-        assert time.monotonic() < deadline, f"no call to {path}"
-        time.sleep(0.02)
-
-
 @pytest.fixture
-def slow_wechat_login(fake_wechat):
-    """WeChat answers code2session slowly, so a login stays in flight while we try its key."""
-    fake_wechat.control(delay={"path": CODE2SESSION, "seconds": 2})
-    return fake_wechat
+def row_lock_of(app):
+    """Hold a member's row lock from a connection of our own, as another writer of the member
+    would (PostgreSQL), until the test releases it."""
+    holders = []
+
+    def hold(member_id: int):
+        with app.app_context():
+            holder = db.engine.connect()
+        holder.execute(text("SELECT id FROM members WHERE id = :id FOR UPDATE"), {"id": member_id})
+        holders.append(holder)
+        return holder.rollback
+
+    yield hold
+    for holder in holders:
+        holder.close()
 
 
-def test_a_key_still_in_flight_gets_409_and_then_the_finished_reply(app, world, slow_wechat_login, is_postgres):
-    """While the first login waits for WeChat, the same request under its key is refused at
-    once with 409 IDEMPOTENCY_IN_FLIGHT (SQLite, one writer at a time, makes it wait for the
-    first and replay instead); WeChat is called once; afterwards the reply is replayed."""
-    first = in_background(lambda: login(app, "slow"))
-    wait_until_wechat_called(slow_wechat_login)
+def a_backend_waits_for_a_lock(app) -> bool:
+    with app.app_context():
+        waiting = db.session.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                          "AND wait_event_type = 'Lock'")).scalar_one()
+        db.session.commit()
+    return waiting > 0
 
-    twin = login(app, "slow")
 
-    assert first.result().status_code == 200
-    if is_postgres:
+def test_a_twin_of_a_members_request_in_flight_gets_409_at_once(app, world, is_postgres, row_lock_of):
+    """The key is claimed before the member's row is locked: while the first request, its key
+    claimed, waits for that lock (held here by another connection), its twin is refused at
+    once with 409 IDEMPOTENCY_IN_FLIGHT instead of queueing behind it; afterwards the
+    first request's reply is replayed."""
+    if not is_postgres:
+        pytest.skip("SQLite has no row locks: a twin waits for the one writer, then replays")
+    alice = world.member("alice")
+
+    def rename():
+        return alice.patch("/api/v1/member/profile", json={"nickname": "Alice"}, headers={"Idempotency-Key": KEY})
+
+    release = row_lock_of(alice.member_id)
+    try:
+        first = in_background(rename)
+        wait_until(lambda: a_backend_waits_for_a_lock(app), "the first request to wait for the row lock")
+        twin = in_background(rename).result(timeout=5)  # before the fix: waited for the row lock
         assert (twin.status_code, error_code(twin)) == (409, "IDEMPOTENCY_IN_FLIGHT")
-    else:
-        assert (twin.status_code, twin.headers[REPLAYED], twin.json) == (200, "true", first.result().json)
-    assert len(slow_wechat_login.calls(CODE2SESSION)) == 1
-    replay = login(app, "slow")
+        assert not first.done()
+    finally:
+        release()
+
+    assert (first.result().status_code, REPLAYED in first.result().headers) == (200, False)
+    replay = rename()
     assert (replay.status_code, replay.headers[REPLAYED], replay.json) == (200, "true", first.result().json)
-    assert count(app, Member, Member.openid == "fake-openid-slow") == 1
+
+
+def test_a_login_stores_no_reply_and_ignores_an_idempotency_key(app, world):
+    """A login's reply carries a token, which is not written to the idempotency table; the key
+    is ignored (a login is idempotent by itself: the same member for the same openid)."""
+    first, second = login(app, "alice"), login(app, "alice")
+
+    assert [(reply.status_code, REPLAYED in reply.headers, reply.json["created"]) for reply in (first, second)] == [
+        (200, False, True), (200, False, False)]
+    assert first.json["member_id"] == second.json["member_id"]
+    assert count(app, IdempotencyRecord) == 0
 
 
 def test_100_concurrent_replays_of_one_key_make_exactly_one_entry(app, admin, member_id):
@@ -199,3 +224,67 @@ def test_concurrent_retries_of_a_failing_request_fail_cleanly_and_leave_no_claim
     assert any(error_code(reply) == "POINTS_INSUFFICIENT" for reply in replies)
     assert adjustments(app, member_id) == 0
     assert count(app, IdempotencyRecord) == 0
+
+
+# --- retention -------------------------------------------------------------------------
+
+
+def stored_records(started: dict[str, datetime]) -> None:
+    """Completed records under the given keys, claimed at the given times."""
+    for key, started_at in started.items():
+        db.session.add(IdempotencyRecord(scope="admin:1", key=key, fingerprint="0" * 64, status_code=201, body={},
+                                         started_at=started_at))
+    db.session.commit()
+
+
+@contextmanager
+def deletes_of_records():
+    """The DELETE statements sent for idempotency records inside the block."""
+    statements = []
+
+    def collect(_connection, _cursor, statement, *_):
+        if statement.startswith("DELETE FROM idempotency_records"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", collect)
+
+
+def test_records_past_their_retention_are_purged_in_batches_by_the_job(app, world, ctx, monkeypatch):
+    """The job deletes what is older than IDEMPOTENCY_RETENTION_HOURS, IDEMPOTENCY_PURGE_BATCH
+    records per statement, keeps the rest and records its count in job_runs."""
+    monkeypatch.setitem(app.config, "IDEMPOTENCY_PURGE_BATCH", 2)
+    retention = timedelta(hours=app.config["IDEMPOTENCY_RETENTION_HOURS"])
+    assert retention == timedelta(hours=24)  # the documented default
+    current = now()
+    stored_records({f"old-{n}": current - retention - timedelta(minutes=n + 1) for n in range(5)}
+                   | {"young": current - retention + timedelta(minutes=1)})
+
+    with deletes_of_records() as deletes:
+        counts = jobs.purge_idempotency_records()
+
+    assert counts == {"purged": 5}
+    assert len(deletes) == 3  # 2 + 2 + 1
+    assert db.session.execute(select(IdempotencyRecord.key)).scalars().all() == ["young"]
+    assert [(run.status, run.counts) for run in db.session.execute(
+        select(JobRun).where(JobRun.job == "purge_idempotency_records")).scalars()] == [("ok", {"purged": 5})]
+
+
+def test_a_real_worker_purges_a_key_past_its_retention_which_then_names_a_new_request(app, world, member_id):
+    """Run by an RQ worker (burst mode): the key claimed 25 hours ago is free again, and is
+    a new adjustment; the key claimed now is still replayed."""
+    with time_machine.travel((now() - timedelta(hours=25)).timestamp()):
+        assert adjust(world.admin(), member_id, 30).status_code == 201
+    admin = world.admin()
+    assert adjust(admin, member_id, 30, key="young-key").status_code == 201
+
+    queue_of(app).enqueue(jobs.purge_idempotency_records)
+    run_worker(app)
+
+    again, young = adjust(admin, member_id, 30), adjust(admin, member_id, 30, key="young-key")
+    assert (again.status_code, REPLAYED in again.headers) == (201, False)
+    assert (young.status_code, young.headers[REPLAYED]) == (201, "true")
+    assert adjustments(app, member_id) == 3

@@ -20,7 +20,7 @@ from tests.jobs_helpers import expiring_event, new_member, points_rule, queue_of
 UTC = timezone.utc
 CRON_JOBS = ["expire_points", "review_tiers", "expire_coupons", "expire_benefits", "grant_monthly_benefits",
              "grant_birthday_benefits", "remind_points_expiring", "warn_tier_downgrades", "remind_coupons_expiring",
-             "remind_benefits_expiring"]
+             "remind_benefits_expiring", "purge_idempotency_records"]
 
 
 def lots_left(app) -> dict[date, int]:

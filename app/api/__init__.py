@@ -14,7 +14,7 @@ API_DESCRIPTION = """Member card, points ledger and store staff API of membermal
 
 Authenticate with `Authorization: Bearer <token>` from one of the `/api/v1/auth/*/login`
 endpoints; a token opens only its own audience (member, staff or admin).
-Every state-changing POST accepts an `Idempotency-Key` header (≤ 128 characters).
+Every state-changing POST accepts an `Idempotency-Key` header (≤ 128 characters); logins ignore it.
 
 Every error answers `{"error": {"code", "message", "details"}}` with one of these codes:
 

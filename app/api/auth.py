@@ -3,7 +3,7 @@ from flask import current_app
 
 from app.accounts import authenticate
 from app.api.blueprint import Blueprint
-from app.api.idempotency import mutation
+from app.api.idempotency import transaction
 from app.api.limits import client_address, failed_attempts_limit, rate_limit
 from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
 from app.engagement import referral
@@ -30,7 +30,7 @@ def _token_reply(audience: str, account, **extra) -> dict:
 @blp.route("/member/login", methods=["POST"])
 @blp.doc(security=[])  # a login needs no token
 @login_rate
-@mutation
+@transaction  # not @mutation: a login ignores an Idempotency-Key, its token is not to be stored
 @blp.arguments(MemberLoginArgs)
 @blp.response(200, TokenReply)
 def member_login(args):

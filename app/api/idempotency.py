@@ -4,30 +4,43 @@ Every state-changing view is wrapped in `@mutation`: the view's service calls fl
 and the wrapper commits once at the end or rolls everything back on an error.
 
 With an `Idempotency-Key` header, the request's first write in that transaction claims
-the key: a row unique per caller and key, inserted unless it exists. Then:
+the key: a row unique per caller and key, inserted unless it exists. Only then is the
+member's row locked for a member's own write (app/api/principals.py hold_principal). Then:
 - the same key again after success replays the stored reply (`Idempotent-Replayed: true`);
 - the same key with another method, path or body is refused (422 IDEMPOTENCY_KEY_REUSED);
 - the same key while the first request still runs is refused at once (409
   IDEMPOTENCY_IN_FLIGHT) rather than left waiting: a client retrying in a loop must not
   pin one worker per retry. On PostgreSQL the claim is taken only with a transaction
   advisory lock on the key (pg_try_advisory_xact_lock, which never waits); a twin that
-  cannot get it finds no committed record, and that is the in-flight case. SQLite runs
-  one writer at a time, so there a twin waits its turn and then replays.
+  cannot get it finds no committed record, and that is the in-flight case. It is refused
+  before the member's row lock, which the first request holds. SQLite runs one writer at
+  a time, so there a twin waits its turn and then replays.
 The claim and the reply live and die with the business writes: a failed request, or a
 process that dies mid-request, rolls its claim back with everything else, so the key is
 free for a corrected retry, and no committed claim is ever left without its reply.
+
+A view that calls WeChat before it writes is `@mutation(calls_out=True)`: it makes the call
+outside any transaction and then calls begin_writes(), so a slow WeChat holds neither the
+member's row lock nor, on SQLite, the database's write lock. Before the call, a stale token
+is refused and a key whose reply is stored is replayed (WeChat takes each code once).
+
+Logins are `@transaction` only, and ignore an Idempotency-Key: their replies carry a token,
+which is not to be stored, and a login is idempotent by itself (one member per openid).
+
+Records are kept IDEMPOTENCY_RETENTION_HOURS (`purge_expired`, a scheduled job).
 """
 import functools
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import Response, g, request
-from sqlalchemy import JSON, String, UniqueConstraint, bindparam, func, select, update
+from flask import Response, current_app, g, request
+from sqlalchemy import JSON, String, UniqueConstraint, bindparam, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.api.principals import check_principal, hold_principal
 from app.clock import now
-from app.db_helpers import insert_or_nothing
+from app.db_helpers import end_transaction, insert_or_nothing
 from app.errors import AppError
 from app.extensions import db
 from app.types import BigId, UtcDateTime
@@ -49,22 +62,13 @@ class IdempotencyRecord(db.Model):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-def mutation(view):
+def transaction(view):
+    """The whole request in one transaction: committed at the end, rolled back on an error."""
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        key = request.headers.get(HEADER)
-        if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):  # PG stores no NUL
-            raise AppError("IDEMPOTENCY_KEY_INVALID", details={"max_length": MAX_KEY_LENGTH})
-        scope = getattr(g, "scope", "anon")
         try:
-            if key is not None and (replay := _claim(scope, key, _fingerprint())) is not None:
-                db.session.commit()
-                return replay
             response = view(*args, **kwargs)
-            if key is not None:
-                reply = {"of_scope": scope, "of_key": key, "status_code": response.status_code,
-                         "body": response.get_json()}
-                db.session.connection().execute(_STORE_REPLY, reply)
             db.session.commit()
             return response
         except BaseException:
@@ -72,6 +76,64 @@ def mutation(view):
             raise
 
     return wrapper
+
+
+def mutation(view=None, *, calls_out: bool = False):
+    """`@mutation`, or `@mutation(calls_out=True)` for a view that calls WeChat first and then
+    begin_writes() itself."""
+    if view is None:
+        return functools.partial(mutation, calls_out=calls_out)
+
+    @functools.wraps(view)
+    def keyed(*args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):  # PG stores no NUL
+            raise AppError("IDEMPOTENCY_KEY_INVALID", details={"max_length": MAX_KEY_LENGTH})
+        scope = getattr(g, "scope", "anon")
+        g.unclaimed_key = (scope, key, _fingerprint() if key is not None else None)
+        try:
+            if not calls_out:
+                begin_writes()
+            elif (replay := _before_calling_out()) is not None:
+                return replay
+            response = view(*args, **kwargs)
+        except _Replayed as replayed:
+            return replayed.reply
+        if key is not None:
+            reply = {"of_scope": scope, "of_key": key, "status_code": response.status_code,
+                     "body": response.get_json()}
+            db.session.connection().execute(_STORE_REPLY, reply)
+        return response
+
+    return transaction(keyed)
+
+
+def begin_writes() -> None:
+    """The request's first writes: claim its Idempotency-Key, then lock the member of a member's
+    write (hold_principal). A twin in flight is refused at the claim, never waiting for that lock."""
+    scope, key, fingerprint = g.pop("unclaimed_key")
+    replay = _claim(scope, key, fingerprint) if key is not None else None
+    hold_principal()
+    if replay is not None:
+        raise _Replayed(replay)
+
+
+class _Replayed(Exception):
+    """The key's reply is stored: @mutation answers with it instead of the view's."""
+
+    def __init__(self, reply: Response):
+        super().__init__()
+        self.reply = reply
+
+
+def _before_calling_out() -> Response | None:
+    """Refuse a stale token and find a stored reply to replay, then end the transaction these
+    reads began."""
+    check_principal()
+    scope, key, fingerprint = g.unclaimed_key
+    replay = _stored_reply(scope, key, fingerprint) if key is not None else None
+    end_transaction()
+    return replay
 
 
 def _fingerprint() -> str:
@@ -107,13 +169,38 @@ def _claim(scope: str, key: str, fingerprint: str) -> Response | None:
               "lock_name": f"idempotency:{scope}:{key}"}
     if db.session.connection().execute(claim, values).first() is not None:
         return None
+    replay = _stored_reply(scope, key, fingerprint)
+    if replay is None:  # not committed: its request holds the key's lock
+        raise AppError("IDEMPOTENCY_IN_FLIGHT")
+    return replay
+
+
+def _stored_reply(scope: str, key: str, fingerprint: str) -> Response | None:
+    """The reply stored under the key, to replay; None if the key has no committed record."""
     record = db.session.execute(select(IdempotencyRecord).where(
         IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).scalar_one_or_none()
-    if record is None:  # not committed: its request holds the key's lock
-        raise AppError("IDEMPOTENCY_IN_FLIGHT")
+    if record is None:
+        return None
     if record.fingerprint != fingerprint:
         raise AppError("IDEMPOTENCY_KEY_REUSED")
     replay = Response(json.dumps(record.body, ensure_ascii=False), status=record.status_code,
                       mimetype="application/json")
     replay.headers["Idempotent-Replayed"] = "true"
     return replay
+
+
+def purge_expired() -> dict:
+    """Delete the records older than IDEMPOTENCY_RETENTION_HOURS, oldest first, a batch of
+    IDEMPOTENCY_PURGE_BATCH per transaction (commits each batch)."""
+    config = current_app.config
+    expired = IdempotencyRecord.started_at < now() - timedelta(hours=config["IDEMPOTENCY_RETENTION_HOURS"])
+    purged = cursor = 0
+    while ids := db.session.execute(select(IdempotencyRecord.id).where(expired, IdempotencyRecord.id > cursor)
+                                    .order_by(IdempotencyRecord.id).limit(config["IDEMPOTENCY_PURGE_BATCH"])
+                                    ).scalars().all():
+        cursor = ids[-1]
+        purged += db.session.execute(delete(IdempotencyRecord.__table__).where(
+            IdempotencyRecord.id.in_(ids))).rowcount
+        db.session.commit()
+    db.session.commit()
+    return {"purged": purged}

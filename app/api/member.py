@@ -2,7 +2,7 @@
 from flask import g
 
 from app.api.blueprint import Blueprint
-from app.api.idempotency import mutation
+from app.api.idempotency import begin_writes, mutation
 from app.api.images import qr_png_response
 from app.api.pagination import page
 from app.api.principals import require
@@ -66,12 +66,14 @@ def patch_profile(args):
 
 
 @blp.route("/phone", methods=["POST"])
-@mutation
+@mutation(calls_out=True)
 @blp.arguments(PhoneBindArgs)
 @blp.response(200, ProfileSchema)
 def bind_phone(args):
     """Bind the phone number from a `getPhoneNumber` button code."""
-    return members.bind_phone(g.principal, args["code"])
+    phone = members.phone_number(args["code"])  # WeChat first, outside any transaction
+    begin_writes()
+    return members.bind_phone(g.principal, phone)
 
 
 @blp.route("/points/entries")

@@ -33,16 +33,39 @@ def require(audience: str):
             raise AppError("AUDIENCE_FORBIDDEN")
         if not token_in_date(issued_at, current_app.config[_TTL_SETTING[audience]], now()):
             raise AppError("AUTH_INVALID")
+        g.scope = f"{audience}:{claims['sub']}"
         if audience == MEMBER and request.method not in _READS:
-            # A member's writes start by holding the member's row, as every writer of a
-            # member takes it first anyway: loaded once, locked once, for the whole request.
-            principal = lock(Member, claims["sub"])
-        else:
-            principal = db.session.execute(_LOAD[audience], {"id": claims["sub"]}).scalar_one_or_none()
-        # a logout, a password change or disabling the account bumped its version: older tokens end
-        if principal is None or not getattr(principal, "active", True) or principal.token_version != claims["ver"]:
-            raise AppError("AUTH_INVALID")
-        g.principal = principal
-        g.scope = f"{audience}:{principal.id}"
+            # A member's write holds the member's row for the whole request, as every writer
+            # of a member takes it first anyway: loaded once, locked once, but only after the
+            # Idempotency-Key is claimed (hold_principal), so that a twin of a request in
+            # flight is refused at once instead of waiting for this lock.
+            g.member_to_hold = (claims["sub"], claims["ver"])
+            return
+        principal = db.session.execute(_LOAD[audience], {"id": claims["sub"]}).scalar_one_or_none()
+        g.principal = _checked(principal, claims["ver"])
 
     return authenticate
+
+
+def hold_principal() -> None:
+    """Lock and load the member of a member's write request (see authenticate), once, right
+    after its Idempotency-Key is claimed (app/api/idempotency.py begin_writes)."""
+    held = g.pop("member_to_hold", None)
+    if held is not None:
+        member_id, version = held
+        g.principal = _checked(lock(Member, member_id), version)
+
+
+def check_principal() -> None:
+    """Refuse a member's write whose member is gone, without taking the lock: for a view that
+    calls WeChat before it writes (hold_principal loads the member again, locked)."""
+    if "member_to_hold" in g:
+        member_id, version = g.member_to_hold
+        _checked(db.session.get(Member, member_id), version)
+
+
+def _checked(principal, token_version: int):
+    # a logout, a password change or disabling the account bumped its version: older tokens end
+    if principal is None or not getattr(principal, "active", True) or principal.token_version != token_version:
+        raise AppError("AUTH_INVALID")
+    return principal

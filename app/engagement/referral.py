@@ -34,7 +34,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.clock import now, today
-from app.db_helpers import insert_ignoring_conflict
+from app.db_helpers import end_transaction, insert_ignoring_conflict
 from app.engagement.models import PENDING, REFUSED, REVERSED, REWARDED, PhoneBinding, Referral
 from app.engagement.rewards import Reward, pay, take_back
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, ReferralRules, load
@@ -93,7 +93,9 @@ def invite_scene(member: Member) -> str:
 
 
 def invite_qr_png(member: Member) -> bytes:
-    return get_wechat().mini_program_code(invite_scene(member), current_app.config["INVITE_PAGE"])
+    scene = invite_scene(member)
+    end_transaction()  # the token check's read: WeChat may be slow
+    return get_wechat().mini_program_code(scene, current_app.config["INVITE_PAGE"])
 
 
 # --- binding ---------------------------------------------------------------------------

@@ -54,8 +54,13 @@ def update_profile(member: Member, nickname: str | None = None, gender: str | No
     return member
 
 
-def bind_phone(member: Member, phone_code: str) -> Member:
-    phone = get_wechat().phone_number(phone_code)
+def phone_number(phone_code: str) -> str:
+    """The number behind a `getPhoneNumber` code. Ask before the transaction that binds it:
+    a slow WeChat must not hold the member's row lock (on SQLite, every writer)."""
+    return get_wechat().phone_number(phone_code)
+
+
+def bind_phone(member: Member, phone: str) -> Member:
     if member.phone == phone:
         return member
     try:

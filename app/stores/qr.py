@@ -7,6 +7,7 @@ import re
 
 from flask import current_app
 
+from app.db_helpers import end_transaction
 from app.errors import AppError
 from app.extensions import db
 from app.stores.models import Store
@@ -31,4 +32,5 @@ def store_code_png(store_id: int) -> bytes:
     """The store's code as a PNG, from WeChat (the same scene always gives the same code)."""
     if db.session.get(Store, store_id) is None:
         raise AppError("STORE_NOT_FOUND")
+    end_transaction()  # WeChat may be slow
     return get_wechat().mini_program_code(scene_for(store_id), page=current_app.config["STORE_QR_PAGE"])

@@ -10,6 +10,7 @@ import uuid
 from flask import current_app
 from rq import Queue, Retry, get_current_job
 
+from app.api import idempotency
 from app.extensions import db
 from app.mall import coupon_reminders, coupons
 from app.members import benefits, tier_review
@@ -109,3 +110,8 @@ def expire_benefits() -> dict:
 @recorded("remind_benefits_expiring")
 def remind_benefits_expiring() -> dict:
     return benefits.remind_expiring()
+
+
+@recorded("purge_idempotency_records")
+def purge_idempotency_records() -> dict:
+    return idempotency.purge_expired()

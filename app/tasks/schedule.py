@@ -40,4 +40,6 @@ def schedule(config: dict) -> tuple[Scheduled, ...]:
         Scheduled(jobs.warn_tier_downgrades, cron="5 10 * * *"),
         Scheduled(jobs.remind_coupons_expiring, cron="10 10 * * *"),
         Scheduled(jobs.remind_benefits_expiring, cron="15 10 * * *"),
+        # housekeeping in the quiet hours: Idempotency-Key records past their retention
+        Scheduled(jobs.purge_idempotency_records, cron="0 4 * * *"),
     )
