@@ -237,6 +237,36 @@ def test_an_unknown_field_is_a_422_naming_it(app, scene):
     assert misanswered(app, scene, attempts, (422, "VALIDATION_ERROR")) == []
 
 
+def test_an_unpaired_surrogate_in_any_string_field_is_a_422_naming_it(app, scene):
+    """JSON may escape half a surrogate pair ("\\ud800"): no database driver can encode it
+    (a nickname holding one was a 500)."""
+    attempts = [Attempt(route, {"data": json.dumps({**valid_body(scene, route), name: "half \ud800 pair"}),
+                                "content_type": "application/json"}, field=name)
+                for route, schema in json_routes(app) for name, prop in schema.get("properties", {}).items()
+                if prop.get("type") == "string" and not prop.get("readOnly")]
+    assert any(str(attempt.route) == "PATCH /api/v1/member/profile" and attempt.field == "nickname"
+               for attempt in attempts)
+    assert misanswered(app, scene, attempts, (422, "VALIDATION_ERROR")) == []
+
+
+@pytest.mark.parametrize("half_window", [{"valid_from": "2026-06-01"}, {"valid_until": "2026-06-30"}])
+def test_a_coupon_template_with_valid_days_and_half_a_window_is_a_422(app, scene, half_window):
+    """Two validity rules at once was a 500 (the CHECK constraint), or stored half-valid."""
+    route = next(route for route in routes(app) if str(route) == "POST /api/v1/admin/coupon-templates")
+    body = {"name": "十元券", "kind": "amount_off", "amount_off_fen": 10_00, "valid_days": 30, **half_window}
+    assert misanswered(app, scene, [Attempt(route, {"json": body}, field="valid_days")],
+                       (422, "VALIDATION_ERROR")) == []
+
+
+def test_a_missing_body_is_a_422_where_the_document_requires_one(app, scene):
+    """webargs reads no body as {}: a PATCH without one answered 200 having changed nothing."""
+    spec = Caller(app).get("/openapi.json").json
+    required = [route for route, _ in json_routes(app) if operation(spec, route)["requestBody"].get("required")]
+    assert {"PATCH /api/v1/member/profile", "PATCH /api/v1/admin/tiers/<int:tier_id>"} <= set(map(str, required))
+    attempts = [Attempt(route, {}, field="json") for route in required]
+    assert misanswered(app, scene, attempts, (422, "VALIDATION_ERROR")) == []
+
+
 # --- bodies that are not a JSON object --------------------------------------------------
 
 
@@ -329,6 +359,22 @@ def test_the_bounds_themselves_are_answered_cleanly(app, scene):
                     if reply.status_code >= 500:
                         problems.append(f"{route} {name}={prop[bound]}: {reply.status_code}")
     assert problems == []
+
+
+def test_the_bounds_of_query_parameters_are_answered_cleanly(app, scene):
+    """A list cursor at its documented maximum is compared with an id column: bounded by
+    INTEGER's range on an INTEGER-keyed table (PostgreSQL refuses a larger one: a 500)."""
+    spec = Caller(app).get("/openapi.json").json
+    answered = []
+    for route in routes(app):
+        for param in operation(spec, route).get("parameters", []):
+            for bound in ("minimum", "maximum"):
+                if param["in"] == "query" and bound in param["schema"]:
+                    value = param["schema"][bound]
+                    reply = send(app, scene, route, query_string={param["name"]: value})
+                    answered.append((str(route), f"{param['name']}={value}", reply.status_code))
+    assert ("GET /api/v1/admin/mall-items", f"cursor={INTEGER_MAX}", 200) in answered
+    assert [answer for answer in answered if answer[2] >= 500] == []
 
 
 BAD_QUERIES = ["cursor=0", "cursor=-5", f"cursor={2**63}", f"cursor={10**30}", "cursor=abc", "limit=0", "limit=101",

@@ -62,7 +62,9 @@ class CouponTemplateSchema(Strict):
         if missing:
             raise ValidationError(missing)
         window = data.get("valid_from"), data.get("valid_until")
-        if (data.get("valid_days") is None) == (None in window):
+        # exactly one rule: valid_days with no window, or both ends of the window without it
+        one_rule = window == (None, None) if data.get("valid_days") is not None else None not in window
+        if not one_rule:
             raise ValidationError("give valid_days, or valid_from and valid_until", "valid_days")
         if None not in window and window[1] < window[0]:
             raise ValidationError("must not be before valid_from", "valid_until")

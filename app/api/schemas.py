@@ -1,6 +1,8 @@
 """Request and reply schemas: they validate input (naming the bad field) and document it."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.api.converters import INTEGER_MAX
+
 # Bounds keep every amount inside a BIGINT and inside what a store could sell.
 MAX_FEN = 10**10  # 100 million yuan
 MAX_POINTS = 10**9
@@ -14,8 +16,17 @@ class Strict(Schema):
 
 
 class CursorArgs(Strict):
+    """A page of a BIGINT-keyed table; the cursor is an id, bounded by its column (PostgreSQL
+    refuses to compare a larger parameter with the column: a 500, not an empty page)."""
+
     cursor = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class IntegerIdCursorArgs(CursorArgs):
+    """A page of an INTEGER-keyed table."""
+
+    cursor = fields.Integer(validate=validate.Range(min=1, max=INTEGER_MAX))
 
 
 class MemberLoginArgs(Strict):
@@ -109,12 +120,20 @@ class MemberCodeSchema(Schema):
     expires_in = fields.Integer()
 
 
-class ProfileSchema(Strict):
+class ProfileArgs(Strict):
     nickname = fields.String(validate=validate.Length(min=1, max=64))
     gender = fields.String(validate=validate.OneOf(["unknown", "male", "female"]))
     birthday = fields.Date()
-    phone = fields.String(dump_only=True)
-    card_no = fields.String(dump_only=True)
+
+
+class ProfileSchema(Schema):
+    """The reply: what a member has not given yet is null (and a PATCH cannot set null)."""
+
+    nickname = fields.String(allow_none=True)
+    gender = fields.String()
+    birthday = fields.Date(allow_none=True)
+    phone = fields.String(allow_none=True)
+    card_no = fields.String()
 
 
 class PhoneBindArgs(Strict):
@@ -236,10 +255,10 @@ class StaffSchema(Schema):
 
 
 class ErrorSchema(Schema):
-    code = fields.String(metadata={"description": "stable code, listed in the API description"})
-    message = fields.String()
-    details = fields.Dict()
+    code = fields.String(required=True, metadata={"description": "stable code, listed in the API description"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True, metadata={"description": "e.g. `fields`: the refused fields; may be empty"})
 
 
 class ErrorEnvelopeSchema(Schema):
-    error = fields.Nested(ErrorSchema)
+    error = fields.Nested(ErrorSchema, required=True)
