@@ -1,4 +1,6 @@
 """Request and reply schemas: they validate input (naming the bad field) and document it."""
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.api.converters import INTEGER_MAX
@@ -7,6 +9,9 @@ from app.api.converters import INTEGER_MAX
 MAX_FEN = 10**10  # 100 million yuan
 MAX_POINTS = 10**9
 MAX_ID = 2**63 - 1  # the largest BIGINT id: bounds cursors and path ids of BIGINT-keyed tables
+# Business dates an operator may give (date arithmetic, a day later or in the business zone, stays far from
+# the limits of Python's dates: 9999-12-31 plus one day was a 500).
+BUSINESS_DATE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
 
 _text = validate.Length(min=1, max=64)
 
