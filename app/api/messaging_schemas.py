@@ -55,8 +55,8 @@ class MessageSchema(Schema):
     page = fields.String(allow_none=True)
     data = fields.Dict()
     status = fields.String()
-    error_code = fields.String(allow_none=True, metadata={"description": "WeChat's errcode (43101, 47003, …) or NO_QUOTA, "
-                                                        "OUTCOME_UNKNOWN, a transport failure"})
+    error_code = fields.String(allow_none=True, metadata={
+        "description": "WeChat's errcode (43101, 47003, …) or NO_QUOTA, OUTCOME_UNKNOWN, a transport failure"})
     error_message = fields.String(allow_none=True)
     attempts = fields.Integer()
     created_at = fields.DateTime()
