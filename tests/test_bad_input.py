@@ -249,6 +249,13 @@ def test_an_unpaired_surrogate_in_any_string_field_is_a_422_naming_it(app, scene
     assert misanswered(app, scene, attempts, (422, "VALIDATION_ERROR")) == []
 
 
+def test_a_field_named_with_an_unpaired_surrogate_is_a_422_naming_it_escaped(app, scene):
+    """Named as it came, the reply itself could not be encoded (a 500)."""
+    attempts = [Attempt(route, {"data": '{"half \\ud800 pair": 1}', "content_type": "application/json"},
+                        field="half \\ud800 pair") for route, _ in json_routes(app)]
+    assert misanswered(app, scene, attempts, (422, "VALIDATION_ERROR")) == []
+
+
 @pytest.mark.parametrize(("validity", "field"), [
     ({"valid_days": 30, "valid_from": "2026-06-01"}, "valid_days"),  # stored half-valid
     ({"valid_days": 30, "valid_until": "2026-06-30"}, "valid_days"),  # the CHECK constraint: a 500

@@ -42,8 +42,13 @@ def _unstorable_body_fields(raw: bytes) -> list[str]:
     except ValueError:
         return []  # malformed JSON: the view's argument parser answers it
     if isinstance(body, dict):
-        return [name for name, value in body.items() if _unstorable(name) or _unstorable(value)]
+        return [_encodable(name) for name, value in body.items() if _unstorable(name) or _unstorable(value)]
     return ["_schema"] if _unstorable(body) else []
+
+
+def _encodable(name: str) -> str:
+    """The field's name as the reply can carry it: a surrogate in it, escaped (\\ud800)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _unstorable(value) -> bool:
