@@ -148,8 +148,6 @@ def load_config(env=None) -> dict:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        "OPENAPI_REDOC_PATH": "/redoc",
-        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        # The docs pages /docs and /redoc (app/api/docs.py): on unless API_DOCS=0; off by default in production.
+        "API_DOCS": env.get("API_DOCS", "0" if production else "1") == "1",
     }

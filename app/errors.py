@@ -131,10 +131,8 @@ class AppError(Exception):
 
 
 def envelope(code: str, message: str, details: dict | None = None) -> dict:
-    body = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    return {"error": body}
+    """`details` is always there, an empty object when there is nothing to add."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
 # HTTP errors raised outside our services (routing, parsing, rate limits) by status.

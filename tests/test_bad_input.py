@@ -237,6 +237,45 @@ def test_an_unknown_field_is_a_422_naming_it(app, scene):
     assert misanswered(app, scene, attempts, (422, "VALIDATION_ERROR")) == []
 
 
+def test_an_unpaired_surrogate_in_any_string_field_is_a_422_naming_it(app, scene):
+    """JSON may escape half a surrogate pair ("\\ud800"): no database driver can encode it
+    (a nickname holding one was a 500)."""
+    attempts = [Attempt(route, {"data": json.dumps({**valid_body(scene, route), name: "half \ud800 pair"}),
+                                "content_type": "application/json"}, field=name)
+                for route, schema in json_routes(app) for name, prop in schema.get("properties", {}).items()
+                if prop.get("type") == "string" and not prop.get("readOnly")]
+    assert any(str(attempt.route) == "PATCH /api/v1/member/profile" and attempt.field == "nickname"
+               for attempt in attempts)
+    assert misanswered(app, scene, attempts, (422, "VALIDATION_ERROR")) == []
+
+
+def test_a_field_named_with_an_unpaired_surrogate_is_a_422_naming_it_escaped(app, scene):
+    """Named as it came, the reply itself could not be encoded (a 500)."""
+    attempts = [Attempt(route, {"data": '{"half \\ud800 pair": 1}', "content_type": "application/json"},
+                        field="half \\ud800 pair") for route, _ in json_routes(app)]
+    assert misanswered(app, scene, attempts, (422, "VALIDATION_ERROR")) == []
+
+
+@pytest.mark.parametrize(("validity", "field"), [
+    ({"valid_days": 30, "valid_from": "2026-06-01"}, "valid_days"),  # stored half-valid
+    ({"valid_days": 30, "valid_until": "2026-06-30"}, "valid_days"),  # the CHECK constraint: a 500
+    ({"valid_from": "2026-06-01", "valid_until": "9999-12-31"}, "valid_until"),  # its day after: a 500 at issue
+])
+def test_a_coupon_template_with_an_impossible_validity_is_a_422(app, scene, validity, field):
+    route = next(route for route in routes(app) if str(route) == "POST /api/v1/admin/coupon-templates")
+    body = {"name": "十元券", "kind": "amount_off", "amount_off_fen": 10_00, **validity}
+    assert misanswered(app, scene, [Attempt(route, {"json": body}, field=field)], (422, "VALIDATION_ERROR")) == []
+
+
+def test_a_missing_body_is_a_422_where_the_document_requires_one(app, scene):
+    """webargs reads no body as {}: a PATCH without one answered 200 having changed nothing."""
+    spec = Caller(app).get("/openapi.json").json
+    required = [route for route, _ in json_routes(app) if operation(spec, route)["requestBody"].get("required")]
+    assert {"PATCH /api/v1/member/profile", "PATCH /api/v1/admin/tiers/<int:tier_id>"} <= set(map(str, required))
+    attempts = [Attempt(route, {}, field="json") for route in required]
+    assert misanswered(app, scene, attempts, (422, "VALIDATION_ERROR")) == []
+
+
 # --- bodies that are not a JSON object --------------------------------------------------
 
 
@@ -330,6 +369,50 @@ def test_the_bounds_themselves_are_answered_cleanly(app, scene):
                     if reply.status_code >= 500:
                         problems.append(f"{route} {name}={prop[bound]}: {reply.status_code}")
     assert problems == []
+
+
+def test_the_bounds_of_query_parameters_are_answered_cleanly(app, scene):
+    """A list cursor at its documented maximum is compared with an id column: bounded by
+    INTEGER's range on an INTEGER-keyed table (PostgreSQL refuses a larger one: a 500)."""
+    spec = Caller(app).get("/openapi.json").json
+    answered = []
+    for route in routes(app):
+        for param in operation(spec, route).get("parameters", []):
+            for bound in ("minimum", "maximum"):
+                if param["in"] == "query" and bound in param["schema"]:
+                    value = param["schema"][bound]
+                    reply = send(app, scene, route, query_string={param["name"]: value})
+                    answered.append((str(route), f"{param['name']}={value}", reply.status_code))
+    assert ("GET /api/v1/admin/mall-items", f"cursor={INTEGER_MAX}", 200) in answered
+    assert [answer for answer in answered if answer[2] >= 500] == []
+
+
+EXTREME_TIMES = {"date": ["0001-01-01", "9999-12-31"],
+                 "date-time": ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"]}
+
+
+def test_the_first_and_last_dates_are_answered_cleanly(app, scene):
+    """Every date and time a route takes, in the body or the query, at the ends of what Python
+    holds: converting one to the business zone or a day further overflowed (a 500)."""
+    spec = Caller(app).get("/openapi.json").json
+    answered = []
+    for route in routes(app):
+        query = {param["name"]: param["schema"] for param in operation(spec, route).get("parameters", [])
+                 if param["in"] == "query"}
+        for name, prop in query.items():
+            for value in EXTREME_TIMES.get(prop.get("format"), []):
+                others = {other: value for other, other_prop in query.items()
+                          if other_prop.get("format") == prop["format"]}  # a range: both ends
+                reply = send(app, scene, route, query_string=others)
+                answered.append((str(route), name, value, reply.status_code))
+    for route, schema in json_routes(app):
+        for name, prop in schema.get("properties", {}).items():
+            for value in EXTREME_TIMES.get(prop.get("format"), []):
+                if not prop.get("readOnly"):
+                    reply = send(app, scene, route, json={**valid_body(scene, route), name: value})
+                    answered.append((str(route), name, value, reply.status_code))
+    assert len(answered) > 10, "no date parameters found: the enumeration is broken"
+    assert [answer for answer in answered if answer[3] >= 500] == []
 
 
 BAD_QUERIES = ["cursor=0", "cursor=-5", f"cursor={2**63}", f"cursor={10**30}", "cursor=abc", "limit=0", "limit=101",

@@ -1,12 +1,18 @@
 """The OpenAPI document is valid, complete (every route, every error code) and true to what
 the API answers; the docs pages load."""
 import re
+from datetime import date
 
 import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from app import create_app
+from app.config import PRODUCTION_REQUIRED, load_config
 from app.errors import CATALOGUE
+from app.extensions import db
+from app.messaging.models import Message, OutboxEvent
+from app.tasks.models import JobRun
 from tests.api_routes import PUBLIC_PREFIX, error_of, routes
 from tests.helpers import Caller
 
@@ -117,12 +123,87 @@ def test_real_error_replies_match_the_documented_envelope(app, spec, method, pat
     assert 400 <= reply.status_code < 500 and error_of(reply)[1] in CATALOGUE
     errors = [error.message for error in OAS30Validator(resolver_spec).iter_errors(reply.json)]
     assert errors == []
-    assert set(reply.json) == {"error"} and set(reply.json["error"]) <= {"code", "message", "details"}
+    assert set(reply.json) == {"error"} and set(reply.json["error"]) == {"code", "message", "details"}
+    assert isinstance(reply.json["error"]["details"], dict)
 
 
-@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_envelope_requires_code_message_and_details(spec):
+    """As the README promises: a client may read error.details without checking it exists."""
+    envelope = _schema_at(spec, "#/components/schemas/ErrorEnvelope")
+    assert envelope["required"] == ["error"]
+    assert set(_deref(spec, envelope["properties"]["error"])["required"]) == {"code", "message", "details"}
+
+
+def _reply_errors(spec: dict, path: str, method: str, reply) -> list[str]:
+    """What in the reply breaks the schema the document gives for its status."""
+    response = spec["paths"][path][method]["responses"][str(reply.status_code)]
+    validator = OAS30Validator({**response["content"]["application/json"]["schema"], "components": spec["components"]})
+    return [error.message for error in validator.iter_errors(reply.json)]
+
+
+def test_a_new_members_profile_matches_its_documented_schema(app, spec, world):
+    """What a member has not given yet (nickname, birthday, phone) is null, and documented as nullable."""
+    alice = world.member("alice")
+    reply = alice.get("/api/v1/member/profile")
+    assert reply.status_code == 200 and reply.json["nickname"] is None and reply.json["phone"] is None
+    assert _reply_errors(spec, "/api/v1/member/profile", "get", reply) == []
+
+
+def test_a_pending_message_and_a_running_job_match_their_documented_schemas(app, spec, world):
+    """Not sent yet, not finished yet: their nulls are documented as nullable."""
+    alice = world.member("alice")
+    with app.app_context():
+        event = OutboxEvent(kind="points_expiring", member_id=alice.member_id)
+        db.session.add(event)
+        db.session.flush()
+        db.session.add_all([Message(event_id=event.id, member_id=alice.member_id, kind=event.kind, template_id="t",
+                                    openid="o", data={}), JobRun(job="expire_points", business_date=date(2026, 6, 1))])
+        db.session.commit()
+    admin = world.admin()
+    for path in ("/api/v1/admin/messages", "/api/v1/admin/job-runs"):
+        reply = admin.get(path)
+        assert reply.status_code == 200 and len(reply.json["items"]) == 1, path
+        assert _reply_errors(spec, path, "get", reply) == [], path
+
+
+DOCS_PAGES = ["/docs", "/redoc"]
+
+
+def _assets(page_html: str) -> list[str]:
+    return re.findall(r'(?:src|href)="([^"]+)"', page_html)
+
+
+@pytest.mark.parametrize("path", DOCS_PAGES)
 def test_the_docs_pages_answer_html(app, path):
     reply = Caller(app).get(path)
     assert reply.status_code == 200
     assert reply.mimetype == "text/html"
     assert "/openapi.json" in reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", DOCS_PAGES)
+def test_the_docs_pages_load_only_assets_the_app_serves(app, path):
+    """No CDN: the pages work offline (and in mainland China)."""
+    assets = _assets(Caller(app).get(path).get_data(as_text=True))
+    assert assets and all(asset.startswith("/docs/assets/") for asset in assets), assets
+    for asset in assets:
+        reply = Caller(app).get(asset)
+        assert reply.status_code == 200, asset
+        assert reply.mimetype == {"js": "text/javascript", "css": "text/css"}[asset.rsplit(".", 1)[1]], asset
+        assert len(reply.get_data()) > 100_000, asset  # the bundle, not a stub
+
+
+def test_api_docs_0_turns_the_docs_pages_and_their_assets_off(app):
+    docs_on = Caller(app)
+    assets = [asset for path in DOCS_PAGES for asset in _assets(docs_on.get(path).get_data(as_text=True))]
+    docs_off = Caller(create_app({"API_DOCS": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"}))
+    for path in DOCS_PAGES + assets:
+        assert docs_off.get(path).status_code == 404, path
+    assert docs_off.get("/openapi.json").status_code == 200  # the contract itself stays
+
+
+def test_the_docs_pages_are_off_by_default_in_production():
+    production = {"MEMBERMALL_ENV": "production", **{name: "x" * 40 for name in PRODUCTION_REQUIRED}}
+    assert load_config(production)["API_DOCS"] is False
+    assert load_config({**production, "API_DOCS": "1"})["API_DOCS"] is True
+    assert load_config({})["API_DOCS"] is True

@@ -5,11 +5,13 @@ from flask import g, request
 from sqlalchemy import text
 
 from app.api.converters import IdConverter
+from app.api.docs import configure_docs
 from app.api.input_guard import check_request_input
 from app.api.schemas import ErrorEnvelopeSchema
 from app.errors import CATALOGUE
 from app.extensions import api, db
 
+API_PREFIX = "/api/"
 API_DESCRIPTION = """Member card, points ledger and store staff API of membermall.
 
 Authenticate with `Authorization: Bearer <token>` from one of the `/api/v1/auth/*/login`
@@ -51,6 +53,7 @@ def register_api(app) -> None:
     }
     api.ERROR_SCHEMA = ErrorEnvelopeSchema  # documents our envelope on every error response
     app.url_map.converters["int"] = IdConverter  # before any route: an id past its column's range is a 404
+    configure_docs(app)
     api.init_app(app)
     for module in (auth, member, staff, admin, member_engagement, admin_engagement,
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
@@ -72,6 +75,15 @@ def register_api(app) -> None:
     @app.after_request
     def _echo_request_id(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+    @app.after_request
+    def _security_headers(response):
+        """No browser guesses a type from content; no cache keeps an API reply (they carry
+        tokens and personal data) unless its view chose a policy (the invitation image: private)."""
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if request.path.startswith(API_PREFIX) and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.after_request

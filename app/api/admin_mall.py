@@ -29,7 +29,7 @@ from app.api.mall_schemas import (
 )
 from app.api.pagination import page
 from app.api.principals import require
-from app.api.schemas import MAX_ID, CursorArgs
+from app.api.schemas import MAX_ID, IntegerIdCursorArgs
 from app.mall import coupons, items, numbers, redemption, store_coupons
 from app.mall.models import FROM_GRANT
 from app.security import ADMIN
@@ -95,7 +95,7 @@ def void_coupon(args, coupon_id):
 
 
 @blp.route("/mall-items")
-@blp.arguments(CursorArgs, location="query")
+@blp.arguments(IntegerIdCursorArgs, location="query")
 @blp.response(200, ItemPageSchema)
 def list_items(args):
     return page(items.items_page(args.get("cursor"), args["limit"] + 1), args["limit"])

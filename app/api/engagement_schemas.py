@@ -1,9 +1,7 @@
 """Schemas of the check-in, referral and task endpoints."""
-from datetime import date
-
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from app.api.schemas import MAX_POINTS, Strict
+from app.api.schemas import BUSINESS_DATE, MAX_POINTS, Strict
 from app.engagement.models import RECURRENCES, TASK_KINDS
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, CheckinRules, ReferralRules
 
@@ -259,14 +257,10 @@ class TaskNumbersSchema(Schema):
 # --- numbers ---------------------------------------------------------------------------
 
 
-# business dates an operator may ask about (and date arithmetic stays far from its limits)
-_business_date = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
-
-
 class DateRangeArgs(Strict):
-    from_ = fields.Date(data_key="from", validate=_business_date,
+    from_ = fields.Date(data_key="from", validate=BUSINESS_DATE,
                         metadata={"description": "first business day; 6 days before `to` by default"})
-    to = fields.Date(validate=_business_date, metadata={"description": "last business day; today by default"})
+    to = fields.Date(validate=BUSINESS_DATE, metadata={"description": "last business day; today by default"})
 
 
 class CheckinDayNumbersSchema(Schema):

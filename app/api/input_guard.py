@@ -4,33 +4,37 @@
   answering 200 having saved nothing): 415 UNSUPPORTED_MEDIA_TYPE.
 - JSON nested deeper than Python's recursion limit fails to parse with a RecursionError,
   not a decode error: answered like any malformed JSON (400 BAD_REQUEST).
-- PostgreSQL cannot store a NUL character in text: a string holding one, in the body, the
-  query or the path, is a 422 VALIDATION_ERROR naming the field, on both databases.
+- Text no database can store: PostgreSQL refuses a NUL character, and neither database
+  driver can encode a lone surrogate (JSON may carry "\\ud800" unpaired) as UTF-8. A string
+  holding either, in the body, the query or the path, is a 422 VALIDATION_ERROR naming the
+  field, on both databases.
 """
 import json
+import re
 
 from flask import request
 
 from app.errors import AppError
 
-NUL_MESSAGE = "Must not contain NUL characters."
+UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired surrogates."
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def check_request_input() -> None:
     if request.url_rule is None:
         return  # routing failed: the 404 or 405 answers
     params = [*request.args.items(multi=True), *(request.view_args or {}).items()]
-    fields = [name for name, value in params if _holds_nul(name) or _holds_nul(value)]
+    fields = [name for name, value in params if _unstorable(name) or _unstorable(value)]
     raw = request.get_data(cache=True)
     if raw:
         if not request.is_json:
             raise AppError("UNSUPPORTED_MEDIA_TYPE", details={"content_type": request.mimetype})
-        fields += _body_fields_with_nul(raw)
+        fields += _unstorable_body_fields(raw)
     if fields:
-        raise AppError("VALIDATION_ERROR", details={"fields": {name: [NUL_MESSAGE] for name in fields}})
+        raise AppError("VALIDATION_ERROR", details={"fields": {name: [UNSTORABLE_MESSAGE] for name in fields}})
 
 
-def _body_fields_with_nul(raw: bytes) -> list[str]:
+def _unstorable_body_fields(raw: bytes) -> list[str]:
     try:
         body = json.loads(raw)
     except RecursionError:
@@ -38,15 +42,20 @@ def _body_fields_with_nul(raw: bytes) -> list[str]:
     except ValueError:
         return []  # malformed JSON: the view's argument parser answers it
     if isinstance(body, dict):
-        return [name for name, value in body.items() if _holds_nul(name) or _holds_nul(value)]
-    return ["_schema"] if _holds_nul(body) else []
+        return [_encodable(name) for name, value in body.items() if _unstorable(name) or _unstorable(value)]
+    return ["_schema"] if _unstorable(body) else []
 
 
-def _holds_nul(value) -> bool:
+def _encodable(name: str) -> str:
+    """The field's name as the reply can carry it: a surrogate in it, escaped (\\ud800)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _unstorable(value) -> bool:
     pending = [value]
     while pending:  # iterative: the JSON may be nested close to the recursion limit
         item = pending.pop()
-        if isinstance(item, str) and "\x00" in item:
+        if isinstance(item, str) and _UNSTORABLE.search(item):
             return True
         if isinstance(item, dict):
             pending += [*item.keys(), *item.values()]

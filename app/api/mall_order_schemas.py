@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.api.mall_schemas import COUNT, NAME, ORDER_NO, CouponDetailSchema, CouponTemplateBriefSchema
-from app.api.schemas import MAX_POINTS, CursorArgs, Strict
+from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, Strict
 from app.mall.models import (
     AWAITING_SHIPMENT,
     CANCELLED,
@@ -149,8 +149,8 @@ class ShipmentArgs(Strict):
 
 
 class NumbersArgs(Strict):
-    start = fields.Date(data_key="from", required=True)
-    end = fields.Date(data_key="to", required=True)
+    start = fields.Date(data_key="from", required=True, validate=BUSINESS_DATE)
+    end = fields.Date(data_key="to", required=True, validate=BUSINESS_DATE)
 
     @validates_schema
     def ordered(self, data, **kwargs):

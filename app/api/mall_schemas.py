@@ -1,7 +1,7 @@
 """Schemas of the mall: coupons, verification, items, orders, store visits and numbers."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.api.schemas import MAX_FEN, CursorArgs, MemberSummarySchema, Strict
+from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict
 from app.clock import now
 from app.mall.codes import grouped
 from app.mall.coupons import TABS, VALID, describe, display_state
@@ -43,8 +43,8 @@ class CouponTemplateSchema(Strict):
     max_off_fen = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_FEN))
     threshold_fen = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_FEN))
     gift_name = fields.String(allow_none=True, validate=NAME)
-    valid_from = fields.Date(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
+    valid_from = fields.Date(allow_none=True, validate=BUSINESS_DATE)
+    valid_until = fields.Date(allow_none=True, validate=BUSINESS_DATE)
     valid_days = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=3660))
     total_limit = fields.Integer(strict=True, allow_none=True, validate=COUNT)
     per_member_limit = fields.Integer(strict=True, allow_none=True, validate=COUNT)
@@ -62,7 +62,9 @@ class CouponTemplateSchema(Strict):
         if missing:
             raise ValidationError(missing)
         window = data.get("valid_from"), data.get("valid_until")
-        if (data.get("valid_days") is None) == (None in window):
+        # exactly one rule: valid_days with no window, or both ends of the window without it
+        one_rule = window == (None, None) if data.get("valid_days") is not None else None not in window
+        if not one_rule:
             raise ValidationError("give valid_days, or valid_from and valid_until", "valid_days")
         if None not in window and window[1] < window[0]:
             raise ValidationError("must not be before valid_from", "valid_until")

@@ -12,6 +12,7 @@ from app.api.schemas import (
     LedgerPageSchema,
     MemberCodeSchema,
     PhoneBindArgs,
+    ProfileArgs,
     ProfileSchema,
     TierSchema,
 )
@@ -58,7 +59,7 @@ def get_profile():
 
 @blp.route("/profile", methods=["PATCH"])
 @mutation
-@blp.arguments(ProfileSchema)
+@blp.arguments(ProfileArgs)
 @blp.response(200, ProfileSchema)
 def patch_profile(args):
     """Nickname and gender any time; the birthday once (it drives birthday benefits)."""

@@ -22,7 +22,7 @@ from app.api.mall_schemas import (
 )
 from app.api.pagination import page
 from app.api.principals import require
-from app.api.schemas import MAX_ID, CursorArgs
+from app.api.schemas import MAX_ID, CursorArgs, IntegerIdCursorArgs
 from app.mall import coupons, items, redemption, store_coupons
 from app.points.service import summary
 from app.security import MEMBER
@@ -33,7 +33,7 @@ blp.before_request(require(MEMBER))
 
 
 @blp.route("/mall/items")
-@blp.arguments(CursorArgs, location="query")
+@blp.arguments(IntegerIdCursorArgs, location="query")
 @blp.response(200, OfferPageSchema)
 def list_items(args):
     """Items on sale, newest first, each with today's price for the caller and whether

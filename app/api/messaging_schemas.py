@@ -37,7 +37,7 @@ class MessageRuleSchema(Strict):
                                  "WeChat's rule of the key's type (thing ≤ 20 characters, phrase ≤ 5, …)",
                   "example": {"thing1": "{points} 积分将于 {expires_on} 过期", "date2": "{expires_on}"}})
     enabled = fields.Boolean(load_default=True)
-    updated_by = fields.String(dump_only=True)
+    updated_by = fields.String(dump_only=True, allow_none=True)
     updated_at = fields.DateTime(dump_only=True)
 
 
@@ -52,16 +52,16 @@ class MessageSchema(Schema):
     member_id = fields.Integer()
     kind = fields.String()
     template_id = fields.String()
-    page = fields.String()
+    page = fields.String(allow_none=True)
     data = fields.Dict()
     status = fields.String()
-    error_code = fields.String(metadata={"description": "WeChat's errcode (43101, 47003, …) or NO_QUOTA, "
-                                                        "OUTCOME_UNKNOWN, a transport failure"})
-    error_message = fields.String()
+    error_code = fields.String(allow_none=True, metadata={
+        "description": "WeChat's errcode (43101, 47003, …) or NO_QUOTA, OUTCOME_UNKNOWN, a transport failure"})
+    error_message = fields.String(allow_none=True)
     attempts = fields.Integer()
     created_at = fields.DateTime()
-    claimed_at = fields.DateTime()
-    finished_at = fields.DateTime()
+    claimed_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
 
 
 class MessagePageSchema(Schema):
@@ -79,9 +79,9 @@ class JobRunSchema(Schema):
     business_date = fields.Date()
     status = fields.String()
     counts = fields.Dict()
-    error = fields.String()
+    error = fields.String(allow_none=True)
     started_at = fields.DateTime()
-    finished_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
 
 
 class JobRunPageSchema(Schema):

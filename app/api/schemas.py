@@ -1,12 +1,18 @@
 """Request and reply schemas: they validate input (naming the bad field) and document it."""
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.accounts import PASSWORD_LENGTH
+from app.api.converters import INTEGER_MAX
 
 # Bounds keep every amount inside a BIGINT and inside what a store could sell.
 MAX_FEN = 10**10  # 100 million yuan
 MAX_POINTS = 10**9
 MAX_ID = 2**63 - 1  # the largest BIGINT id: bounds cursors and path ids of BIGINT-keyed tables
+# Business dates an operator may give (date arithmetic, a day later or in the business zone, stays far from
+# the limits of Python's dates: 9999-12-31 plus one day was a 500).
+BUSINESS_DATE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
 
 _text = validate.Length(min=1, max=64)
 
@@ -16,8 +22,17 @@ class Strict(Schema):
 
 
 class CursorArgs(Strict):
+    """A page of a BIGINT-keyed table; the cursor is an id, bounded by its column (PostgreSQL
+    refuses to compare a larger parameter with the column: a 500, not an empty page)."""
+
     cursor = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class IntegerIdCursorArgs(CursorArgs):
+    """A page of an INTEGER-keyed table."""
+
+    cursor = fields.Integer(validate=validate.Range(min=1, max=INTEGER_MAX))
 
 
 class MemberLoginArgs(Strict):
@@ -111,12 +126,20 @@ class MemberCodeSchema(Schema):
     expires_in = fields.Integer()
 
 
-class ProfileSchema(Strict):
+class ProfileArgs(Strict):
     nickname = fields.String(validate=validate.Length(min=1, max=64))
     gender = fields.String(validate=validate.OneOf(["unknown", "male", "female"]))
     birthday = fields.Date()
-    phone = fields.String(dump_only=True)
-    card_no = fields.String(dump_only=True)
+
+
+class ProfileSchema(Schema):
+    """The reply: what a member has not given yet is null (and a PATCH cannot set null)."""
+
+    nickname = fields.String(allow_none=True)
+    gender = fields.String()
+    birthday = fields.Date(allow_none=True)
+    phone = fields.String(allow_none=True)
+    card_no = fields.String()
 
 
 class PhoneBindArgs(Strict):
@@ -249,10 +272,10 @@ class StaffSchema(Schema):
 
 
 class ErrorSchema(Schema):
-    code = fields.String(metadata={"description": "stable code, listed in the API description"})
-    message = fields.String()
-    details = fields.Dict()
+    code = fields.String(required=True, metadata={"description": "stable code, listed in the API description"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True, metadata={"description": "e.g. `fields`: the refused fields; may be empty"})
 
 
 class ErrorEnvelopeSchema(Schema):
-    error = fields.Nested(ErrorSchema)
+    error = fields.Nested(ErrorSchema, required=True)

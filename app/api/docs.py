@@ -1,0 +1,26 @@
+"""The docs pages /docs (Swagger UI) and /redoc (ReDoc), with their scripts served from
+pinned copies in app/api/docs_static (no CDN: they work offline). API_DOCS=0 turns both
+pages and their assets off (the default in production); /openapi.json stays."""
+from pathlib import Path
+
+from flask import Blueprint
+
+ASSETS_URL = "/docs/assets"
+SWAGGER_UI = "swagger-ui-5.35.0"
+REDOC = "redoc-2.5.4"
+
+
+def configure_docs(app) -> None:
+    """Before the Api is bound: flask-smorest reads these settings when it registers the pages."""
+    docs = app.config["API_DOCS"]
+    app.config.update({
+        "OPENAPI_SWAGGER_UI_PATH": "/docs" if docs else None,
+        "OPENAPI_SWAGGER_UI_URL": f"{ASSETS_URL}/{SWAGGER_UI}/",
+        # Swagger UI would send the document to validator.swagger.io for its badge
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
+        "OPENAPI_REDOC_PATH": "/redoc" if docs else None,
+        "OPENAPI_REDOC_URL": f"{ASSETS_URL}/{REDOC}/redoc.standalone.js",
+    })
+    if docs:
+        app.register_blueprint(Blueprint("docs_assets", __name__, static_url_path=ASSETS_URL,
+                                         static_folder=str(Path(__file__).parent / "docs_static")))
