@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.accounts import PASSWORD_LENGTH
-from app.api.schemas import CursorArgs, StaffArgs, StaffSchema, Strict
+from app.api.schemas import IntegerIdCursorArgs, StaffArgs, StaffSchema, Strict
 
 
 def _new_password():
@@ -18,7 +18,7 @@ class PasswordResetArgs(Strict):
     password = _new_password()
 
 
-class StaffListArgs(CursorArgs):
+class StaffListArgs(IntegerIdCursorArgs):
     store_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
                               metadata={"description": "only this store's staff"})
 

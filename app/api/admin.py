@@ -15,8 +15,8 @@ from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import (
     AdjustmentArgs,
-    CursorArgs,
     AdminMemberSchema,
+    IntegerIdCursorArgs,
     LedgerArgs,
     LedgerEntrySchema,
     LedgerPageSchema,
@@ -144,7 +144,7 @@ def reset_staff_password(args, staff_id):
 
 
 @blp.route("/operators")
-@blp.arguments(CursorArgs, location="query")
+@blp.arguments(IntegerIdCursorArgs, location="query")
 @blp.response(200, OperatorPageSchema)
 def list_operators(args):
     """Operator accounts, newest first."""
