@@ -4,7 +4,11 @@ The catalogue below is the single list of codes: the API answers with them and t
 OpenAPI document lists them, so a front end can switch on `error.code` safely.
 """
 from flask import jsonify
+from redis import exceptions as redis_errors
+from sqlalchemy import exc as sql_errors
 from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
 
 # code -> (HTTP status, default message). Codes are a public contract: never rename.
 CATALOGUE: dict[str, tuple[int, str]] = {
@@ -138,11 +142,23 @@ def envelope(code: str, message: str, details: dict | None = None) -> dict:
 # HTTP errors raised outside our services (routing, parsing, rate limits) by status.
 _CODE_BY_STATUS = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
                    413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 422: "VALIDATION_ERROR",
-                   429: "RATE_LIMITED"}
+                   429: "RATE_LIMITED", 503: "SERVICE_UNAVAILABLE"}
+
+
+# A dependency that cannot be reached (PostgreSQL refused or ended the connection, the
+# pool has none to give, Redis is down): the request did nothing, the same request may
+# succeed in a moment. Constraint and data errors (IntegrityError, DataError) are not here:
+# they are bugs or bad input, and retrying would not help.
+DEPENDENCY_DOWN = (sql_errors.OperationalError, sql_errors.InterfaceError, sql_errors.DisconnectionError,
+                   sql_errors.TimeoutError, redis_errors.ConnectionError, redis_errors.TimeoutError)
+RETRY_AFTER_SECONDS = 5  # sent with every 503: when a client should try the same request again
 
 
 def _json_error(code: str, message: str, status: int, details: dict | None = None):
-    return jsonify(envelope(code, message, details)), status
+    response = jsonify(envelope(code, message, details))
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status
 
 
 def _field_errors(messages: dict) -> dict:
@@ -177,6 +193,14 @@ def register_error_handlers(app) -> None:
         # the exception's own headers, e.g. the Allow that a 405 must carry
         response.headers.extend((name, value) for name, value in error.get_headers() if name != "Content-Type")
         return response, status
+
+    def _dependency_down(error: Exception):
+        db.session.rollback()  # whatever the request wrote is undone (a dead connection is discarded)
+        app.logger.warning("service unavailable: %s: %s", type(error).__name__, error)
+        return _json_error("SERVICE_UNAVAILABLE", CATALOGUE["SERVICE_UNAVAILABLE"][1], 503)
+
+    for error_class in DEPENDENCY_DOWN:
+        app.register_error_handler(error_class, _dependency_down)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -70,3 +70,13 @@ def world(app):
     from tests.helpers import build_world
 
     return build_world(app)
+
+
+@pytest.fixture
+def spare_redis():
+    """A Redis server of this test's own, killed at the end (the test may kill it sooner)."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer().start()
+    yield server
+    server.kill()

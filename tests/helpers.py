@@ -3,6 +3,7 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
@@ -10,6 +11,7 @@ from functools import cache
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from app import create_app
 from app.demo import TIERS
 from app.extensions import db
 from app.members.models import Member, Tier
@@ -204,3 +206,17 @@ def assert_ledger_consistent(member_id):
     assert state["growth"] == state["growth_entries"], state
     assert state["lots_match_consumptions"], state
     return state
+
+
+@contextmanager
+def another_app(app, redis_url: str | None, **config):
+    """An app on the test's database, secret and fake WeChat, with a Redis of its own
+    (None: the embedded default's in-process jobs and in-memory limits) and other settings."""
+    shared = ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "WECHAT_API_BASE", "OUTBOX_NUDGE_INTERVAL")
+    other = create_app({**{key: app.config[key] for key in shared}, "REDIS_URL": redis_url,
+                        "RATELIMIT_STORAGE_URI": redis_url or "memory://", **config})
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.engine.dispose()

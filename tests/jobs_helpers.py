@@ -1,8 +1,14 @@
 """Helpers for job tests: real RQ workers (in-process or as processes), members with quota."""
 import os
+import shlex
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
 import redis as redis_lib
 from rq import Queue
@@ -32,18 +38,49 @@ def run_worker(app) -> None:
     AppWorker([queue], connection=queue.connection, app=app).work(burst=True, logging_level="WARNING")
 
 
-def worker_process(app, *extra_args, env=None) -> subprocess.Popen:
-    """`rq worker` with our worker class, as production runs it, on this test's database and Redis."""
-    environment = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_command(program: str, redis_url: str) -> list[str]:
+    """The README's command line that starts with `program` (e.g. "rq worker"), as argv:
+    $REDIS_URL filled in, the program taken from this virtualenv."""
+    (line,) = [line for line in README.read_text().splitlines() if line.startswith(program + " ")]
+    argv = [redis_url if arg == "$REDIS_URL" else arg for arg in shlex.split(line, comments=True)]
+    executable = sys.executable if argv[0] == "python" else str(Path(sys.executable).parent / argv[0])
+    return [executable, *argv[1:]]
+
+
+@contextmanager
+def process_of(argv: list[str], env: dict) -> Iterator[subprocess.Popen]:
+    """A process started for the test, killed with every child it forked when the test ends
+    (passed or failed); its output in `.log` (a file, not a pipe, which a chatty process would fill)."""
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=README.parent, stdout=log, stderr=log,
+                               start_new_session=True)
+    process.log = log
+    try:
+        yield process
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        log.close()
+
+
+def worker_process(app, *extra_args, redis_url: str = REDIS_URL, env=None):
+    """`rq worker` started as the README says, on this test's database and Redis (a context manager)."""
+    environment = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_url,
                    "WECHAT_API_BASE": app.config["WECHAT_API_BASE"], "SECRET_KEY": app.config["SECRET_KEY"],
                    "MESSAGE_RETRY_INTERVALS": app.config["MESSAGE_RETRY_INTERVALS"], **(env or {})}
-    log = tempfile.TemporaryFile()  # a file, not a pipe: a worker logging many retries would block on a full pipe
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rq.cli", "worker", "-w", "app.tasks.worker.AppWorker", "--url", REDIS_URL,
-         "--logging_level", "WARNING", *extra_args, app.config["RQ_QUEUE"]],
-        env=environment, cwd=os.path.dirname(os.path.dirname(__file__)), stdout=log, stderr=log)
-    process.log = log
-    return process
+    return process_of([*readme_command("rq worker", redis_url), "--logging_level", "WARNING", *extra_args],
+                      environment)
+
+
+def wait_for(condition, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def log_of(worker: subprocess.Popen) -> str:

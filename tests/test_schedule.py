@@ -5,7 +5,9 @@ import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+import redis as redis_lib
 import time_machine
+from rq import Queue
 from rq.cron import CronScheduler
 from sqlalchemy import select
 
@@ -15,7 +17,19 @@ from app.points.models import PointLot
 from app.tasks.inprocess import InProcessScheduler
 from app.tasks.models import JobRun
 from app.tasks.runs import recorded
-from tests.jobs_helpers import expiring_event, new_member, points_rule, queue_of, run_worker
+from app.tasks.worker import AppWorker
+from tests.jobs_helpers import (
+    expiring_event,
+    log_of,
+    new_member,
+    pending_events,
+    points_rule,
+    process_of,
+    queue_of,
+    readme_command,
+    run_worker,
+    wait_for,
+)
 
 UTC = timezone.utc
 CRON_JOBS = ["expire_points", "review_tiers", "expire_coupons", "expire_benefits", "grant_monthly_benefits",
@@ -160,3 +174,28 @@ def test_scheduled_jobs_run_in_a_real_worker_and_idle_dispatches_are_not_recorde
     listed = world.admin().get("/api/v1/admin/job-runs", query_string={"job": "expire_points"}).json
     assert [(run["job"], run["status"], run["counts"]) for run in listed["items"]] == [
         ("expire_points", "ok", {"members": 0, "lots": 0, "points": 0})]
+
+
+def test_the_scheduler_started_as_the_readme_says_rides_out_a_redis_restart(app, world, ctx, spare_redis):
+    """Redis dies under the scheduler and comes back empty: the next dispatch is still
+    enqueued (every OUTBOX_DISPATCH_INTERVAL, one second here) and a worker runs it."""
+    queue = Queue(app.config["RQ_QUEUE"], connection=redis_lib.Redis.from_url(spare_redis.url))
+
+    def dispatch_queued() -> bool:
+        return any(job.func_name == "app.tasks.jobs.dispatch_outbox" for job in queue.get_jobs())
+
+    env = {"REDIS_URL": spare_redis.url, "OUTBOX_DISPATCH_INTERVAL": "1"}
+    with process_of(readme_command("python -m app.tasks.cron", spare_redis.url), env) as scheduler:
+        wait_for(dispatch_queued)
+        spare_redis.kill()
+        time.sleep(3)  # the scheduler meets the dead Redis
+        spare_redis.start()
+        wait_for(lambda: scheduler.poll() is not None or dispatch_queued())
+        assert scheduler.poll() is None, log_of(scheduler)  # still running, and it enqueued the next dispatch
+
+    points_rule()
+    expiring_event(new_member("alice", accepted=1))
+    db.session.commit()
+    AppWorker([queue], connection=queue.connection, app=app).work(burst=True, logging_level="WARNING")
+    assert [counts["events"] for _, _, counts in runs(app, "dispatch_outbox")] == [1]
+    assert pending_events() == 0

@@ -45,7 +45,7 @@ def test_an_unknown_store_has_no_code_and_a_wechat_failure_is_an_error_not_a_pic
     assert fake_wechat.calls("/wxa/getwxacodeunlimit") == []
     fake_wechat.control(fail={"path": "/wxa/getwxacodeunlimit", "errcode": -1})
     reply = admin.get(f"{ADMIN}/stores/{world.stores['A']}/qr.png")
-    assert (reply.status_code, error_code(reply)) == (503, "WECHAT_UNAVAILABLE")
+    assert (reply.status_code, error_code(reply), reply.headers.get("Retry-After")) == (503, "WECHAT_UNAVAILABLE", "5")
 
 
 def test_the_first_store_opened_becomes_the_home_store_and_stays(app, world):

@@ -2,7 +2,6 @@
 and the at-most-once guarantee (app/messaging/delivery.py) through a killed worker."""
 import os
 import signal
-import time
 from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
@@ -16,8 +15,10 @@ from app.members.models import Member
 from app.members.tiers import entry_tier
 from app.messaging.fields import fit, fit_data
 from app.messaging.models import Subscription
+from app.tasks.inprocess import InProcessScheduler
 from app.tasks.jobs import dispatch_outbox, enqueue_sends
 from app.wechat import WeChat
+from tests.helpers import another_app
 from tests.jobs_helpers import (
     SEND_PATH,
     TEMPLATE,
@@ -30,6 +31,7 @@ from tests.jobs_helpers import (
     queue_of,
     remaining,
     run_worker,
+    wait_for,
     worker_process,
 )
 
@@ -49,13 +51,6 @@ def send_one(app, code="alice", accepted=1) -> int:
     expiring_event(member_id)
     db.session.commit()
     return member_id
-
-
-def wait_for(condition, seconds=20.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 # --- values fitted to WeChat's rules ---------------------------------------------------
@@ -249,6 +244,39 @@ def test_a_message_enqueued_twice_is_sent_once(app, world, ctx, fake_wechat):
     assert len(fake_wechat.calls(SEND_PATH)) == 1
 
 
+def test_a_worker_started_as_the_readme_says_sends_the_retry_after_its_backoff(app, world, ctx, fake_wechat,
+                                                                               monkeypatch):
+    """rq keeps a retry with a delay in its scheduled registry: only a worker running rq's
+    scheduler puts it back on the queue."""
+    monkeypatch.setitem(app.config, "MESSAGE_RETRY_INTERVALS", "1")
+    fake_wechat.control(fail={"path": SEND_PATH, "errcode": -1, "times": 1})
+    member_id = send_one(app)
+    dispatch_outbox()
+    with worker_process(app) as worker:
+        try:
+            wait_for(lambda: [m.status for m in messages()] == ["sent"], seconds=30)
+        except AssertionError:
+            raise AssertionError(f"{messages()}\n{log_of(worker)}") from None
+    (message,) = messages()
+    assert (message.status, message.attempts) == ("sent", 2)
+    assert [call["errcode"] for call in fake_wechat.calls(SEND_PATH)] == [-1, 0] and remaining(member_id) == 0
+
+
+def test_the_embedded_default_retries_a_send_after_its_backoff(app, world, fake_wechat):
+    """Without Redis the in-process scheduler keeps the retry and runs it when due."""
+    fake_wechat.control(fail={"path": SEND_PATH, "errcode": -1, "times": 1})
+    with another_app(app, None, MESSAGE_RETRY_INTERVALS="1") as embedded, embedded.app_context():
+        member_id = send_one(embedded)
+        scheduler = InProcessScheduler(embedded)
+        embedded.extensions["inprocess_scheduler"] = scheduler  # as `flask serve` starts it, without its thread
+        scheduler.tick()  # every entry once: the dispatcher sends, WeChat answers -1
+        assert [(m.status, m.error_code, m.attempts) for m in messages()] == [("retrying", "-1", 1)]
+        wait_for(lambda: scheduler.tick() is not None and messages()[0].status == "sent", seconds=10)
+        (message,) = messages()
+        assert message.attempts == 2 and remaining(member_id) == 0
+    assert [call["errcode"] for call in fake_wechat.calls(SEND_PATH)] == [-1, 0]
+
+
 def test_sends_are_queued_with_backoff(app, world, ctx):
     send_one(app)
     dispatch_outbox()
@@ -262,11 +290,9 @@ def test_a_worker_killed_mid_send_leaves_the_member_one_message(app, world, ctx,
     member_id = send_one(app, accepted=2)
     dispatch_outbox()
     fake_wechat.control(delay={"path": SEND_PATH, "seconds": 2})
-    worker = worker_process(app)
-    try:
+    with worker_process(app) as worker:
         wait_for(lambda: fake_wechat.calls(SEND_PATH))
         os.kill(worker.pid, signal.SIGKILL)
-    finally:
         worker.wait(10)
     assert [m.status for m in messages()] == ["sending"]
 
@@ -320,10 +346,10 @@ def test_ten_thousand_events_through_two_workers(app, world, ctx, fake_wechat, r
     db.session.commit()
     dispatch_outbox()
 
-    workers = [worker_process(app, "--burst") for _ in range(2)]
-    fake_wechat.control(expire_tokens=True)  # mid-run: both workers refresh through Redis
-    for worker in workers:
-        assert worker.wait(600) == 0, log_of(worker)
+    with worker_process(app, "--burst") as first, worker_process(app, "--burst") as second:
+        fake_wechat.control(expire_tokens=True)  # mid-run: both workers refresh through Redis
+        for worker in (first, second):
+            assert worker.wait(600) == 0, log_of(worker)
 
     logged = messages()
     assert len(logged) == EVENTS_PER_MEMBER * members

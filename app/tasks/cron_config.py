@@ -1,7 +1,7 @@
-"""The production scheduler: `rq cron app.tasks.cron_config --url $REDIS_URL`. Run exactly one.
+"""The schedule as rq's cron scheduler reads it; `python -m app.tasks.cron` runs it. Run exactly one.
 
 It only enqueues; `rq worker -w app.tasks.worker.AppWorker` processes run the jobs.
-rq cron reads cron fields in its process's local time, so this config sets that
+rq's cron reads cron fields in its process's local time, so this config sets that
 process's zone to BUSINESS_TZ: "5 0 * * *" is 00:05 in Shanghai whatever the host's zone.
 """
 import os

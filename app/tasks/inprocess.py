@@ -4,10 +4,14 @@ Without Redis there are no rq workers: this thread runs each scheduled job in-pr
 when due (cron fields in BUSINESS_TZ, as rq cron does in production), and the jobs run
 what they would enqueue (sends) in the same thread. It runs every entry once at start,
 so a newcomer sees them work, and the dispatcher at once when a commit wrote outbox
-events. Sends are not retried here (no rq Retry): a failure is logged in the message log.
+events. It also keeps the jobs to retry later (a send WeChat answered busy, with the
+MESSAGE_RETRY_INTERVALS backoff, as rq's Retry does in production; app/tasks/queue.py).
 """
+import heapq
+import itertools
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from croniter import croniter
@@ -27,10 +31,18 @@ class InProcessScheduler:
         self._next = {entry.name: started for entry in self.entries}
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._later: list[tuple[datetime, int, Callable[[], None]]] = []  # a heap: (due, order, retry)
+        self._order = itertools.count()
+        self._later_lock = threading.Lock()
 
     def wake(self) -> None:
         """A commit wrote outbox events: dispatch them now."""
         self._wake.set()
+
+    def later(self, seconds: float, retry: Callable[[], None]) -> None:
+        """Run `retry` (in an app context) once, `seconds` from now."""
+        with self._later_lock:
+            heapq.heappush(self._later, (now() + timedelta(seconds=seconds), next(self._order), retry))
 
     def stop(self) -> None:
         self._stop.set()
@@ -50,7 +62,17 @@ class InProcessScheduler:
                 self._run(entry)
                 self._next[entry.name] = self._following(entry, at)
                 ran.append(entry.name)
+        for retry in self._due_retries(at):
+            with self.app.app_context():
+                retry()
         return ran
+
+    def _due_retries(self, at: datetime) -> list[Callable[[], None]]:
+        with self._later_lock:
+            due = []
+            while self._later and self._later[0][0] <= at:
+                due.append(heapq.heappop(self._later)[2])
+            return due
 
     def _following(self, entry: Scheduled, after: datetime) -> datetime:
         if entry.interval:
@@ -69,7 +91,9 @@ class InProcessScheduler:
     def run_forever(self) -> None:
         while not self._stop.is_set():
             self.tick()
-            wait = (min(self._next.values()) - now()).total_seconds()
+            with self._later_lock:
+                next_retry = [self._later[0][0]] if self._later else []
+            wait = (min([*self._next.values(), *next_retry]) - now()).total_seconds()
             self._wake.wait(timeout=min(max(wait, 0.0), LONGEST_SLEEP))
 
 

@@ -2,13 +2,12 @@
 inside AppWorker's app context; the embedded default calls them in-process.
 
 Sends are one job per message, enqueued with rq's Retry (MESSAGE_RETRY_INTERVALS: one
-retry per interval, e.g. 10 s, 60 s, 300 s) for the failures worth another try; see
+retry per interval, e.g. 10 s, 60 s, 300 s; a worker runs them only with --with-scheduler)
+for the failures worth another try, and retried alike in-process (app/tasks/queue.py); see
 app/messaging/delivery.py for which those are and for the at-most-once guarantee.
 """
-import uuid
-
 from flask import current_app
-from rq import Queue, Retry, get_current_job
+from rq import Queue, Retry
 
 from app.api import idempotency
 from app.extensions import db
@@ -17,7 +16,7 @@ from app.members import benefits, tier_review
 from app.messaging import outbox
 from app.messaging.delivery import Outcome, deliver
 from app.points import expiry
-from app.tasks.queue import get_queue, run_inline
+from app.tasks.queue import current_run, get_queue, run_inline
 from app.tasks.runs import recorded
 
 # set while a dispatch job is queued, so commits with events enqueue at most one more
@@ -29,23 +28,21 @@ class SendLater(Exception):
 
 
 def send_message(message_id: int) -> str:
-    job = get_current_job()
-    attempt = job.id if job else f"inline-{uuid.uuid4().hex}"
-    last_attempt = job is None or not job.retries_left
-    outcome = deliver(message_id, attempt, last_attempt)
+    run = current_run()  # rq's job, or the in-process run: its id is the claim's, kept across retries
+    outcome = deliver(message_id, run.id, last_attempt=not run.retries_left)
     if outcome is Outcome.RETRY:
         raise SendLater(f"message {message_id}: WeChat unavailable, will retry")
     return outcome.value
 
 
 def enqueue_sends(message_ids: list[int]) -> None:
+    config = current_app.config
+    intervals = [int(seconds) for seconds in config["MESSAGE_RETRY_INTERVALS"].split(",")]
     queue = get_queue()
     if queue is None:
         for message_id in message_ids:
-            run_inline(send_message, message_id)
+            run_inline(send_message, message_id, retry_intervals=intervals)
         return
-    config = current_app.config
-    intervals = [int(seconds) for seconds in config["MESSAGE_RETRY_INTERVALS"].split(",")]
     queue.enqueue_many([
         Queue.prepare_data(send_message, args=(message_id,), timeout=config["MESSAGE_JOB_TIMEOUT"],
                            retry=Retry(max=len(intervals), interval=intervals), result_ttl=0)

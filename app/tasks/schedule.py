@@ -1,6 +1,6 @@
 """The schedule, one definition for both schedulers.
 
-Production runs one `rq cron app.tasks.cron_config` process next to the `rq worker`s;
+Production runs one `python -m app.tasks.cron` process next to the `rq worker`s;
 the embedded default runs the same entries in-process (app/tasks/inprocess.py).
 Cron fields are read in the business zone (BUSINESS_TZ). Every job is idempotent and
 catches up (it does whatever is due as of the business day when it runs), so a run

@@ -1,4 +1,6 @@
-"""The RQ worker for membermall jobs: `rq worker -w app.tasks.worker.AppWorker membermall`.
+"""The RQ worker for membermall jobs, as README.md starts it:
+`rq worker -w app.tasks.worker.AppWorker --with-scheduler --url "$REDIS_URL" membermall`
+(--with-scheduler: rq's scheduler puts delayed retries back on the queue).
 
 One Flask app per worker process (built from the environment, like the web app), an
 app context per job. It runs jobs in its own process (rq's SimpleWorker) rather than
