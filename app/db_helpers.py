@@ -1,4 +1,17 @@
-"""Small database idioms the services share."""
+"""Small database idioms the services share, and the lock order every path obeys.
+
+The lock order (one policy; a path that takes row locks in another order can deadlock
+against one that obeys it):
+1. members, in ascending id: a write that may touch several members (a referral pays
+   the inviter, always the older member) locks them all before anything else, with
+   `lock_all` or one statement from `locking`, never the lower id after the higher;
+2. then the purchase (a refund: the member first, then the purchase);
+3. then the coupon template (its guarded `issued_count`), then the item (its guarded
+   stock, taken last, just before the commit).
+A batch job locks its members with SKIP LOCKED (`locking(..., skip_locked=True)`) and
+handles the ones it skipped one member at a time, never waiting on a row while holding
+a batch. No external call (WeChat) while a row lock is held: call first, then lock.
+"""
 import functools
 
 from sqlalchemy import bindparam, event, insert, select
@@ -21,25 +34,49 @@ def lock(model, id_):
     A row this transaction already holds is not locked again: the session has it as of
     the lock and our own writes since.
     """
-    held = db.session.info.setdefault(_HELD, set())
-    if (model, id_) in held:
+    if (model, id_) in _held():
         return db.session.get(model, id_)
-    row = db.session.execute(_lock_statement(model), {"id": id_}).scalar_one_or_none()
-    if row is not None:
-        held.add((model, id_))
-    return row
+    rows = lock_rows(_lock_statement(model), {"id": id_})
+    return rows[0] if rows else None
+
+
+def lock_all(model, ids) -> list:
+    """Lock several rows in one statement, in ascending id (the lock order); those already held are
+    not locked again. Returns the rows of all `ids` that exist, in ascending id."""
+    ids, held = sorted(set(ids)), _held()
+    if new := [id_ for id_ in ids if (model, id_) not in held]:
+        lock_rows(locking(model, model.id.in_(new)))
+    return [db.session.get(model, id_) for id_ in ids if (model, id_) in held]
+
+
+def locking(model, where, skip_locked: bool = False):
+    """SELECT the rows `where` matches FOR NO KEY UPDATE, in ascending id (see lock()); with
+    `skip_locked`, rows another transaction holds are left out (a batch job's way)."""
+    return (
+        select(model)
+        .where(where)
+        .order_by(model.id)
+        .options(lazyload("*"))
+        .with_for_update(of=model, key_share=True, skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_rows(statement, params: dict | None = None) -> list:
+    """Run a `locking` statement; the rows it returns are held until the transaction ends."""
+    rows = db.session.execute(statement, params or {}).scalars().all()
+    _held().update((type(row), row.id) for row in rows)
+    return rows
+
+
+def _held() -> set:
+    return db.session.info.setdefault(_HELD, set())
 
 
 @functools.cache
 def _lock_statement(model):
     """Built once per model: building a statement costs more than running it."""
-    return (
-        select(model)
-        .where(model.id == bindparam("id"))
-        .options(lazyload("*"))
-        .with_for_update(of=model, key_share=True)
-        .execution_options(populate_existing=True)
-    )
+    return locking(model, model.id == bindparam("id"))
 
 
 @event.listens_for(Session, "after_transaction_end")

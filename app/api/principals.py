@@ -5,7 +5,7 @@ from flask import current_app, g, request
 from sqlalchemy import bindparam, select
 
 from app.clock import now
-from app.db_helpers import lock
+from app.engagement import referral
 from app.errors import AppError
 from app.extensions import db
 from app.members.models import Member
@@ -37,8 +37,9 @@ def require(audience: str):
             raise AppError("AUTH_INVALID")
         if audience == MEMBER and request.method not in _READS:
             # A member's writes start by holding the member's row, as every writer of a
-            # member takes it first anyway: loaded once, locked once, for the whole request.
-            principal = lock(Member, claims["sub"])
+            # member takes it first anyway: loaded once, locked once, for the whole request
+            # (with the inviter's first while a referral the write may qualify is pending).
+            principal = referral.lock_invitee(claims["sub"])
         else:
             principal = db.session.execute(_LOAD[audience], {"id": claims["sub"]}).scalar_one_or_none()
         if principal is None or not getattr(principal, "active", True):
