@@ -14,8 +14,10 @@ a batch. No external call (WeChat) while a row lock is held: call first, then lo
 """
 import functools
 
-from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy import String, bindparam, cast, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 
 from app.extensions import db
@@ -145,3 +147,21 @@ def newest_first(model, before_id: int | None, limit: int, **equal_to) -> list:
     if before_id is not None:
         stmt = stmt.where(model.id < before_id)
     return list(db.session.execute(stmt.order_by(model.id.desc()).limit(limit)).scalars())
+
+
+class iso_date(FunctionElement):
+    """A date as text, YYYY-MM-DD (as Python's isoformat()), whatever the session's settings:
+    PostgreSQL casts a date to text in its DateStyle ('SQL, DMY' gives 15/06/2026)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(iso_date)
+def _iso_date(element, compiler, **kw):
+    return compiler.process(cast(*element.clauses, String), **kw)  # SQLite keeps dates as ISO text
+
+
+@compiles(iso_date, "postgresql")
+def _iso_date_on_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
