@@ -1,10 +1,11 @@
 """Test helpers: a small world of tiers, stores, staff and callers holding tokens."""
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from werkzeug.security import generate_password_hash
 
 from app.demo import TIERS
@@ -127,6 +128,22 @@ def run_in_threads(count, work):
     for thread in threads:
         thread.join()
     return results
+
+
+@contextmanager
+def statements_run(starting_with: str):
+    """The SQL statements starting with `starting_with` that run meanwhile (call in an app context)."""
+    seen = []
+
+    def record(_connection, _cursor, statement, *_):
+        if statement.lstrip().startswith(starting_with):
+            seen.append(statement)
+
+    event.listen(db.engine, "after_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "after_cursor_execute", record)
 
 
 def ledger_state(member_id):

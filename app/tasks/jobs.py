@@ -10,7 +10,6 @@ import uuid
 from flask import current_app
 from rq import Queue, Retry, get_current_job
 
-from app.extensions import db
 from app.mall import coupon_reminders, coupons
 from app.members import benefits, tier_review
 from app.messaging import outbox
@@ -81,9 +80,7 @@ def warn_tier_downgrades() -> dict:
 
 @recorded("expire_coupons")
 def expire_coupons() -> dict:
-    expired = coupons.expire_coupons()
-    db.session.commit()
-    return {"expired": expired}
+    return {"expired": coupons.expire_coupons()}
 
 
 @recorded("remind_coupons_expiring")
