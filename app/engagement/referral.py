@@ -28,8 +28,6 @@ Locks follow the lock order (app/db_helpers.py): the inviter, always the older m
 invitee's own requests, a purchase) or reverse a rewarded one (a refund) locks both at
 its start, with `lock_invitee` or `lock_for_refund`.
 """
-import hashlib
-import hmac
 import re
 from datetime import timedelta
 
@@ -47,9 +45,9 @@ from app.extensions import db
 from app.members import service as members
 from app.members.models import Member
 from app.messaging.service import record_event
+from app.tags import ALPHABET, tag, tag_matches
 from app.wechat import get_wechat
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 TAG_LENGTH = 4
 CODE_RE = re.compile(f"^[{ALPHABET}]{{{TAG_LENGTH + 1},{TAG_LENGTH + 7}}}$")
 SELF_INVITATION, PHONE_REUSED, DAILY_CAP, MONTHLY_CAP = "self_invitation", "phone_reused", "daily_cap", "monthly_cap"
@@ -67,13 +65,8 @@ def _base32(number: int) -> str:
             return digits
 
 
-def _tag(member: Member) -> str:
-    digest = hmac.new(bytes.fromhex(member.code_secret), b"invite-code", hashlib.sha256).digest()
-    return "".join(ALPHABET[byte % 32] for byte in digest[:TAG_LENGTH])
-
-
 def code_of(member: Member) -> str:
-    return _base32(member.id) + _tag(member)
+    return _base32(member.id) + tag(bytes.fromhex(member.code_secret), b"invite-code", TAG_LENGTH)
 
 
 def inviter_for(code: str) -> Member:
@@ -84,7 +77,7 @@ def inviter_for(code: str) -> Member:
     for char in code[:-TAG_LENGTH]:
         member_id = member_id * 32 + ALPHABET.index(char)
     member = db.session.get(Member, member_id)
-    if member is None or not hmac.compare_digest(_tag(member), code[-TAG_LENGTH:]):
+    if member is None or not tag_matches(bytes.fromhex(member.code_secret), b"invite-code", code[-TAG_LENGTH:]):
         raise AppError("INVITE_CODE_INVALID")
     return member
 
