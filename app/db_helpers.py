@@ -17,8 +17,8 @@ import functools
 from sqlalchemy import String, bindparam, cast, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.extensions import db
 

@@ -38,7 +38,8 @@ def hold(url: str):
         file.seek(0)
         sys.exit(f"another test run (pid {file.read().strip() or '?'}) is using {shown(url)} "
                  f"(lock {lock_path(url)}). Wait for it to end, or give this run its own names: "
-                 "PG_TEST_URL=postgresql+psycopg://…/membermall_test_2 TEST_REDIS_URL=redis://127.0.0.1:6379/14 make test")
+                 "PG_TEST_URL=postgresql+psycopg://…/membermall_test_2 "
+                 "TEST_REDIS_URL=redis://127.0.0.1:6379/14 make test")
     file.truncate(0)
     file.write(f"{os.getpid()}\n")
     file.flush()
