@@ -32,7 +32,7 @@ import re
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.clock import now, today
 from app.db_helpers import insert_ignoring_conflict, lock_all, lock_rows, locking
@@ -118,9 +118,9 @@ def bind(invitee: Member, inviter: Member) -> Referral:
 
 def _locking_with_inviter(*referral_is):
     """The member :member_id and the inviter of their referral matching `referral_is`, in one
-    statement (built once: building costs more than running it)."""
+    statement (built once: building costs more than running it; `id IN (…)` is one index scan)."""
     inviter = select(Referral.inviter_id).where(Referral.invitee_id == bindparam("member_id"), *referral_is)
-    return locking(Member, or_(Member.id == bindparam("member_id"), Member.id == inviter.scalar_subquery()))
+    return locking(Member, Member.id.in_([bindparam("member_id"), inviter.scalar_subquery()]))
 
 
 _WITH_PENDING_INVITER = _locking_with_inviter(Referral.state == PENDING)
