@@ -4,6 +4,7 @@ that could deadlock all complete, with no deadlock error and no 500, and the led
 PostgreSQL only: SQLite serializes every writer (BEGIN IMMEDIATE), so no order of row
 locks can deadlock there.
 """
+import threading
 import time
 import uuid
 from datetime import datetime
@@ -90,6 +91,43 @@ def test_a_tier_review_batch_and_an_invitees_qualifying_purchase_both_complete(a
     with app.app_context():
         for member in (inviter, invitee):
             assert_ledger_consistent(member.member_id)
+
+
+def test_a_member_busy_elsewhere_stalls_neither_the_review_batch_nor_the_members_it_holds(app, world):
+    """The batch skips a member another transaction holds and takes it alone later: before,
+    it waited for that member while holding the rest of the batch, and their purchases waited too."""
+    first, busy = world.member("alice").member_id, world.member("bob").member_id
+    for member_id in (first, busy):
+        reach_gold(app, member_id)
+    clerk = world.staff("clerk-a")
+    results = {}
+
+    def in_thread(name, work):
+        def run():
+            with app.app_context():
+                results[name] = work()
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    with app.app_context():
+        holder = db.engine.connect()
+        holder.execute(text("SELECT id FROM members WHERE id = :id FOR UPDATE"), {"id": busy})
+        review = in_thread("review", review_due)
+        wait_for_lock_waits(1)  # the review waits for the busy member
+        purchase = in_thread("purchase", lambda: buy(clerk, first, 100_00))
+        purchase.join(timeout=10)
+        done_while_busy = not purchase.is_alive()
+        holder.rollback()
+        holder.close()
+    review.join()
+    purchase.join()
+    assert done_while_busy, "the purchase waited for the review batch"
+    assert results["purchase"].status_code == 201
+    assert results["review"] == {"retained": 0, "downgraded": 2}
+    with app.app_context():
+        for member_id in (first, busy):
+            assert_ledger_consistent(member_id)
 
 
 def test_refunds_purchases_adjustments_and_the_tier_review_of_one_member_all_complete(app, world):
