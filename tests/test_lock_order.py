@@ -1,8 +1,9 @@
-"""The lock order (app/db_helpers.py) on real threads against PostgreSQL: the pairs of writers
-that could deadlock all complete, with no deadlock error and no 500, and the ledger agrees.
+"""The lock order (app/db_helpers.py): a path that breaks it fails at once; and on real
+threads against PostgreSQL the pairs of writers that could deadlock all complete, with no
+deadlock error and no 500, and the ledger agrees.
 
-PostgreSQL only: SQLite serializes every writer (BEGIN IMMEDIATE), so no order of row
-locks can deadlock there.
+The threads run on PostgreSQL only: SQLite serializes every writer (BEGIN IMMEDIATE), so
+no order of row locks can deadlock there.
 """
 import threading
 import time
@@ -15,8 +16,10 @@ import time_machine
 from sqlalchemy import insert, text
 
 from app.clock import now
+from app.db_helpers import lock, lock_all
 from app.extensions import db
 from app.members import service as members
+from app.members.models import Member
 from app.members.tier_review import review_due
 from app.points import service as ledger
 from app.purchases.models import Purchase
@@ -28,10 +31,26 @@ from tests.test_referral import PHONE, code_of, invited
 REACHED_GOLD = datetime(2025, 3, 10, 14, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # reviewed on 2026-03-10
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def postgres_only(is_postgres):
     if not is_postgres:
         pytest.skip("row-lock order: SQLite serializes all writers, nothing to deadlock")
+
+
+def test_a_lock_that_comes_before_one_held_is_refused(app, world, ctx):
+    alice, bob = (members.get_or_create(f"openid-{name}", None)[0].id for name in ("alice", "bob"))
+    db.session.commit()
+    assert [member.id for member in lock_all(Member, [bob, alice])] == [alice, bob]  # together: in order
+    db.session.commit()
+    lock(Member, bob)
+    assert lock(Member, bob).id == bob  # held already: fine
+    with pytest.raises(RuntimeError, match="lock order broken"):
+        lock(Member, alice)
+    db.session.rollback()
+    purchase = bought(world.staff(), alice, 10_00)["id"]
+    lock(Purchase, purchase)
+    with pytest.raises(RuntimeError, match="lock order broken"):
+        lock(Member, alice)  # members before purchases
 
 
 def reach_gold(app, member_id: int) -> None:
@@ -54,7 +73,7 @@ def wait_for_lock_waits(count: int, timeout: float = 10) -> None:
         time.sleep(0.02)
 
 
-def test_a_tier_review_batch_and_an_invitees_qualifying_purchase_both_complete(app, world):
+def test_a_tier_review_batch_and_an_invitees_qualifying_purchase_both_complete(app, world, postgres_only):
     """The purchase locks the invitee and, to pay the inviter, needs the inviter; the review
     batch holds both members. Before the lock order, the purchase held the invitee and the
     batch the inviter, each waiting for the other: PostgreSQL aborted one of them."""
@@ -93,7 +112,7 @@ def test_a_tier_review_batch_and_an_invitees_qualifying_purchase_both_complete(a
             assert_ledger_consistent(member.member_id)
 
 
-def test_a_member_busy_elsewhere_stalls_neither_the_review_batch_nor_the_members_it_holds(app, world):
+def test_a_member_busy_elsewhere_stalls_neither_the_review_batch_nor_the_members_it_holds(app, world, postgres_only):
     """The batch skips a member another transaction holds and takes it alone later: before,
     it waited for that member while holding the rest of the batch, and their purchases waited too."""
     first, busy = world.member("alice").member_id, world.member("bob").member_id
@@ -130,7 +149,7 @@ def test_a_member_busy_elsewhere_stalls_neither_the_review_batch_nor_the_members
             assert_ledger_consistent(member_id)
 
 
-def test_refunds_purchases_adjustments_and_the_tier_review_of_one_member_all_complete(app, world):
+def test_refunds_purchases_adjustments_and_the_tier_review_of_one_member_all_complete(app, world, postgres_only):
     """Refunds (member, then purchase) race with new purchases and adjustments of the same
     member (member only) and with the tier review batch that holds the member."""
     member_id = world.member("racer").member_id
@@ -159,7 +178,7 @@ def test_refunds_purchases_adjustments_and_the_tier_review_of_one_member_all_com
         assert_ledger_consistent(member_id)
 
 
-def test_invitees_qualifying_by_phone_while_the_inviter_writes_all_complete(app, world):
+def test_invitees_qualifying_by_phone_while_the_inviter_writes_all_complete(app, world, postgres_only):
     """Each phone binding locks the inviter and the invitee; the inviter's own purchases and
     adjustments lock the inviter alone, the review batch both."""
     referral_rules(app, qualify_on="phone_bound")
