@@ -6,8 +6,12 @@ PYTHON ?= $(or $(shell /usr/bin/python3.11 -c 'import ensurepip' 2>/dev/null && 
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
+# The test run's databases: the PostgreSQL run drops PG_TEST_URL's database and every test
+# empties TEST_REDIS_URL's, so a run holds both (scripts/exclusive.py) and a second run on
+# the machine with the same names is refused: give it others.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/membermall_test
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+EXCLUSIVE = $(BIN)/python scripts/exclusive.py
 
 .PHONY: install run test test-sqlite test-postgres services bench clean
 
@@ -30,14 +34,15 @@ services:
 	scripts/ensure-services.sh
 
 ## test: the whole suite on SQLite, then on PostgreSQL, with a real Redis
-test: install services test-sqlite test-postgres
+test: install services
+	$(EXCLUSIVE) $(PG_TEST_URL) $(TEST_REDIS_URL) -- $(MAKE) test-sqlite test-postgres
 
 test-sqlite:
-	env -u DATABASE_URL $(BIN)/python -m pytest
+	$(EXCLUSIVE) $(TEST_REDIS_URL) -- env -u DATABASE_URL $(BIN)/python -m pytest
 
 test-postgres:
-	$(BIN)/python scripts/recreate_pg_database.py $(PG_TEST_URL)
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+	$(EXCLUSIVE) $(PG_TEST_URL) $(TEST_REDIS_URL) -- sh -c '$(BIN)/python scripts/recreate_pg_database.py \
+	    "$(PG_TEST_URL)" && DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest'
 
 ## bench: benchmarks under bench/, each against a baseline in the same run
 bench: install services

@@ -122,6 +122,8 @@ def load_config(env=None) -> dict:
         # (the seeds' "up to 3 months ahead": "90,30,7").
         "POINTS_EXPIRY_BATCH": _int(env, "POINTS_EXPIRY_BATCH", 1000),
         "POINTS_EXPIRY_REMINDER_DAYS": env.get("POINTS_EXPIRY_REMINDER_DAYS", "30,7"),
+        # Coupons the expiry sweep records per batch (each batch its own transaction).
+        "COUPON_EXPIRY_BATCH": _int(env, "COUPON_EXPIRY_BATCH", 1000),
         # Coupon-expiring reminder (app/mall/coupon_reminders.py): days before the last valid day.
         "COUPON_EXPIRY_REMINDER_DAYS": _int(env, "COUPON_EXPIRY_REMINDER_DAYS", 3),
         # Tier benefits to claim (app/members/benefits.py): days an upgrade pack may be claimed

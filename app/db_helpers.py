@@ -1,13 +1,33 @@
-"""Small database idioms the services share."""
+"""Small database idioms the services share, and the lock order every path obeys.
+
+The lock order (one policy; a path that takes row locks in another order can deadlock
+against one that obeys it):
+1. members, in ascending id: a write that may touch several members (a referral pays
+   the inviter, always the older member) locks them all before anything else, with
+   `lock_all` or one statement from `locking`, never the lower id after the higher;
+2. then the staff account (a purchase sums its account's day under it), then the
+   purchase (a refund: the member first, then the purchase);
+3. then the coupon template (its guarded `issued_count`), then the item (its guarded
+   stock, taken last, just before the commit).
+A batch job locks its members with SKIP LOCKED (`locking(..., skip_locked=True)`) and
+handles the ones it skipped one member at a time, never waiting on a row while holding
+a batch. Operator accounts are locked only with each other (ascending id), before any
+other row. No external call (WeChat) while a row lock is held: call first, then lock.
+The rows locked here are checked against this order as they are locked (`lock_rows`):
+a path that breaks it fails at once, in the tests, rather than deadlocking one day.
+"""
 import functools
 
-from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy import String, bindparam, cast, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.extensions import db
 
 _HELD = "rows_locked"  # session.info: (model, id) of rows locked in the current transaction
+LOCK_ORDER = ("operators", "members", "staff", "purchases")  # the tables whose rows are locked here, in the lock order
 
 
 def lock(model, id_):
@@ -21,25 +41,60 @@ def lock(model, id_):
     A row this transaction already holds is not locked again: the session has it as of
     the lock and our own writes since.
     """
-    held = db.session.info.setdefault(_HELD, set())
-    if (model, id_) in held:
+    if (model, id_) in _held():
         return db.session.get(model, id_)
-    row = db.session.execute(_lock_statement(model), {"id": id_}).scalar_one_or_none()
-    if row is not None:
-        held.add((model, id_))
-    return row
+    rows = lock_rows(_lock_statement(model), {"id": id_})
+    return rows[0] if rows else None
+
+
+def lock_all(model, ids) -> list:
+    """Lock several rows in one statement, in ascending id (the lock order); those already held are
+    not locked again. Returns the rows of all `ids` that exist, in ascending id."""
+    ids, held = sorted(set(ids)), _held()
+    if new := [id_ for id_ in ids if (model, id_) not in held]:
+        lock_rows(locking(model, model.id.in_(new)))
+    return [db.session.get(model, id_) for id_ in ids if (model, id_) in held]
+
+
+def locking(model, where, skip_locked: bool = False):
+    """SELECT the rows `where` matches FOR NO KEY UPDATE, in ascending id (see lock()); with
+    `skip_locked`, rows another transaction holds are left out (a batch job's way)."""
+    return (
+        select(model)
+        .where(where)
+        .order_by(model.id)
+        .options(lazyload("*"))
+        .with_for_update(of=model, key_share=True, skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_rows(statement, params: dict | None = None) -> list:
+    """Run a `locking` statement; the rows it returns are held until the transaction ends.
+    A row it locks anew that comes before one held already breaks the lock order: RuntimeError."""
+    rows = db.session.execute(statement, params or {}).scalars().all()
+    held = _held()
+    new = {(type(row), row.id) for row in rows} - held
+    if new and held and min(map(_place, new)) < max(map(_place, held)):
+        raise RuntimeError(f"lock order broken: {sorted(map(_place, new))} after {sorted(map(_place, held))}")
+    held.update(new)
+    return rows
+
+
+def _place(held_row: tuple) -> tuple:
+    """Where a (model, id) comes in the lock order."""
+    model, id_ = held_row
+    return LOCK_ORDER.index(model.__tablename__), id_
+
+
+def _held() -> set:
+    return db.session.info.setdefault(_HELD, set())
 
 
 @functools.cache
 def _lock_statement(model):
     """Built once per model: building a statement costs more than running it."""
-    return (
-        select(model)
-        .where(model.id == bindparam("id"))
-        .options(lazyload("*"))
-        .with_for_update(of=model, key_share=True)
-        .execution_options(populate_existing=True)
-    )
+    return locking(model, model.id == bindparam("id"))
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -114,3 +169,21 @@ def newest_first(model, before_id: int | None, limit: int, **equal_to) -> list:
     if before_id is not None:
         stmt = stmt.where(model.id < before_id)
     return list(db.session.execute(stmt.order_by(model.id.desc()).limit(limit)).scalars())
+
+
+class iso_date(FunctionElement):
+    """A date as text, YYYY-MM-DD (as Python's isoformat()), whatever the session's settings:
+    PostgreSQL casts a date to text in its DateStyle ('SQL, DMY' gives 15/06/2026)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(iso_date)
+def _iso_date(element, compiler, **kw):
+    return compiler.process(cast(*element.clauses, String), **kw)  # SQLite keeps dates as ISO text
+
+
+@compiles(iso_date, "postgresql")
+def _iso_date_on_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"

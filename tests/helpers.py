@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from werkzeug.security import generate_password_hash
 
 from app import create_app
@@ -173,6 +173,22 @@ def wait_until(condition, what: str, timeout: float = 10) -> None:
 def wait_until_wechat_answers_late(fake_wechat, path: str) -> None:
     """Until the fake WeChat holds a call to `path` it has not answered yet (see its delay switch)."""
     wait_until(lambda: any(call["errcode"] is None for call in fake_wechat.calls(path)), f"a call to {path}")
+
+
+@contextmanager
+def statements_run(starting_with: str):
+    """The SQL statements starting with `starting_with` that run meanwhile (call in an app context)."""
+    seen = []
+
+    def record(_connection, _cursor, statement, *_):
+        if statement.lstrip().startswith(starting_with):
+            seen.append(statement)
+
+    event.listen(db.engine, "after_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "after_cursor_execute", record)
 
 
 def ledger_state(member_id):

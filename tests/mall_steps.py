@@ -13,6 +13,7 @@ from app.members.tiers import entry_tier
 from app.points import service as ledger
 from app.points.models import POINTS, LedgerEntry, PointLot
 from app.security import MEMBER, issue_token
+from app.stores.qr import scene_for
 from tests.helpers import Caller
 
 ADMIN = "/api/v1/admin"
@@ -63,6 +64,12 @@ def make_members(app, count: int, points: int = 0, prefix: str = "m") -> list[in
                  "expires_on": date(2099, 12, 31)} for entry_id, member_id in entries])
         db.session.commit()
     return ids
+
+
+def store_scene(app, store_id: int) -> str:
+    """The scene of the store's mini-program code, as the app makes it."""
+    with app.app_context():
+        return scene_for(store_id)
 
 
 def member_caller(app, member_id: int) -> Caller:

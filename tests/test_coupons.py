@@ -12,7 +12,7 @@ from app.extensions import db
 from app.mall import codes, coupons
 from app.mall.models import Coupon, CouponEvent, CouponTemplate
 from tests.api_steps import error_code
-from tests.helpers import run_in_threads
+from tests.helpers import run_in_threads, statements_run
 from tests.mall_steps import ADMIN, MEMBER_API, create_template, created, in_own_transaction, issue, make_members
 
 # Noon in Shanghai on 3 June 2026.
@@ -276,3 +276,18 @@ def test_the_expiry_sweep_records_each_lapsed_coupon_once(app, world):
         db.session.commit()
     assert history(app, lapsing)[-1] == ("issued", "expired", "system", None)
     assert len(history(app, staying)) == 1
+
+
+def test_the_expiry_sweep_works_in_bounded_batches_until_none_is_left(app, world, monkeypatch):
+    monkeypatch.setitem(app.config, "COUPON_EXPIRY_BATCH", 2)
+    template = create_template(world.admin(), valid_days=1)
+    members = make_members(app, 5)
+    with time_machine.travel(NOON, tick=False):
+        for member_id in members:
+            issue(app, template["id"], member_id)
+    with time_machine.travel("2026-06-04T04:00:00+00:00", tick=False), app.app_context():
+        with statements_run("UPDATE coupons") as updates:
+            assert coupons.expire_coupons() == 5
+        assert len(updates) == 4  # 2 + 2 + 1, then one that finds none left
+        states = db.session.execute(select(Coupon.state)).scalars().all()
+    assert states == ["expired"] * 5

@@ -1,9 +1,11 @@
 """Scheduled points expiry (set-based, once per lot) and the reminders before it."""
+import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
-from sqlalchemy import String, cast, func, insert, literal, select, update
+from sqlalchemy import String, cast, event, func, insert, literal, select, update
 
 from app.clock import now
 from app.extensions import db
@@ -195,3 +197,40 @@ def test_two_reminder_runs_at_once_remind_once(app, world):
     assert sum(run_in_threads(2, run)) == 200
     with app.app_context():
         assert len(reminders()) == 200
+
+
+def test_reminders_end_whatever_the_databases_datestyle(app, world, is_postgres):
+    """The reminder key is built from the date's parts, not from a cast to text that
+    follows the session's DateStyle: under 'SQL, DMY' the job once found the same lots
+    again and again, for ever."""
+    if not is_postgres:
+        pytest.skip("DateStyle is a PostgreSQL setting")
+
+    def dmy(connection, _):
+        with connection.cursor() as cursor:
+            cursor.execute("SET datestyle = 'SQL, DMY'")
+
+    with app.app_context():
+        alice = new_member("alice")
+        credit(alice, 100, date(2028, 3, 5), "a")
+        db.session.commit()
+        db.engine.dispose()  # new connections, each set by the listener
+        event.listen(db.engine, "connect", dmy)
+    outcome = []
+
+    def run():
+        with app.app_context(), time_machine.travel(at_local(TODAY), tick=False):
+            outcome.append(remind_expiring())
+
+    job = threading.Thread(target=run, daemon=True)
+    try:
+        job.start()
+        job.join(timeout=30)
+        assert not job.is_alive(), "the reminder job did not end"
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "connect", dmy)
+            db.engine.dispose()
+    assert outcome == [{"within_30_days": 0, "within_7_days": 1}]
+    with app.app_context():
+        assert reminders() == [(alice, "2028-03-05", 7, 100, 5)]

@@ -59,13 +59,16 @@ def test_debit_draws_earliest_expiry_first_and_records_what_it_drew(member_id):
 @time_machine.travel(NOON, tick=False)
 def test_debit_beyond_balance_fails_and_writes_nothing(member_id):
     ledger.credit_points(member_id, 10, posting("c"))
+    ledger.credit_points(member_id, 3, posting("lapsed"), expires_on=date(2026, 6, 1))
     db.session.commit()
     with pytest.raises(AppError) as error:
         ledger.debit_points(member_id, 11, posting("too-much"))
     assert error.value.code == "POINTS_INSUFFICIENT"
     assert error.value.details == {"balance": 10, "required": 11}
-    db.session.rollback()
-    assert assert_ledger_consistent(member_id)["balance"] == 10
+    db.session.commit()  # checked before any write: nothing to roll back, not even the lapsed lot's expiry
+    assert assert_ledger_consistent(member_id)["balance"] == 13
+    assert db.session.execute(select(LedgerEntry.idempotency_key).where(
+        LedgerEntry.member_id == member_id).order_by(LedgerEntry.id)).scalars().all() == ["c", "lapsed"]
 
 
 def test_expired_points_cannot_be_spent(member_id):

@@ -13,7 +13,7 @@ from app.messaging import outbox
 from app.messaging.models import PENDING, SENDING, UNCONFIRMED, Message, OutboxEvent
 from app.messaging.service import record_event
 from app.tasks.jobs import DISPATCH_QUEUED_KEY, dispatch_outbox
-from tests.helpers import run_in_threads
+from tests.helpers import run_in_threads, statements_run
 from tests.jobs_helpers import (
     SEND_PATH,
     TEMPLATE,
@@ -195,6 +195,28 @@ def test_the_sweep_requeues_idle_messages_and_gives_up_on_stale_claims(app, worl
     assert counts == {"events": 0, "messages": 0, "requeued": 1, "unconfirmed": 1}
     statuses = {m.id: (m.status, m.error_code) for m in messages()}
     assert statuses == {lost_message.id: (PENDING, None), stuck_message.id: (UNCONFIRMED, "OUTCOME_UNKNOWN")}
+
+
+def test_the_sweep_works_in_bounded_batches_until_none_is_left(app, world, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_BATCH", 2)
+    points_rule()
+    member_id = new_member("alice", accepted=8)
+    for _ in range(8):
+        expiring_event(member_id)
+    db.session.commit()
+    outbox.dispatch_pending(lambda ids: None)  # every enqueue "got lost"
+    stuck = [message.id for message in messages()[:3]]
+    db.session.execute(update(Message).where(Message.id.in_(stuck))
+                       .values(status=SENDING, claimed_by="dead-job", claimed_at=now()))
+    db.session.commit()
+
+    requeued = []
+    with time_machine.travel(now() + timedelta(seconds=app.config["MESSAGE_REQUEUE_AFTER"] + 1)):
+        with statements_run("UPDATE messages") as updates:
+            counts = outbox.dispatch_pending(requeued.extend)
+    assert counts == {"events": 0, "messages": 0, "requeued": 5, "unconfirmed": 3}
+    assert sorted(requeued) == sorted(message.id for message in messages() if message.id not in stuck)
+    assert len(updates) == 3 + 4  # stale claims: 2, 1, none left; idle messages: 2, 2, 1, none left
 
 
 def test_operators_set_rules_and_members_report_subscriptions(app, world, fake_wechat):

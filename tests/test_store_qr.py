@@ -1,6 +1,7 @@
 """Store mini-program codes (through the fake WeChat over HTTP), attribution of members to
 the first store whose code they open, and the store's coupon claimed after a visit."""
 import io
+from urllib.parse import quote
 
 import segno
 from sqlalchemy import select
@@ -11,13 +12,26 @@ from app.stores.models import HomeStore, StoreVisit
 from tests.api_routes import snapshot
 from tests.api_steps import error_code
 from tests.helpers import run_in_threads
-from tests.mall_steps import ADMIN, MEMBER_API, count, create_template, created, make_members, member_caller
+from tests.mall_steps import (
+    ADMIN,
+    MEMBER_API,
+    count,
+    create_template,
+    created,
+    make_members,
+    member_caller,
+    store_scene,
+)
 
 PAGE = "pages/store/index"  # STORE_QR_PAGE's default
 
 
+def visit(member, scene_text: str):
+    return member.post(f"{MEMBER_API}/store-visits", json={"scene": scene_text})
+
+
 def open_code(member, store_id: int):
-    return member.post(f"{MEMBER_API}/store-visits", json={"scene": f"store={store_id}"})
+    return visit(member, store_scene(member.app, store_id))
 
 
 def claim(member, store_id: int, template_id: int):
@@ -28,15 +42,17 @@ def offer(admin, store_id: int, template_id: int):
     return admin.post(f"{ADMIN}/stores/{store_id}/coupon-offers", json={"template_id": template_id})
 
 
-def test_a_stores_code_is_a_wxacode_naming_the_store_in_its_scene(app, world, fake_wechat):
+def test_a_stores_code_is_a_wxacode_naming_the_store_in_its_store_scene(app, world, fake_wechat):
     store_id = world.stores["A"]
     image = world.admin().get(f"{ADMIN}/stores/{store_id}/qr.png")
     assert (image.status_code, image.mimetype) == (200, "image/png")
     expected = io.BytesIO()
-    segno.make(f"{PAGE}?scene=store={store_id}").save(expected, kind="png", scale=4)
+    segno.make(f"{PAGE}?scene={store_scene(app, store_id)}").save(expected, kind="png", scale=4)
     assert image.data == expected.getvalue()  # the fake draws exactly what WeChat was asked for
     [call] = fake_wechat.calls("/wxa/getwxacodeunlimit")
-    assert (call["json"]["scene"], call["json"]["page"]) == (f"store={store_id}", PAGE)
+    assert (call["json"]["scene"], call["json"]["page"]) == (store_scene(app, store_id), PAGE)
+    longest = store_scene(app, 999_999_999)
+    assert longest.startswith("s=999999999.") and len(longest) <= 32  # WeChat's limit for a scene
 
 
 def test_an_unknown_store_has_no_code_and_a_wechat_failure_is_an_error_not_a_picture(app, world, fake_wechat):
@@ -71,11 +87,22 @@ def test_twenty_first_openings_at_once_in_two_stores_make_one_home_store(app, wo
 
 def test_a_scene_that_names_no_store_is_refused_and_records_nothing(app, world):
     alice = world.member("alice")
+    store_a, store_b = world.stores["A"], world.stores["B"]
+    genuine = store_scene(app, store_a)
+    other_tag = genuine[:-1] + ("1" if genuine.endswith("0") else "0")
     before = snapshot(app)
-    for scene in ("store=999", "store=abc", "shop=1", f" store={world.stores['A']}x"):
-        reply = alice.post(f"{MEMBER_API}/store-visits", json={"scene": scene})
-        assert (reply.status_code, error_code(reply)) == (404, "STORE_SCENE_INVALID")
+    for forged in (f"store={store_a}", f"s={store_a}", genuine[:-1], other_tag, genuine.lower(), genuine + "x",
+                   genuine.replace(f"s={store_a}.", f"s={store_b}."), store_scene(app, 999), "shop=1"):
+        reply = visit(alice, forged)
+        assert (reply.status_code, error_code(reply)) == (404, "STORE_SCENE_INVALID"), forged
     assert snapshot(app) == before
+
+
+def test_the_scene_is_accepted_url_encoded_as_onload_receives_it(app, world):
+    encoded = quote(store_scene(app, world.stores["A"]), safe="")
+    assert encoded.startswith(f"s%3D{world.stores['A']}.")
+    visited = created(visit(world.member("alice"), encoded))
+    assert visited["store"]["id"] == world.stores["A"]
 
 
 def test_a_member_claims_the_stores_coupon_after_opening_its_code_within_its_limits(app, world):

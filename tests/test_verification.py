@@ -85,6 +85,21 @@ def test_confirming_uses_the_coupon_once_bound_to_store_staff_order_and_time(app
                                              world.stores["A"])
 
 
+@time_machine.travel(NOON, tick=False)
+def test_another_store_is_told_wrong_store_whether_or_not_the_coupon_was_used_and_not_when_or_where(
+        app, world, alice):
+    coupon = give_coupon(world, alice, store_ids=[world.stores["A"]])
+    clerk_b = world.staff("clerk-b")
+    unused = verify(clerk_b, coupon["code"]).json["error"]
+    assert verify(world.staff("clerk-a"), coupon["code"]).status_code == 201
+    used = verify(clerk_b, coupon["code"]).json["error"]
+    assert (used["code"], used["details"]) == (unused["code"], unused["details"]) == (
+        "COUPON_WRONG_STORE", {"store_ids": [world.stores["A"]]})
+    assert clerk_b.post(PREVIEWS, json={"code": coupon["code"]}).json["refusal"] == used
+    here = verify(world.staff("manager-a"), coupon["code"]).json["error"]
+    assert (here["code"], here["details"]["store_name"]) == ("COUPON_ALREADY_USED", "Store A")
+
+
 @pytest.mark.parametrize("fields, amount_fen, discount_fen", [
     ({"kind": "amount_off", "amount_off_fen": 30_00, "threshold_fen": 0}, 25_00, 25_00),  # never more than the order
     ({"kind": "percent_off", "percent_off": 20, "max_off_fen": 50_00, "threshold_fen": 0}, 199_99, 39_99),

@@ -3,7 +3,7 @@ from flask import current_app, g, request
 from sqlalchemy import bindparam, select
 
 from app.clock import now
-from app.db_helpers import lock
+from app.engagement import referral
 from app.errors import AppError
 from app.extensions import db
 from app.members.models import Member
@@ -53,7 +53,7 @@ def hold_principal() -> None:
     held = g.pop("member_to_hold", None)
     if held is not None:
         member_id, version = held
-        g.principal = _checked(lock(Member, member_id), version)
+        g.principal = _checked(referral.lock_invitee(member_id), version)
 
 
 def check_principal() -> None:

@@ -23,18 +23,19 @@ Rules (configured in settings.ReferralRules; chosen here where the issue is sile
 - A reward emits `referral.rewarded(referral)` and writes the outbox event
   `referral_rewarded` for the inviter, payload {invitee (nickname, or 新朋友), points,
   growth (the inviter's reward), rewarded_on (YYYY-MM-DD)}.
-Locks are taken invitee first, then inviter (a newer member before an older one).
+Locks follow the lock order (app/db_helpers.py): the inviter, always the older member
+(lower id), before the invitee. A write that may qualify a pending referral (the
+invitee's own requests, a purchase) or reverse a rewarded one (a refund) locks both at
+its start, with `lock_invitee` or `lock_for_refund`.
 """
-import hashlib
-import hmac
 import re
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.clock import now, today
-from app.db_helpers import end_transaction, insert_ignoring_conflict
+from app.db_helpers import end_transaction, insert_ignoring_conflict, lock_all, lock_rows, locking
 from app.engagement.models import PENDING, REFUSED, REVERSED, REWARDED, PhoneBinding, Referral
 from app.engagement.rewards import Reward, pay, take_back
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, ReferralRules, load
@@ -44,10 +45,9 @@ from app.extensions import db
 from app.members import service as members
 from app.members.models import Member
 from app.messaging.service import record_event
-from app.points.service import lock_member
+from app.tags import ALPHABET, tag, tag_matches
 from app.wechat import get_wechat
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 TAG_LENGTH = 4
 CODE_RE = re.compile(f"^[{ALPHABET}]{{{TAG_LENGTH + 1},{TAG_LENGTH + 7}}}$")
 SELF_INVITATION, PHONE_REUSED, DAILY_CAP, MONTHLY_CAP = "self_invitation", "phone_reused", "daily_cap", "monthly_cap"
@@ -65,13 +65,8 @@ def _base32(number: int) -> str:
             return digits
 
 
-def _tag(member: Member) -> str:
-    digest = hmac.new(bytes.fromhex(member.code_secret), b"invite-code", hashlib.sha256).digest()
-    return "".join(ALPHABET[byte % 32] for byte in digest[:TAG_LENGTH])
-
-
 def code_of(member: Member) -> str:
-    return _base32(member.id) + _tag(member)
+    return _base32(member.id) + tag(bytes.fromhex(member.code_secret), b"invite-code", TAG_LENGTH)
 
 
 def inviter_for(code: str) -> Member:
@@ -82,7 +77,7 @@ def inviter_for(code: str) -> Member:
     for char in code[:-TAG_LENGTH]:
         member_id = member_id * 32 + ALPHABET.index(char)
     member = db.session.get(Member, member_id)
-    if member is None or not hmac.compare_digest(_tag(member), code[-TAG_LENGTH:]):
+    if member is None or not tag_matches(bytes.fromhex(member.code_secret), b"invite-code", code[-TAG_LENGTH:]):
         raise AppError("INVITE_CODE_INVALID")
     return member
 
@@ -120,6 +115,34 @@ def bind(invitee: Member, inviter: Member) -> Referral:
     return db.session.execute(select(Referral).where(Referral.invitee_id == invitee.id)).scalar_one()
 
 
+# --- locking ---------------------------------------------------------------------------
+
+
+def _locking_with_inviter(*referral_is):
+    """The member :member_id and the inviter of their referral matching `referral_is`, in one
+    statement (built once: building costs more than running it; `id IN (…)` is one index scan)."""
+    inviter = select(Referral.inviter_id).where(Referral.invitee_id == bindparam("member_id"), *referral_is)
+    return locking(Member, Member.id.in_([bindparam("member_id"), inviter.scalar_subquery()]))
+
+
+_WITH_PENDING_INVITER = _locking_with_inviter(Referral.state == PENDING)
+_WITH_INVITER_PAID_FOR = _locking_with_inviter(Referral.state == REWARDED,
+                                               Referral.purchase_id == bindparam("purchase_id"))
+
+
+def lock_invitee(member_id: int) -> Member | None:
+    """Lock a member for a write, with the inviter first while their referral is pending (the
+    write may qualify it); None if there is no such member."""
+    rows = lock_rows(_WITH_PENDING_INVITER, {"member_id": member_id})
+    return next((row for row in rows if row.id == member_id), None)
+
+
+def lock_for_refund(purchase) -> None:
+    """Lock the purchase's member for a refund, with the inviter first when the purchase
+    qualified their referral (a full refund takes both rewards back)."""
+    lock_rows(_WITH_INVITER_PAID_FOR, {"member_id": purchase.member_id, "purchase_id": purchase.id})
+
+
 # --- qualifying, rewarding, reversing -------------------------------------------------
 
 
@@ -154,6 +177,7 @@ def on_purchase_refunded(purchase, **_) -> None:
         Referral.purchase_id == purchase.id, Referral.state == REWARDED)).scalar_one_or_none()
     if referral is None or not _move(referral, REWARDED, state=REVERSED, reversed_at=now()):
         return
+    lock_all(Member, [referral.inviter_id, referral.invitee_id])
     key, ref = f"referral:{referral.invitee_id}", f"referral:{referral.id}"
     take_back(referral.inviter_id, Reward(referral.inviter_points, referral.inviter_growth),
               "referral_reversal", f"{key}:inviter:reversal", ref)
@@ -180,8 +204,8 @@ def _refuse(referral: Referral, reason: str) -> None:
 
 def _qualify(referral: Referral, qualified_by: str, purchase_id: int | None = None) -> None:
     rules = load(ReferralRules)
-    lock_member(referral.invitee_id)
-    lock_member(referral.inviter_id)  # serializes the cap count among this inviter's invitees
+    # the inviter's lock serializes the cap count among this inviter's invitees
+    lock_all(Member, [referral.inviter_id, referral.invitee_id])
     if reason := _cap_reached(referral.inviter_id, rules):
         _refuse(referral, reason)
         return

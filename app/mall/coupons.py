@@ -20,6 +20,7 @@ Rules chosen here:
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.clock import now
@@ -220,17 +221,21 @@ def void_coupon(coupon_id: int, actor: str, reason: str) -> Coupon:
 
 
 def expire_coupons(at: datetime | None = None) -> int:
-    """Record the expiry of every issued coupon past its end (the scheduled sweep); idempotent."""
+    """Record the expiry of every issued coupon past its end (the scheduled sweep), in
+    batches of COUPON_EXPIRY_BATCH, each committed; idempotent."""
     at = at or now()
-    expired = db.session.execute(
-        update(Coupon).where(Coupon.state == ISSUED, Coupon.valid_until <= at).values(state=EXPIRED)
-        .returning(Coupon.id).execution_options(synchronize_session=False)
-    ).scalars().all()
-    if expired:
+    lapsed = (select(Coupon.id).where(Coupon.state == ISSUED, Coupon.valid_until <= at).order_by(Coupon.id)
+              .limit(current_app.config["COUPON_EXPIRY_BATCH"]).with_for_update(skip_locked=True))
+    total = 0
+    while expired := db.session.execute(
+            update(Coupon).where(Coupon.id.in_(lapsed.scalar_subquery())).values(state=EXPIRED)
+            .returning(Coupon.id).execution_options(synchronize_session=False)).scalars().all():
         db.session.execute(insert(CouponEvent), [
             {"coupon_id": coupon_id, "from_state": ISSUED, "to_state": EXPIRED, "actor": SYSTEM, "created_at": at}
             for coupon_id in expired])
-    return len(expired)
+        db.session.commit()
+        total += len(expired)
+    return total
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -53,7 +53,12 @@ def _already_used(coupon: Coupon) -> AppError:
 
 
 def refusal(coupon: Coupon, store_id: int, at: datetime) -> AppError | None:
-    """Why the coupon cannot be used in this store now (the order amount aside), or None."""
+    """Why the coupon cannot be used in this store now (the order amount aside), or None.
+
+    The store first: a store where the coupon is not valid learns nothing of its use."""
+    stores = coupon.template.stores
+    if stores and store_id not in {store.id for store in stores}:
+        return AppError("COUPON_WRONG_STORE", details={"store_ids": [store.id for store in stores]})
     state = display_state(coupon, at)
     if state == USED:
         return _already_used(coupon)
@@ -63,9 +68,6 @@ def refusal(coupon: Coupon, store_id: int, at: datetime) -> AppError | None:
         return AppError("COUPON_VOIDED")
     if at < coupon.valid_from:
         return AppError("COUPON_NOT_YET_VALID", details={"valid_from": coupon.valid_from.isoformat()})
-    stores = coupon.template.stores
-    if stores and store_id not in {store.id for store in stores}:
-        return AppError("COUPON_WRONG_STORE", details={"store_ids": [store.id for store in stores]})
     return None
 
 

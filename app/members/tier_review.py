@@ -18,7 +18,8 @@
   growth earned so far, one `tier_downgrade_warning` event per member and review date.
 - The entry tier is never reviewed. Each review is one `tier_reviews` row, unique per
   (member, review date), written under the member's row lock: run twice, or in two
-  processes at once, a review happens once.
+  processes at once, a review happens once. A batch locks its members with SKIP LOCKED and
+  reviews the ones it skipped one at a time (the lock order, app/db_helpers.py).
 """
 import calendar
 from dataclasses import dataclass
@@ -26,10 +27,9 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
 
 from app.clock import business_tz, now, today
-from app.db_helpers import insert_ignoring_conflict
+from app.db_helpers import insert_ignoring_conflict, lock, lock_rows, locking
 from app.extensions import db
 from app.members.models import Member, Tier, TierChange, TierReview
 from app.members.tiers import entry_tier, tier_for_growth
@@ -109,20 +109,24 @@ def review_due() -> dict:
     months = current_app.config["TIER_HOLD_MONTHS"]
     due = _held_tiers_since(local_midnight(last_start_due(day, months) + timedelta(days=1)))
     counts = {RETAINED: 0, DOWNGRADED: 0}
+
+    def review(member: Member, ladder: list[Tier]) -> None:
+        if outcome := _review(member, ladder, day):
+            counts[outcome] += 1
+
     cursor = 0
     while ids := db.session.execute(due.where(Member.id > cursor).order_by(Member.id).limit(batch)).scalars().all():
         cursor = ids[-1]
         ladder = list(db.session.execute(select(Tier)).scalars())
-        members = db.session.execute(
-            # lazy relationships, as app/db_helpers.lock does: a joined load would be re-checked
-            select(Member).where(Member.id.in_(ids)).order_by(Member.id).options(lazyload("*"))
-            .with_for_update(of=Member, key_share=True)
-            .execution_options(populate_existing=True)
-        ).scalars().all()
+        # The batch skips members another transaction holds (a purchase in progress: waiting
+        # for one while holding the batch could deadlock), then takes those one at a time.
+        members = lock_rows(locking(Member, Member.id.in_(ids), skip_locked=True))
         for member in members:
-            if outcome := _review(member, ladder, day):
-                counts[outcome] += 1
+            review(member, ladder)
         db.session.commit()
+        for member_id in sorted(set(ids) - {member.id for member in members}):
+            review(lock(Member, member_id), ladder)
+            db.session.commit()
     return counts
 
 

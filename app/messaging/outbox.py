@@ -14,7 +14,7 @@ nudge when a transaction with events commits, and on a schedule) and works in ba
   queue). A process dying between the commit and the enqueue leaves messages pending:
   the sweep re-enqueues those untouched for MESSAGE_REQUEUE_AFTER (a duplicate job is
   harmless: the claim lets one send), and marks claims older than MESSAGE_SEND_LEASE
-  `unconfirmed` (see app/messaging/delivery.py).
+  `unconfirmed` (see app/messaging/delivery.py), OUTBOX_BATCH messages at a time.
 """
 from collections.abc import Callable
 from datetime import timedelta
@@ -45,10 +45,13 @@ def dispatch_pending(send: Sender) -> dict:
         counts["messages"] += len(message_ids)
         if events < batch:
             break
-    unconfirmed, requeue = _sweep()
-    db.session.commit()
-    send(requeue)
-    counts["requeued"], counts["unconfirmed"] = len(requeue), unconfirmed
+    while unconfirmed := _give_up_stale_claims(batch):
+        db.session.commit()
+        counts["unconfirmed"] += unconfirmed
+    while requeue := _touch_idle_messages(batch):
+        db.session.commit()
+        send(requeue)
+        counts["requeued"] += len(requeue)
     return counts
 
 
@@ -77,22 +80,31 @@ def _dispatch_batch(batch: int) -> tuple[int, list[int]]:
     return len(events), sorted(row.id for row in inserted)
 
 
-def _sweep() -> tuple[int, list[int]]:
-    """Claims past their lease → unconfirmed; messages idle past MESSAGE_REQUEUE_AFTER → re-enqueued."""
-    config, at = current_app.config, now()
-    unconfirmed = db.session.execute(
-        update(Message)
-        .where(Message.status == SENDING, Message.claimed_at < at - timedelta(seconds=config["MESSAGE_SEND_LEASE"]))
+def _next_batch(where, batch: int):
+    """The next `batch` messages matching `where`, skipping rows another transaction holds."""
+    return Message.id.in_(select(Message.id).where(where).order_by(Message.id).limit(batch)
+                          .with_for_update(skip_locked=True).scalar_subquery())
+
+
+def _give_up_stale_claims(batch: int) -> int:
+    """Claims past MESSAGE_SEND_LEASE → unconfirmed, one batch: how many."""
+    at = now()
+    stale = (Message.status == SENDING) & (
+        Message.claimed_at < at - timedelta(seconds=current_app.config["MESSAGE_SEND_LEASE"]))
+    return db.session.execute(
+        update(Message).where(_next_batch(stale, batch))
         .values(status=UNCONFIRMED, error_code="OUTCOME_UNKNOWN", error_message="claim expired mid-call",
                 finished_at=at, updated_at=at)
         .execution_options(synchronize_session=False)
     ).rowcount
-    requeue = db.session.execute(
-        update(Message)
-        .where(Message.status.in_((PENDING, RETRYING)),
-               Message.updated_at < at - timedelta(seconds=config["MESSAGE_REQUEUE_AFTER"]))
-        .values(updated_at=at)
-        .returning(Message.id)
+
+
+def _touch_idle_messages(batch: int) -> list[int]:
+    """Messages idle past MESSAGE_REQUEUE_AFTER, one batch, marked as touched now: to re-enqueue."""
+    at = now()
+    idle = Message.status.in_((PENDING, RETRYING)) & (
+        Message.updated_at < at - timedelta(seconds=current_app.config["MESSAGE_REQUEUE_AFTER"]))
+    return sorted(db.session.execute(
+        update(Message).where(_next_batch(idle, batch)).values(updated_at=at).returning(Message.id)
         .execution_options(synchronize_session=False)
-    ).scalars().all()
-    return unconfirmed, sorted(requeue)
+    ).scalars().all())

@@ -32,6 +32,7 @@ from flask import current_app
 from sqlalchemy import String, cast, func, insert, literal, select, update
 
 from app.clock import now, today
+from app.db_helpers import iso_date
 from app.events import emit
 from app.extensions import db
 from app.members.models import Member
@@ -112,7 +113,7 @@ def remind_expiring() -> dict:
     offsets = reminder_offsets()
     counts = {}
     for offset, smaller in zip(offsets, [*offsets[1:], -1]):
-        key = cast(PointLot.expires_on, String) + literal(f":{offset}")
+        key = iso_date(PointLot.expires_on) + literal(f":{offset}")  # as the Python key below
         # expiring in (smaller, offset] days: this offset's window, not yet a smaller one's
         find = (select(PointLot.member_id, PointLot.expires_on, func.sum(PointLot.remaining))
                 .where(PointLot.remaining > 0,

@@ -150,41 +150,48 @@ def credit_points(member_id: int, amount: int, posting: Posting, expires_on: dat
 def debit_points(member_id: int, amount: int, posting: Posting, allow_negative: bool = False) -> int:
     """Take points from lots earliest-expiry first.
 
-    Without `allow_negative` a debit larger than the usable balance fails with
-    POINTS_INSUFFICIENT (the caller's rollback undoes it). With it (clawbacks), the
-    shortfall becomes a negative balance.
+    Without `allow_negative` a debit larger than the usable points fails with
+    POINTS_INSUFFICIENT before anything is written (a replay of a debit written
+    before returns its entry). With it (clawbacks), the shortfall becomes a negative balance.
     """
     if amount <= 0:
         raise ValueError("debit amount must be positive")
     member = lock_member(member_id)
+    spendable, overdue = _open_lots(member)
+    if not allow_negative and amount > (usable := sum(lot.remaining for lot in spendable)):
+        if (entry := _existing(posting.key)) is not None:
+            return entry.id
+        raise AppError("POINTS_INSUFFICIENT", details={"balance": usable, "required": amount})
+    _expire(member, overdue)
     draws, left = [], amount
-    for lot in _spendable_lots(member):
+    for lot in spendable:
         if left == 0:
             break
         draws.append((lot.id, min(lot.remaining, left)))
         left -= draws[-1][1]
     if (entry_id := _append(member, POINTS, -amount, posting, draws)) is None:
         return _existing_id(posting.key)
-    if not allow_negative and member.points_balance < 0:  # the caller's rollback undoes the draws too
-        balance = max(member.points_balance + amount, 0)
-        raise AppError("POINTS_INSUFFICIENT", details={"balance": balance, "required": amount})
     return entry_id
 
 
-def _spendable_lots(member: Member) -> list:
-    """The member's open lots (id, remaining, expires_on), earliest expiry first, after
-    expiring those whose last day has passed (before anything spends them).
+def _open_lots(member: Member) -> tuple[list, list]:
+    """The member's open lots (id, remaining, expires_on), earliest expiry first: those still
+    spendable, and those past their last day that the expiry job has not swept yet."""
+    lots = db.session.connection().execute(_OPEN_LOTS_FIRST_EXPIRING, {"member_id": member.id}).all()
+    day = today()
+    return [lot for lot in lots if lot.expires_on >= day], [lot for lot in lots if lot.expires_on < day]
+
+
+def _expire(member: Member, overdue: list) -> None:
+    """Expire overdue lots before anything spends them.
 
     The scheduled expiry job does the same in bulk; both guard on `remaining > 0` and
     key the entry by lot, so a lot expires once whoever gets there first.
     """
-    lots = db.session.connection().execute(_OPEN_LOTS_FIRST_EXPIRING, {"member_id": member.id}).all()
-    day = today()
-    for lot in (lot for lot in lots if lot.expires_on < day):
+    for lot in overdue:
         posting = Posting(kind="expire", key=f"expire:lot:{lot.id}", ref=f"lot:{lot.id}")
         # the key is free: the lot is open
         _append(member, POINTS, -lot.remaining, posting, [(lot.id, lot.remaining)])
-    return [lot for lot in lots if lot.expires_on >= day]
 
 
 def refund_debit(debit_key: str, posting: Posting) -> int:

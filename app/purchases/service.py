@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select
 
 from app.clock import today
 from app.db_helpers import insert_ignoring_conflict, lock
+from app.engagement import referral
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
@@ -32,9 +33,12 @@ from app.stores.models import MANAGER, Staff
 
 def record_purchase(staff: Staff, member_id: int, order_no: str, amount_fen: int) -> tuple[Purchase, bool]:
     """Record once per (store, order number); a replay of the same order returns it."""
-    # The member's lock first (the fixed order): inserting the purchase takes a key-share
-    # lock on the member row, and upgrading it afterwards deadlocks against a twin.
-    member = ledger.lock_member(member_id)
+    # The member's lock first (the lock order, app/db_helpers.py; with the inviter's before it
+    # while a referral the purchase may qualify is pending): inserting the purchase takes a
+    # key-share lock on the member row, and upgrading it afterwards deadlocks against a twin.
+    member = referral.lock_invitee(member_id)
+    if member is None:
+        raise AppError("MEMBER_NOT_FOUND")
     # Then the staff row: the account's purchases queue here, so each one sees the day's
     # total with every earlier one in it.
     _check_ceilings(lock(Staff, staff.id), order_no, amount_fen)
@@ -98,8 +102,11 @@ def refund(staff: Staff, purchase_id: int, refund_no: str, amount_fen: int) -> t
     """Refund part or all of a purchase, once per refund number. Managers only."""
     if staff.role != MANAGER:
         raise AppError("ROLE_FORBIDDEN")
-    # The purchase's row lock serializes its refunds, so the checks below cannot race.
-    purchase = _in_store(staff, lock(Purchase, purchase_id))
+    # The member (and the inviter, if the purchase qualified a referral), then the purchase:
+    # the lock order. The purchase's row lock serializes its refunds, so the checks below
+    # cannot race; its member never changes, so it is read before the lock.
+    referral.lock_for_refund(_in_store(staff, db.session.get(Purchase, purchase_id)))
+    purchase = lock(Purchase, purchase_id)
     existing = db.session.execute(
         select(Refund).where(Refund.purchase_id == purchase.id, Refund.refund_no == refund_no)
     ).scalar_one_or_none()

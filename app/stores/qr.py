@@ -1,9 +1,12 @@
 """A store's mini-program code (wxacode): it opens STORE_QR_PAGE with the store in its scene.
 
-The scene is `store=<id>` (WeChat allows 32 visible characters); the mini-program hands
-it back unchanged when a member opens the code, and `store_for_scene` reads it.
+The scene is `s=<id>.<tag>` (WeChat allows 32 visible characters): the tag, derived from
+SECRET_KEY (app/tags.py), proves the code was made by us, so a visit cannot be claimed
+for a store by naming its id. The mini-program hands the scene back as `onLoad` receives
+it, URL-encoded (`s%3D12.ABCD…`), or decoded; `store_for_scene` reads either.
 """
 import re
+from urllib.parse import unquote
 
 from flask import current_app
 
@@ -11,18 +14,25 @@ from app.db_helpers import end_transaction
 from app.errors import AppError
 from app.extensions import db
 from app.stores.models import Store
+from app.tags import tag, tag_matches
 from app.wechat import get_wechat
 
-SCENE_RE = re.compile(r"^store=(\d{1,9})$")
+TAG_LENGTH = 8  # 40 bits; the whole scene stays within 20 characters
+SCENE_RE = re.compile(rf"^s=(\d{{1,9}})\.([0-9A-Z]{{{TAG_LENGTH}}})$")
+
+
+def _signed(store_id: int) -> tuple[bytes, bytes]:
+    return current_app.config["SECRET_KEY"].encode(), f"store-scene:{store_id}".encode()
 
 
 def scene_for(store_id: int) -> str:
-    return f"store={store_id}"
+    return f"s={store_id}.{tag(*_signed(store_id), TAG_LENGTH)}"
 
 
 def store_for_scene(scene: str) -> Store:
-    match = SCENE_RE.match(scene.strip())
-    store = match and db.session.get(Store, int(match.group(1)))
+    match = SCENE_RE.match(unquote(scene.strip()))
+    store_id = match and int(match.group(1))
+    store = match and tag_matches(*_signed(store_id), match.group(2)) and db.session.get(Store, store_id)
     if not store:
         raise AppError("STORE_SCENE_INVALID")
     return store

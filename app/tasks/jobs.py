@@ -79,9 +79,7 @@ def warn_tier_downgrades() -> dict:
 
 @recorded("expire_coupons")
 def expire_coupons() -> dict:
-    expired = coupons.expire_coupons()
-    db.session.commit()
-    return {"expired": expired}
+    return {"expired": coupons.expire_coupons()}
 
 
 @recorded("remind_coupons_expiring")
