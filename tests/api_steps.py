@@ -1,7 +1,9 @@
 """Steps the API tests take again and again: a purchase, a refund, an error's code."""
 import time
 import uuid
+from contextlib import nullcontext
 
+from flask import has_app_context
 from sqlalchemy import select
 
 from app.extensions import db
@@ -18,15 +20,21 @@ def error_code(reply) -> str:
     return reply.json["error"]["code"]
 
 
+def _reading(app):
+    """An app context to read in: the test's own if it pushed one (a request made meanwhile
+    runs in it, and on SQLite a second context's session would wait for its transaction)."""
+    return nullcontext() if has_app_context() else app.app_context()
+
+
 def member_code(app, member_id: int) -> str:
     """The member's dynamic code now, as their phone shows it."""
-    with app.app_context():
+    with _reading(app):
         return current_code(db.session.get(Member, member_id)).code
 
 
 def forged_code(app, member_id: int) -> str:
     """The member's id with a one-time code that no step of the last two hours produced."""
-    with app.app_context():
+    with _reading(app):
         member = db.session.get(Member, member_id)
         now, step = time.time(), app.config["MEMBER_CODE_STEP"]
         recent = {current_code(member, at=now - k * step).code for k in range(-1, STALE_STEPS + 1)}

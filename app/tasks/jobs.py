@@ -10,7 +10,6 @@ from flask import current_app
 from rq import Queue, Retry
 
 from app.api import idempotency
-from app.extensions import db
 from app.mall import coupon_reminders, coupons
 from app.members import benefits, tier_review
 from app.messaging import outbox
