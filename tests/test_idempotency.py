@@ -1,10 +1,9 @@
 """The Idempotency-Key contract of every state-changing request (app/api/idempotency.py)."""
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from app.api.idempotency import IdempotencyRecord
 from app.clock import now
@@ -14,7 +13,7 @@ from app.points.models import LedgerEntry
 from app.tasks import jobs
 from app.tasks.models import JobRun
 from tests.api_steps import error_code
-from tests.helpers import Caller, assert_ledger_consistent, in_background, run_in_threads, wait_until
+from tests.helpers import Caller, assert_ledger_consistent, in_background, run_in_threads, statements_run, wait_until
 from tests.jobs_helpers import queue_of, run_worker
 
 KEY = "3f0c2a9e-key"
@@ -237,22 +236,6 @@ def stored_records(started: dict[str, datetime]) -> None:
     db.session.commit()
 
 
-@contextmanager
-def deletes_of_records():
-    """The DELETE statements sent for idempotency records inside the block."""
-    statements = []
-
-    def collect(_connection, _cursor, statement, *_):
-        if statement.startswith("DELETE FROM idempotency_records"):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", collect)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", collect)
-
-
 def test_records_past_their_retention_are_purged_in_batches_by_the_job(app, world, ctx, monkeypatch):
     """The job deletes what is older than IDEMPOTENCY_RETENTION_HOURS, IDEMPOTENCY_PURGE_BATCH
     records per statement, keeps the rest and records its count in job_runs."""
@@ -263,7 +246,7 @@ def test_records_past_their_retention_are_purged_in_batches_by_the_job(app, worl
     stored_records({f"old-{n}": current - retention - timedelta(minutes=n + 1) for n in range(5)}
                    | {"young": current - retention + timedelta(minutes=1)})
 
-    with deletes_of_records() as deletes:
+    with statements_run("DELETE FROM idempotency_records") as deletes:
         counts = jobs.purge_idempotency_records()
 
     assert counts == {"purged": 5}
