@@ -100,6 +100,23 @@ def test_failed_logins_are_limited_per_account_whatever_the_address(app, world, 
     assert login(app, *bystander, PASSWORD, address="10.0.1.1").status_code == 200
 
 
+def test_wrong_current_passwords_count_with_the_accounts_failed_logins(app, world, monkeypatch):
+    """A stolen token cannot be used to guess the password through the password change: its
+    failures share the account's login budget, and then the login waits too."""
+    monkeypatch.setitem(app.config, "LOGIN_RATE", "1000/minute")
+    limit = first_limit(app, "LOGIN_FAILURES_PER_ACCOUNT")
+    clerk = world.staff("clerk-a")
+    for i in range(limit):
+        reply = clerk.post("/api/v1/staff/password", json={"current_password": f"guess-{i}",
+                                                           "new_password": "a-new-password-1"})
+        assert error_code(reply) == "CURRENT_PASSWORD_WRONG"
+    limited = clerk.post("/api/v1/staff/password", json={"current_password": "guess-again",
+                                                         "new_password": "a-new-password-1"})
+    assert (limited.status_code, error_code(limited)) == (429, "RATE_LIMITED")
+    assert error_code(login(app, "staff", "clerk-a", PASSWORD)) == "RATE_LIMITED"
+    assert login(app, "staff", "clerk-b", PASSWORD).status_code == 200
+
+
 def test_the_client_address_is_the_connections_unless_proxies_are_trusted(app, world, monkeypatch):
     """X-Forwarded-For is ignored by default (anyone can send it); with TRUSTED_PROXY_COUNT=1 the
     address the proxy appended is the client's, so each client behind the proxy has its own budget."""

@@ -8,7 +8,7 @@ from flask import g
 
 from app import accounts
 from app.api.account_schemas import PasswordChangeArgs
-from app.api.auth import login_rate
+from app.api.auth import failed_logins, login_rate
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.principals import require
@@ -36,7 +36,9 @@ def _session_blueprint(audience: str, with_password: bool) -> Blueprint:
         def change_password(args):
             """Change the password, given the current one. Ends every token of this account, this one
             too: log in again with the new password."""
-            accounts.change_password(g.principal, args["current_password"], args["new_password"], actor=g.scope)
+            # a wrong current password is a guess at the account's password: counted with its failed logins
+            with failed_logins(f"{audience}:{g.principal.username}"):
+                accounts.change_password(g.principal, args["current_password"], args["new_password"], actor=g.scope)
 
     return blp
 
