@@ -95,7 +95,7 @@ def load_config(env=None) -> dict:
         "STORE_QR_PAGE": env.get("STORE_QR_PAGE", "pages/store/index"),
         # Baseline endpoints for bench/ (app/api/bench.py): off unless BENCH_ENDPOINTS=1.
         "BENCH_ENDPOINTS": env.get("BENCH_ENDPOINTS") == "1",
-        # Idempotency-Key records (app/api/idempotency.py): hours a reply stays replayable (a day
+        # Idempotency-Key records (app/idempotency): hours a reply stays replayable (a day
         # covers any client's retries; the replies hold personal data, so not longer), and rows
         # per transaction of the daily purge.
         "IDEMPOTENCY_RETENTION_HOURS": _int(env, "IDEMPOTENCY_RETENTION_HOURS", 24),

@@ -1,5 +1,4 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
-from app.api.idempotency import IdempotencyRecord  # noqa: F401
 from app.engagement.models import (  # noqa: F401
     Checkin,
     EngagementSetting,
@@ -11,6 +10,7 @@ from app.engagement.models import (  # noqa: F401
     TaskClaim,
     TaskProgress,
 )
+from app.idempotency.models import IdempotencyRecord  # noqa: F401
 from app.mall.models import (  # noqa: F401
     Coupon,
     CouponEvent,

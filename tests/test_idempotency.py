@@ -5,9 +5,9 @@ import pytest
 import time_machine
 from sqlalchemy import func, select, text
 
-from app.api.idempotency import IdempotencyRecord
 from app.clock import now
 from app.extensions import db
+from app.idempotency.models import IdempotencyRecord
 from app.members.models import Member
 from app.points.models import LedgerEntry
 from app.tasks import jobs

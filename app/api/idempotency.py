@@ -27,39 +27,23 @@ is refused and a key whose reply is stored is replayed (WeChat takes each code o
 Logins are `@transaction` only, and ignore an Idempotency-Key: their replies carry a token,
 which is not to be stored, and a login is idempotent by itself (one member per openid).
 
-Records are kept IDEMPOTENCY_RETENTION_HOURS (`purge_expired`, a scheduled job).
+The records and their purge (IDEMPOTENCY_RETENTION_HOURS, a scheduled job) are app/idempotency's.
 """
 import functools
 import hashlib
 import json
-from datetime import datetime, timedelta
 
-from flask import Response, current_app, g, request
-from sqlalchemy import JSON, String, UniqueConstraint, bindparam, delete, func, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from flask import Response, g, request
+from sqlalchemy import bindparam, func, select, update
 
 from app.api.principals import check_principal, hold_principal
 from app.clock import now
 from app.db_helpers import end_transaction, insert_or_nothing
 from app.errors import AppError
 from app.extensions import db
-from app.types import BigId, UtcDateTime
+from app.idempotency.models import MAX_KEY_LENGTH, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = 128
-
-
-class IdempotencyRecord(db.Model):
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("scope", "key"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(40))  # whose key: "member:7", "staff:2", "anon"
-    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int | None]  # None only inside the claiming request's transaction
-    body: Mapped[dict | None] = mapped_column(JSON)
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 def transaction(view):
@@ -187,20 +171,3 @@ def _stored_reply(scope: str, key: str, fingerprint: str) -> Response | None:
                       mimetype="application/json")
     replay.headers["Idempotent-Replayed"] = "true"
     return replay
-
-
-def purge_expired() -> dict:
-    """Delete the records older than IDEMPOTENCY_RETENTION_HOURS, oldest first, a batch of
-    IDEMPOTENCY_PURGE_BATCH per transaction (commits each batch)."""
-    config = current_app.config
-    expired = IdempotencyRecord.started_at < now() - timedelta(hours=config["IDEMPOTENCY_RETENTION_HOURS"])
-    purged = cursor = 0
-    while ids := db.session.execute(select(IdempotencyRecord.id).where(expired, IdempotencyRecord.id > cursor)
-                                    .order_by(IdempotencyRecord.id).limit(config["IDEMPOTENCY_PURGE_BATCH"])
-                                    ).scalars().all():
-        cursor = ids[-1]
-        purged += db.session.execute(delete(IdempotencyRecord.__table__).where(
-            IdempotencyRecord.id.in_(ids))).rowcount
-        db.session.commit()
-    db.session.commit()
-    return {"purged": purged}

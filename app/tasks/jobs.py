@@ -9,7 +9,7 @@ app/messaging/delivery.py for which those are and for the at-most-once guarantee
 from flask import current_app
 from rq import Queue, Retry
 
-from app.api import idempotency
+from app.idempotency import service as idempotency
 from app.mall import coupon_reminders, coupons
 from app.members import benefits, tier_review
 from app.messaging import outbox
