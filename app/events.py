@@ -9,7 +9,7 @@ a rollback undoes their writes too. Messages to the outside world go through the
 Events emitted so far, with their keyword arguments:
   member.profile_saved   member
   member.phone_bound     member
-  purchase.recorded      purchase
+  purchase.recorded      purchase, first     (first: the member's first purchase ever)
   purchase.refunded      purchase, refund
   checkin.recorded       member, checkin     (app/engagement: check-ins and makeups)
   referral.rewarded      referral            (app/engagement: an invitee qualified, both paid)

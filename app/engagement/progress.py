@@ -11,7 +11,7 @@ Which event moves which task kind:
   invite_friends    +1 per rewarded invitation, for the inviter         (referral.rewarded)
 Progress never goes down within a period; an `auto_pay` task pays on completion.
 """
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.clock import now, today
 from app.db_helpers import insert_ignoring_conflict
@@ -20,7 +20,6 @@ from app.engagement.models import TaskProgress
 from app.engagement.tasks import live_tasks, pay_once, period_of
 from app.extensions import db
 from app.points.service import lock_member
-from app.purchases.models import Purchase
 
 
 def advance(member_id: int, kind: str, add: int = 0, reach: int = 0) -> None:
@@ -55,11 +54,9 @@ def on_phone_bound(member) -> None:
     advance(member.id, "bind_phone", reach=1)
 
 
-def on_purchase_recorded(purchase) -> None:
+def on_purchase_recorded(purchase, first: bool) -> None:
     advance(purchase.member_id, "purchases", add=1)
-    purchases = db.session.execute(select(func.count()).select_from(Purchase)
-                                   .where(Purchase.member_id == purchase.member_id)).scalar_one()
-    if purchases == 1:
+    if first:
         advance(purchase.member_id, "first_purchase", reach=1)
 
 

@@ -160,7 +160,7 @@ def on_phone_bound(member: Member) -> None:
         _qualify(referral, "phone")
 
 
-def on_purchase_recorded(purchase) -> None:
+def on_purchase_recorded(purchase, **_) -> None:
     referral = _pending(purchase.member_id)
     if referral is not None and load(ReferralRules).qualify_on == FIRST_PURCHASE:
         _qualify(referral, f"purchase:{purchase.id}", purchase_id=purchase.id)

@@ -62,7 +62,9 @@ def record_purchase(staff: Staff, member_id: int, order_no: str, amount_fen: int
         ledger.credit_points(member.id, points, ledger.Posting(kind="purchase", key=f"{ref}:points", ref=ref))
     if growth:
         members.change_growth(member.id, growth, ledger.Posting(kind="purchase", key=f"{ref}:growth", ref=ref))
-    emit("purchase.recorded", purchase=purchase)
+    first = db.session.execute(select(func.count()).select_from(Purchase)
+                               .where(Purchase.member_id == member.id)).scalar_one() == 1
+    emit("purchase.recorded", purchase=purchase, first=first)
     return purchase, True
 
 
