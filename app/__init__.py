@@ -23,7 +23,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.errors import register_error_handlers
     from app.extensions import db, migrate
     from app.mall import register_handlers as register_mall_handlers
-    from app.members import register_handlers as register_member_handlers
     from app.tasks import init_app as init_tasks
     from app.wechat import init_app as init_wechat
 
@@ -46,6 +45,5 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_cli(app)
     init_tasks(app)
     register_engagement_handlers()
-    register_member_handlers()
     register_mall_handlers()
     return app

@@ -126,7 +126,7 @@ def load_config(env=None) -> dict:
         "COUPON_EXPIRY_BATCH": _int(env, "COUPON_EXPIRY_BATCH", 1000),
         # Coupon-expiring reminder (app/mall/coupon_reminders.py): days before the last valid day.
         "COUPON_EXPIRY_REMINDER_DAYS": _int(env, "COUPON_EXPIRY_REMINDER_DAYS", 3),
-        # Tier benefits to claim (app/members/benefits.py): days an upgrade pack may be claimed
+        # Tier benefits to claim (app/mall/benefits.py): days an upgrade pack may be claimed
         # (counting the day it is granted), and the reminder's days before a benefit's last day.
         "BENEFIT_UPGRADE_CLAIM_DAYS": _int(env, "BENEFIT_UPGRADE_CLAIM_DAYS", 30),
         "BENEFIT_EXPIRY_REMINDER_DAYS": _int(env, "BENEFIT_EXPIRY_REMINDER_DAYS", 3),

@@ -4,12 +4,13 @@ The lock order (one policy; a path that takes row locks in another order can dea
 against one that obeys it):
 1. members, in ascending id: a write that may touch several members (a referral pays
    the inviter, always the older member) locks them all before anything else, with
-   `lock_all` or one statement from `locking`, never the lower id after the higher;
+   app/member_row.py's `lock_members` or one statement from `locking`, never the lower id
+   after the higher;
 2. then the staff account (a purchase sums its account's day under it), then the
    purchase (a refund: the member first, then the purchase);
 3. then the coupon template (its guarded `issued_count`), then the item (its guarded
    stock, taken last, just before the commit).
-A batch job locks its members with SKIP LOCKED (`locking(..., skip_locked=True)`) and
+A batch job locks its members with SKIP LOCKED (`lock_members(..., skip_locked=True)`) and
 handles the ones it skipped one member at a time, never waiting on a row while holding
 a batch. Operator accounts are locked only with each other (ascending id), before any
 other row. No external call (WeChat) while a row lock is held: call first, then lock.

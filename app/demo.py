@@ -6,8 +6,8 @@ from app.accounts import create_account
 from app.engagement.demo import load_engagement_demo
 from app.extensions import db
 from app.mall.demo import load_mall_demo
+from app.member_row import Tier
 from app.members import service as members
-from app.members.models import Tier
 from app.messaging.demo import load_messaging_demo
 from app.operators.models import Operator
 from app.points import service as ledger

@@ -7,6 +7,7 @@ a rollback undoes their writes too. Messages to the outside world go through the
 (app/messaging) instead, so nothing is sent for a transaction that did not commit.
 
 Events emitted so far, with their keyword arguments:
+  member.joined          member, invite_code (app/members: created by their first login; the code may be None)
   member.profile_saved   member
   member.phone_bound     member
   purchase.recorded      purchase, first     (first: the member's first purchase ever)

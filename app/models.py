@@ -11,6 +11,7 @@ from app.engagement.models import (  # noqa: F401
     TaskProgress,
 )
 from app.idempotency.models import IdempotencyRecord  # noqa: F401
+from app.mall.benefit_models import BenefitGrant  # noqa: F401
 from app.mall.models import (  # noqa: F401
     Coupon,
     CouponEvent,
@@ -20,8 +21,8 @@ from app.mall.models import (  # noqa: F401
     MallOrder,
     StoreCouponOffer,
 )
-from app.members.benefit_models import BenefitGrant  # noqa: F401
-from app.members.models import Member, Tier, TierChange, TierReview  # noqa: F401
+from app.member_row import Member, Tier  # noqa: F401
+from app.members.models import TierChange, TierReview  # noqa: F401
 from app.messaging.models import Message, MessageRule, OutboxEvent, Reminder, Subscription  # noqa: F401
 from app.operators.models import Operator  # noqa: F401
 from app.points.models import LedgerEntry, LotConsumption, PointLot  # noqa: F401

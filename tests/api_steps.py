@@ -7,8 +7,9 @@ from flask import has_app_context
 from sqlalchemy import select
 
 from app.extensions import db
+from app.member_row import Member
 from app.members.code import STALE_STEPS, current_code
-from app.members.models import Member, TierChange
+from app.members.models import TierChange
 from app.messaging.models import OutboxEvent
 from tests.helpers import assert_ledger_consistent
 

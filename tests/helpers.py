@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from app import create_app
 from app.demo import TIERS
 from app.extensions import db
-from app.members.models import Member, Tier
+from app.member_row import Member, Tier
 from app.operators.models import Operator
 from app.points.models import GROWTH, POINTS, LedgerEntry, LotConsumption, PointLot
 from app.security import issue_token, read_token, token_in_date

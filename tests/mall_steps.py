@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select
 from app.errors import AppError
 from app.extensions import db
 from app.mall import coupons
-from app.members.models import Member
+from app.member_row import Member
 from app.members.tiers import entry_tier
 from app.points import service as ledger
 from app.points.models import POINTS, LedgerEntry, PointLot

@@ -6,12 +6,11 @@ import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.mall import coupons
+from app.mall import benefits, coupons
+from app.mall.benefit_models import BenefitGrant
 from app.mall.models import Coupon
-from app.members import benefits
+from app.member_row import Member, Tier
 from app.members import service as members
-from app.members.benefit_models import BenefitGrant
-from app.members.models import Member, Tier
 from app.messaging.models import OutboxEvent
 from app.points import service as ledger
 from app.tasks import jobs

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.members.models import Member, TierChange
+from app.member_row import Member
+from app.members.models import TierChange
 from app.messaging.models import OutboxEvent
 from app.points.models import POINTS, LedgerEntry
 from app.purchases.models import Purchase, Refund

@@ -9,7 +9,7 @@ from sqlalchemy import String, cast, event, func, insert, literal, select, updat
 
 from app.clock import now
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member
 from app.members.tiers import entry_tier
 from app.messaging.models import OutboxEvent
 from app.points import service as ledger

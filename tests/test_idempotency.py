@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from app.clock import now
 from app.extensions import db
 from app.idempotency.models import IdempotencyRecord
-from app.members.models import Member
+from app.member_row import Member
 from app.points.models import LedgerEntry
 from app.tasks import jobs
 from app.tasks.models import JobRun

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from app.errors import AppError
 from app.extensions import db
+from app.member_row import Member
 from app.members import service as members
-from app.members.models import Member
 from app.points import service as ledger
 from app.points.models import LedgerEntry, LotConsumption, PointLot
 from tests.helpers import assert_ledger_consistent

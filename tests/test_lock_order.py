@@ -17,9 +17,10 @@ from sqlalchemy import insert, text
 
 from app.clock import now
 from app.db_helpers import lock, lock_all
+from app.errors import AppError
 from app.extensions import db
+from app.member_row import Member, lock_member, lock_members
 from app.members import service as members
-from app.members.models import Member
 from app.members.tier_review import review_due
 from app.points import service as ledger
 from app.purchases.models import Purchase
@@ -51,6 +52,30 @@ def test_a_lock_that_comes_before_one_held_is_refused(app, world, ctx):
     lock(Purchase, purchase)
     with pytest.raises(RuntimeError, match="lock order broken"):
         lock(Member, alice)  # members before purchases
+
+
+def test_lock_members_locks_several_in_ascending_id_and_lock_member_refuses_a_missing_one(app, world, ctx):
+    alice, bob, carol = (members.get_or_create(f"openid-{name}", None)[0].id for name in ("alice", "bob", "carol"))
+    db.session.commit()
+    assert [member.id for member in lock_members([carol, bob, carol + 1000])] == [bob, carol]  # one gone
+    assert lock_member(carol).id == carol  # held already: fine
+    with pytest.raises(RuntimeError, match="lock order broken"):
+        lock_members([alice, bob])  # alice comes before the members held
+    db.session.rollback()
+    with pytest.raises(AppError) as refused:
+        lock_member(carol + 1000)
+    assert refused.value.code == "MEMBER_NOT_FOUND"
+
+
+def test_a_batch_lock_of_members_skips_one_held_elsewhere_instead_of_waiting(app, world, ctx, postgres_only):
+    alice, bob, carol = (members.get_or_create(f"openid-{name}", None)[0].id for name in ("alice", "bob", "carol"))
+    db.session.commit()
+    with db.engine.connect() as holder:
+        holder.execute(text("SELECT id FROM members WHERE id = :id FOR UPDATE"), {"id": bob})
+        db.session.execute(text("SET LOCAL lock_timeout = '5s'"))  # a wait would fail, not hang
+        assert [member.id for member in lock_members([carol, bob, alice], skip_locked=True)] == [alice, carol]
+        db.session.rollback()
+        holder.rollback()
 
 
 def reach_gold(app, member_id: int) -> None:

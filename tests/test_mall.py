@@ -222,7 +222,7 @@ def test_on_the_member_day_prices_drop_and_member_day_items_open_to_their_tier(a
     for member_id in (regular_id, gold_id):
         give_points(app, member_id, 1000, expires_on=date(2027, 12, 31))
     with app.app_context():
-        from app.members.models import Member
+        from app.member_row import Member
 
         db.session.get(Member, gold_id).tier_id = world.tiers["金卡"]
         db.session.commit()

@@ -6,7 +6,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member
 from tests.api_steps import error_code
 from tests.helpers import Caller
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app import create_app
 from app.config import DEVELOPMENT_SECRET_KEY, ConfigError, load_config
 from app.extensions import db
-from app.members.models import Tier
+from app.member_row import Tier
 from app.operators.models import Operator
 from tests.helpers import Caller
 

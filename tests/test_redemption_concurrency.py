@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.mall import redemption
 from app.mall.models import MallItem, MallOrder
-from app.members.models import Member
+from app.member_row import Member
 from app.points.models import POINTS, LedgerEntry, PointLot
 from tests.api_steps import consistent_ledger, error_code
 from tests.helpers import run_in_threads

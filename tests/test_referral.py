@@ -9,8 +9,8 @@ from sqlalchemy import select
 from app.engagement import referral
 from app.engagement.models import Referral
 from app.extensions import db
+from app.member_row import Member
 from app.members import service as members
-from app.members.models import Member
 from app.messaging.models import OutboxEvent
 from tests.api_routes import snapshot
 from tests.api_steps import bought, error_code, refund

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from app.errors import AppError
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member
 from app.members.tiers import entry_tier
 from app.messaging.fields import fit, fit_data
 from app.messaging.models import Subscription

@@ -7,8 +7,9 @@ import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
+from app.member_row import Member
 from app.members import service as members
-from app.members.models import Member, TierChange, TierReview
+from app.members.models import TierChange, TierReview
 from app.members.tier_review import add_months, last_start_due, review_due, warn_upcoming
 from app.messaging.models import OutboxEvent
 from app.points import service as ledger

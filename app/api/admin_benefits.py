@@ -2,7 +2,7 @@
 from app.api.benefit_schemas import ClaimRateArgs, ClaimRateSchema
 from app.api.blueprint import Blueprint
 from app.api.principals import require
-from app.members import benefits
+from app.mall import benefits
 from app.security import ADMIN
 
 blp = Blueprint("admin_benefits", __name__, url_prefix="/api/v1/admin",

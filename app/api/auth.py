@@ -6,7 +6,7 @@ from app.api.blueprint import Blueprint
 from app.api.idempotency import transaction
 from app.api.limits import client_address, failed_attempts_limit, rate_limit
 from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
-from app.engagement import referral
+from app.members import service as members
 from app.operators.models import Operator
 from app.security import ADMIN, MEMBER, STAFF, issue_token
 from app.stores.models import Staff
@@ -35,7 +35,7 @@ def _token_reply(audience: str, account, **extra) -> dict:
 @blp.response(200, TokenReply)
 def member_login(args):
     """Exchange a `wx.login` code; the first login creates the member (bound to `invite_code`'s inviter)."""
-    member, created = referral.login(args["code"], args.get("invite_code"))
+    member, created = members.login(args["code"], args.get("invite_code"))
     return _token_reply(MEMBER, member, member_id=member.id, created=created)
 
 

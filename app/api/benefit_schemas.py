@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api.mall_schemas import CouponSchema
 from app.api.schemas import Strict
-from app.members.benefit_models import BENEFIT_KINDS
+from app.mall.benefit_models import BENEFIT_KINDS
 
 
 class PackCouponSchema(Schema):

@@ -5,7 +5,7 @@ from app.api.benefit_schemas import ClaimedSchema, EntitlementSchema
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.principals import require
-from app.members import benefits
+from app.mall import benefits
 from app.security import MEMBER
 
 blp = Blueprint("member_benefits", __name__, url_prefix="/api/v1/member",

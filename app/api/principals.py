@@ -6,7 +6,7 @@ from app.clock import now
 from app.engagement import referral
 from app.errors import AppError
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member
 from app.operators.models import Operator
 from app.security import ADMIN, MEMBER, STAFF, read_token, token_in_date
 from app.stores.models import Staff

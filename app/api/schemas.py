@@ -59,7 +59,7 @@ class CouponPackEntrySchema(Strict):
     count = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=10))
 
 
-# the tier benefits granted as coupons to claim (app/members/benefits.py)
+# the tier benefits granted as coupons to claim (app/mall/benefits.py)
 COUPON_PACKS = ("monthly_coupons", "birthday_coupons", "upgrade_coupons")
 
 

@@ -13,9 +13,9 @@ from app.api.schemas import (
     RefundArgs,
     RefundSchema,
 )
+from app.member_row import Member
 from app.members.code import resolve_code
 from app.members.lookup_ticket import issue_ticket, member_id_of
-from app.members.models import Member
 from app.purchases import service as purchases
 from app.security import STAFF
 

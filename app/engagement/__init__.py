@@ -6,6 +6,7 @@ def register_handlers() -> None:
     """Subscribe to the domain events that qualify referrals and move task progress."""
     from app.engagement import progress, referral
 
+    subscribe("member.joined", referral.on_member_joined)
     subscribe("member.phone_bound", referral.on_phone_bound)
     subscribe("purchase.recorded", referral.on_purchase_recorded)
     subscribe("purchase.refunded", referral.on_purchase_refunded)

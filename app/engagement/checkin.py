@@ -36,7 +36,7 @@ from app.engagement.settings import CheckinRules, Milestone, load
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member, lock_member
 from app.points import service as ledger
 
 PAY_WITH_POINTS, PAY_WITH_CARD = "points", "card"
@@ -50,13 +50,13 @@ class CheckedIn:
 
 
 def check_in(member_id: int) -> CheckedIn:
-    member = ledger.lock_member(member_id)
+    member = lock_member(member_id)
     return _record(member, load(CheckinRules), today(), CHECKIN)
 
 
 def make_up(member_id: int, day: date, pay_with: str = PAY_WITH_POINTS) -> CheckedIn:
     rules = load(CheckinRules)
-    member = ledger.lock_member(member_id)
+    member = lock_member(member_id)
     current = today()
     if day >= current:
         raise AppError("MAKEUP_FUTURE_DAY")

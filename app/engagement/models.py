@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member
 from app.types import BigId, UtcDateTime
 
 

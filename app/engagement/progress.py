@@ -19,7 +19,7 @@ from app.engagement.checkin import run_length
 from app.engagement.models import TaskProgress
 from app.engagement.tasks import live_tasks, pay_once, period_of
 from app.extensions import db
-from app.points.service import lock_member
+from app.member_row import lock_member
 
 
 def advance(member_id: int, kind: str, add: int = 0, reach: int = 0) -> None:

@@ -35,15 +35,14 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
 from app.clock import now, today
-from app.db_helpers import end_transaction, insert_ignoring_conflict, lock_all, lock_rows, locking
+from app.db_helpers import end_transaction, insert_ignoring_conflict, lock_rows, locking
 from app.engagement.models import PENDING, REFUSED, REVERSED, REWARDED, PhoneBinding, Referral
 from app.engagement.rewards import Reward, pay, take_back
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, ReferralRules, load
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
-from app.members import service as members
-from app.members.models import Member
+from app.member_row import Member, lock_members
 from app.messaging.service import record_event
 from app.tags import ALPHABET, tag, tag_matches
 from app.wechat import get_wechat
@@ -96,12 +95,10 @@ def invite_qr_png(member: Member) -> bytes:
 # --- binding ---------------------------------------------------------------------------
 
 
-def login(js_code: str, invite_code: str | None = None) -> tuple[Member, bool]:
-    """A member login that binds a member it creates to the inviter the code names."""
-    member, created = members.login(js_code)
-    if created and invite_code:
+def on_member_joined(member: Member, invite_code: str | None) -> None:
+    """A member's first login (app/members/service.py login) binds them to the inviter the code names."""
+    if invite_code:
         bind(member, inviter_for(invite_code))
-    return member, created
 
 
 def bind(invitee: Member, inviter: Member) -> Referral:
@@ -177,7 +174,7 @@ def on_purchase_refunded(purchase, **_) -> None:
         Referral.purchase_id == purchase.id, Referral.state == REWARDED)).scalar_one_or_none()
     if referral is None or not _move(referral, REWARDED, state=REVERSED, reversed_at=now()):
         return
-    lock_all(Member, [referral.inviter_id, referral.invitee_id])
+    lock_members([referral.inviter_id, referral.invitee_id])
     key, ref = f"referral:{referral.invitee_id}", f"referral:{referral.id}"
     take_back(referral.inviter_id, Reward(referral.inviter_points, referral.inviter_growth),
               "referral_reversal", f"{key}:inviter:reversal", ref)
@@ -205,7 +202,7 @@ def _refuse(referral: Referral, reason: str) -> None:
 def _qualify(referral: Referral, qualified_by: str, purchase_id: int | None = None) -> None:
     rules = load(ReferralRules)
     # the inviter's lock serializes the cap count among this inviter's invitees
-    lock_all(Member, [referral.inviter_id, referral.invitee_id])
+    lock_members([referral.inviter_id, referral.invitee_id])
     if reason := _cap_reached(referral.inviter_id, rules):
         _refuse(referral, reason)
         return

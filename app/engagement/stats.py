@@ -8,7 +8,7 @@ from app.clock import business_tz, today
 from app.engagement.models import CHECKIN, MAKEUP, REFUSED, REWARDED, Checkin, Referral, StreakReward
 from app.errors import AppError
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member
 
 MAX_DAYS = 92
 

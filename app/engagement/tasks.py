@@ -26,7 +26,7 @@ from app.engagement.models import Task, TaskClaim, TaskProgress
 from app.engagement.rewards import Reward, pay
 from app.errors import AppError
 from app.extensions import db
-from app.points.service import lock_member
+from app.member_row import lock_member
 
 
 def period_of(recurrence: str, day: date) -> str:

@@ -41,7 +41,7 @@ from app.mall.models import (
     CouponTemplate,
 )
 from app.mall.periods import local_date, start_of_day
-from app.points.service import lock_member
+from app.member_row import lock_member
 from app.stores.models import Store
 
 SYSTEM = "system"

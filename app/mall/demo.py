@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mall import coupons, items, redemption, store_coupons
 from app.mall.models import AMOUNT_OFF, COUPON_ITEM, GIFT, PERCENT_OFF, PHYSICAL, THRESHOLD_OFF, VIRTUAL
-from app.members.models import Tier
+from app.member_row import Tier
 
 
 def load_mall_demo(store_id: int, member_id: int) -> None:
@@ -32,7 +32,7 @@ def load_mall_demo(store_id: int, member_id: int) -> None:
 
 
 def _tier_coupon_packs(latte_id: int) -> None:
-    """Tier benefits to claim (app/members/benefits.py): a monthly pack from 金卡, a birthday
+    """Tier benefits to claim (app/mall/benefits.py): a monthly pack from 金卡, a birthday
     latte from 银卡, an upgrade pack on reaching 金卡. `make run` grants the month's at start."""
     monthly = coupons.create_template(name="会员月礼10元券", kind=AMOUNT_OFF, amount_off_fen=10_00, valid_days=30)
     packs = {

@@ -27,7 +27,7 @@ from app.extensions import db
 from app.mall.coupons import closed, get_template, left_to_issue
 from app.mall.models import CANCELLED, COUPON_ITEM, MallItem, MallOrder
 from app.mall.periods import is_member_day, period_start
-from app.members.models import Member
+from app.member_row import Member
 
 
 @dataclass(frozen=True)

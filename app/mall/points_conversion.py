@@ -22,6 +22,7 @@ from app.errors import AppError
 from app.extensions import db
 from app.mall import coupons as mall
 from app.mall.models import Coupon, CouponTemplate
+from app.member_row import lock_member
 from app.points import service as ledger
 from app.points.expiry import reminder_offsets
 from app.points.models import PointLot
@@ -67,7 +68,7 @@ def convertible_lots(member_id: int) -> list[PointLot]:
 
 def convert(member_id: int, lot_id: int) -> Coupon:
     """Convert one expiring lot's points into the configured coupon, once per lot."""
-    ledger.lock_member(member_id)
+    lock_member(member_id)
     key = f"{KEY_PREFIX}{lot_id}"
     done = db.session.execute(select(Coupon).where(Coupon.member_id == member_id, Coupon.source == SOURCE,
                                                    Coupon.source_ref == key)).scalar_one_or_none()

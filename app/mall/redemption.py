@@ -44,6 +44,7 @@ from app.mall.models import (
     MallOrder,
 )
 from app.mall.periods import local_date
+from app.member_row import lock_member
 from app.messaging.service import record_event
 from app.points import service as ledger
 
@@ -61,7 +62,7 @@ def _redeemable(offer: Offer) -> Offer:
 def redeem(member_id: int, item_id: int, ship_to: dict | None = None) -> MallOrder:
     item = get_item(item_id, for_members=True)
     at = now()
-    member = ledger.lock_member(member_id)
+    member = lock_member(member_id)
     redeemed = redeemed_counts(member.id, [item], at)[item.id] if item.per_member_limit is not None else 0
     offer = _redeemable(make_offer(item, member, at, redeemed, points=None))
     if item.kind == PHYSICAL and not ship_to:
@@ -117,7 +118,7 @@ def _move(order: MallOrder, to_state: str, error: str, **values) -> None:
 def cancel_order(order_id: int, actor: str, reason: str | None = None, member_id: int | None = None) -> MallOrder:
     """Cancel a physical order before it ships: its points and its unit of stock come back once."""
     order = _get_order(order_id, member_id)
-    ledger.lock_member(order.member_id)
+    lock_member(order.member_id)
     _move(order, CANCELLED, "MALL_ORDER_NOT_CANCELLABLE", cancelled_at=now(), cancelled_by=actor,
           cancel_reason=reason)
     ref = _order_ref(order.id)

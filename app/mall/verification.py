@@ -27,7 +27,7 @@ from app.extensions import db
 from app.mall.codes import normalize
 from app.mall.coupons import discount_fen, display_state, transition
 from app.mall.models import EXPIRED, ISSUED, USED, VOIDED, Coupon, CouponVerification
-from app.members.models import Member
+from app.member_row import Member
 from app.stores.models import MANAGER, Staff
 
 

@@ -5,7 +5,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 
 from app.clock import now
 from app.extensions import db
-from app.members.models import Member, Tier
+from app.member_row import Member, Tier
 from app.members.tiers import level_above
 from app.points.service import SUMMARY_COLUMNS, summary_of, summary_params
 

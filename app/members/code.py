@@ -14,7 +14,7 @@ from flask import current_app
 
 from app.errors import AppError
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member
 
 CODE_RE = re.compile(r"^\d{18}$")
 ACCEPTED_STEPS = 2

@@ -13,7 +13,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.errors import AppError
-from app.members.models import Member
+from app.member_row import Member
 from app.stores.models import Staff
 
 _SALT = "membermall-member-lookup"

@@ -1,4 +1,4 @@
-"""Members: first login, profile and phone, growth with its tier consequences."""
+"""Members: login (the first one creates the member), profile and phone, growth with its tier consequences."""
 import secrets
 from datetime import date
 
@@ -9,7 +9,7 @@ from app.db_helpers import insert_ignoring_conflict
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member
 from app.members.tiers import entry_tier, retier
 from app.points import service as ledger
 from app.wechat import get_wechat
@@ -22,10 +22,15 @@ def get_member(member_id: int) -> Member:
     return member
 
 
-def login(js_code: str) -> tuple[Member, bool]:
-    """Exchange a wx.login code for the member, creating them on their first login."""
+def login(js_code: str, invite_code: str | None = None) -> tuple[Member, bool]:
+    """Exchange a wx.login code for the member, creating them on their first login. A member
+    created here joins with the invite code they came with (`member.joined`: app/engagement's
+    referral binds them to its inviter, or refuses the login for a bad code)."""
     session = get_wechat().code_to_session(js_code)
-    return get_or_create(session.openid, session.unionid)
+    member, created = get_or_create(session.openid, session.unionid)
+    if created:
+        emit("member.joined", member=member, invite_code=invite_code)
+    return member, created
 
 
 def get_or_create(openid: str, unionid: str | None) -> tuple[Member, bool]:

@@ -29,9 +29,10 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.clock import business_tz, now, today
-from app.db_helpers import insert_ignoring_conflict, lock, lock_rows, locking
+from app.db_helpers import insert_ignoring_conflict
 from app.extensions import db
-from app.members.models import Member, Tier, TierChange, TierReview
+from app.member_row import Member, Tier, lock_member, lock_members
+from app.members.models import TierChange, TierReview
 from app.members.tiers import entry_tier, tier_for_growth
 from app.messaging.reminders import remind_once
 from app.messaging.service import record_event
@@ -120,12 +121,12 @@ def review_due() -> dict:
         ladder = list(db.session.execute(select(Tier)).scalars())
         # The batch skips members another transaction holds (a purchase in progress: waiting
         # for one while holding the batch could deadlock), then takes those one at a time.
-        members = lock_rows(locking(Member, Member.id.in_(ids), skip_locked=True))
+        members = lock_members(ids, skip_locked=True)
         for member in members:
             review(member, ladder)
         db.session.commit()
         for member_id in sorted(set(ids) - {member.id for member in members}):
-            review(lock(Member, member_id), ladder)
+            review(lock_member(member_id), ladder)
             db.session.commit()
     return counts
 

@@ -6,7 +6,8 @@ from app.clock import now
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
-from app.members.models import Member, Tier, TierChange
+from app.member_row import Member, Tier
+from app.members.models import TierChange
 from app.messaging.service import record_event
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from app.clock import business_tz, now
 from app.db_helpers import insert_many_ignoring_conflict
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member
 from app.messaging.fields import fit_data
 from app.messaging.models import PENDING, RETRYING, SENDING, UNCONFIRMED, Message, OutboxEvent
 from app.messaging.rules import enabled_rules

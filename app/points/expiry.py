@@ -5,8 +5,8 @@ before today expire, in batches of members, with set-based SQL, each batch in it
 transaction:
 1. pick the next members with overdue open lots (ordered by member id, after a cursor);
 2. lock those members' rows in id order, skipping rows another transaction holds
-   (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED, as app/db_helpers.lock locks a member;
-   SQLite serializes writers). Member before lots,
+   (app/member_row.lock_members with skip_locked: PostgreSQL's FOR NO KEY UPDATE SKIP
+   LOCKED; SQLite serializes writers). Member before lots,
    as app/points/service.py does, so expiry and spending never deadlock;
 3. for the locked members' overdue lots (`remaining > 0`): INSERT … SELECT one ledger
    entry per lot (kind "expire", key "expire:lot:<id>", the same key the spending
@@ -35,7 +35,7 @@ from app.clock import now, today
 from app.db_helpers import iso_date
 from app.events import emit
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member, lock_members
 from app.messaging.reminders import not_reminded, remind_once
 from app.points.models import POINTS, LedgerEntry, LotConsumption, PointLot
 
@@ -61,10 +61,7 @@ def expire_overdue() -> dict:
             db.session.commit()
             return counts
         cursor = candidates[-1]
-        locked = db.session.execute(
-            select(Member.id).where(Member.id.in_(set(candidates))).order_by(Member.id)
-            .with_for_update(skip_locked=True, key_share=True)
-        ).scalars().all()
+        locked = [member.id for member in lock_members(candidates, skip_locked=True)]
         lots, points = _expire_lots_of(locked, day)
         db.session.commit()
         counts["members"] += len(locked) if lots else 0

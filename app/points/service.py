@@ -23,10 +23,10 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import now, today
-from app.db_helpers import insert_or_nothing, lock
+from app.db_helpers import insert_or_nothing
 from app.errors import AppError
 from app.extensions import db
-from app.members.models import Member
+from app.member_row import Member, lock_member
 from app.points.models import GROWTH, POINTS, LedgerEntry, LotConsumption, PointLot
 from app.points.rules import expiry_date
 
@@ -40,13 +40,6 @@ class Posting:
     ref: str | None = None
     actor: str | None = None
     reason: str | None = None
-
-
-def lock_member(member_id: int) -> Member:
-    member = lock(Member, member_id)
-    if member is None:
-        raise AppError("MEMBER_NOT_FOUND")
-    return member
 
 
 def _existing(key: str) -> LedgerEntry | None:

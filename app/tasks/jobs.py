@@ -10,8 +10,8 @@ from flask import current_app
 from rq import Queue, Retry
 
 from app.idempotency import service as idempotency
-from app.mall import coupon_reminders, coupons
-from app.members import benefits, tier_review
+from app.mall import benefits, coupon_reminders, coupons
+from app.members import tier_review
 from app.messaging import outbox
 from app.messaging.delivery import Outcome, deliver
 from app.points import expiry

@@ -4,6 +4,8 @@ Configuration lives in each tier's `benefits` JSON, one coupon pack per benefit:
   "monthly_coupons":  [{"template_id": 3, "count": 2}]   granted on the 1st (local) for the month
   "birthday_coupons": [{"template_id": 4, "count": 1}]   granted in the birthday month
   "upgrade_coupons":  [{"template_id": 5, "count": 1}]   granted on reaching the tier
+The packs are the mall's: it grants the upgrade pack on `member.tier_changed` and issues
+the coupons of a claim; the tiers (app/members) know nothing of coupons.
 Rules chosen:
 - A grant is unique per (member, benefit, period): monthly "YYYY-MM", birthday "YYYY",
   upgrade "tier-<id>" (once per tier ever, so falling and climbing back gives nothing
@@ -15,7 +17,7 @@ Rules chosen:
   tiers grants the pack of the tier reached only. An upgrade pack can be claimed for
   BENEFIT_UPGRADE_CLAIM_DAYS days counting the day it was granted.
 - Claiming takes the member's row lock, moves the grant claimable → claimed with a guarded
-  UPDATE and issues the coupons through the mall's `issue_to_locked_member` (its limits
+  UPDATE and issues the coupons with app/mall/coupons.py `issue_to_locked_member` (its limits
   apply: if one fails the whole claim rolls back and stays claimable). Claiming a claimed
   grant again answers with the same coupons (idempotent).
 - Unclaimed grants past their end are expired by a sweep; BENEFIT_EXPIRY_REMINDER_DAYS
@@ -31,10 +33,8 @@ from app.clock import now, today
 from app.db_helpers import insert_many_ignoring_conflict
 from app.errors import AppError
 from app.extensions import db
-from app.mall import coupons as mall
-from app.mall.models import Coupon
-from app.mall.periods import local_date, start_of_day
-from app.members.benefit_models import (
+from app.mall import coupons
+from app.mall.benefit_models import (
     BIRTHDAY,
     CLAIMABLE,
     CLAIMED,
@@ -43,10 +43,12 @@ from app.members.benefit_models import (
     UPGRADE,
     BenefitGrant,
 )
-from app.members.models import Member, Tier, TierChange
+from app.mall.models import Coupon
+from app.mall.periods import local_date, start_of_day
+from app.member_row import Member, Tier, lock_member
+from app.members.models import TierChange
 from app.messaging.countdown import remind_ending
 from app.messaging.models import OutboxEvent
-from app.points.service import lock_member
 
 CLAIMABLE_KIND, EXPIRING_KIND = "benefit_claimable", "benefit_expiring"
 NAMES = {MONTHLY: "每月礼券", BIRTHDAY: "生日礼", UPGRADE: "升级礼包"}
@@ -141,7 +143,7 @@ def _entitlements(grants: list[BenefitGrant]) -> list[Entitlement]:
     at, day = now(), today()
     template_ids = {entry["template_id"] for grant in grants for entry in grant.coupons}
     templates = {template.id: template for template in db.session.execute(
-        select(mall.CouponTemplate).where(mall.CouponTemplate.id.in_(template_ids))).scalars()}
+        select(coupons.CouponTemplate).where(coupons.CouponTemplate.id.in_(template_ids))).scalars()}
     result = []
     for grant in grants:
         state = EXPIRED if grant.state == CLAIMABLE and grant.expires_at <= at else grant.state
@@ -149,7 +151,7 @@ def _entitlements(grants: list[BenefitGrant]) -> list[Entitlement]:
             grant, NAMES[grant.benefit], state, last_day(grant),
             (last_day(grant) - day).days if state == CLAIMABLE else None,
             [{"template_id": entry["template_id"], "name": templates[entry["template_id"]].name,
-              "value": mall.describe(templates[entry["template_id"]]), "count": entry["count"]}
+              "value": coupons.describe(templates[entry["template_id"]]), "count": entry["count"]}
              for entry in grant.coupons if entry["template_id"] in templates]))
     return result
 
@@ -186,9 +188,9 @@ def claim(member_id: int, grant_id: int) -> Claimed:
             raise AppError("BENEFIT_EXPIRED", details={"expires_on": last_day(grant).isoformat()})
         grant.state, grant.claimed_at = CLAIMED, at
         for entry in grant.coupons:
-            template = mall.get_template(entry["template_id"])
+            template = coupons.get_template(entry["template_id"])
             for _ in range(entry["count"]):
-                mall.issue_to_locked_member(template, member_id, "benefit", actor=f"member:{member_id}",
+                coupons.issue_to_locked_member(template, member_id, "benefit", actor=f"member:{member_id}",
                                             ref=_ref(grant))
         db.session.flush()
     issued = db.session.execute(select(Coupon).where(Coupon.member_id == member_id, Coupon.source == "benefit",
