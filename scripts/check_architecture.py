@@ -1,0 +1,139 @@
+"""The package graph of app/: no import cycle between its packages, and no package below the
+HTTP layer imports app/api.
+
+A node is a name directly under app/: a package (app/members, app/points, app/mall, ...) or a
+top-level module (app/clock.py, app/db_helpers.py, ...). Every import counts, read with `ast`
+from the source: at module level, inside a function (a late import delays a dependency, it
+does not remove it), under `if TYPE_CHECKING:`, relative or absolute. app/__init__.py is left
+out: it is the app factory, which wires every package together, and Python runs it before any
+module of app anyway, so it sits in no layer.
+
+Run it from anywhere: `python scripts/check_architecture.py` prints the graph and exits 1
+naming each cycle (with the imports that make it) and each forbidden import of app/api.
+tests/test_architecture.py runs the same check in the suite. Standard library only.
+"""
+import ast
+import sys
+from collections import defaultdict, deque
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent.parent / "app"
+API = "api"
+# Who may import app/api besides itself: the command line, which reuses its input schemas
+# (app/__init__.py, which registers the blueprints, is outside the graph).
+API_USERS = {"cli"}
+
+Graph = dict[str, dict[str, list[str]]]  # node → node it imports → where ("app/x/y.py:12")
+
+
+def import_graph(app_dir: Path = APP) -> Graph:
+    graph: Graph = defaultdict(lambda: defaultdict(list))
+    for path in sorted(app_dir.rglob("*.py")):
+        parts = path.relative_to(app_dir).with_suffix("").parts
+        if parts == ("__init__",):
+            continue
+        source, package = parts[0], parts[:-1]  # package: where the file is, under app
+        graph[source]  # a node even if it imports nothing
+        where = path.relative_to(app_dir.parent)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            for target in _imported(node, package, app_dir):
+                if target != source:
+                    graph[source][target].append(f"{where}:{node.lineno}")
+    return graph
+
+
+def _imported(node: ast.AST, package: tuple[str, ...], app_dir: Path) -> list[str]:
+    """The nodes of app that an import statement names (`package`: where the importing file is, under app)."""
+    if isinstance(node, ast.Import):
+        return [name for alias in node.names if (name := _node_of(alias.name.split(".")))]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    if node.level:  # relative: from the importing file's package, `level - 1` packages up
+        base = ("app", *package[:len(package) - node.level + 1])
+    else:
+        base = ()
+    module = (*base, *(node.module.split(".") if node.module else ()))
+    if module == ("app",):  # `from app import clock`: the name is the node, if it is one
+        return [alias.name for alias in node.names if _exists(app_dir, alias.name)]
+    return [name] if (name := _node_of(module)) else []
+
+
+def _node_of(module: tuple[str, ...] | list[str]) -> str | None:
+    return module[1] if len(module) > 1 and module[0] == "app" else None
+
+
+def _exists(app_dir: Path, name: str) -> bool:
+    return (app_dir / f"{name}.py").exists() or (app_dir / name / "__init__.py").exists()
+
+
+def _shortest_cycle(graph: Graph, group: set[str], start: str) -> list[str]:
+    """Breadth first from `start` back to it, inside the group (which holds such a path)."""
+    paths, seen = deque([[start]]), {start}
+    while True:
+        path = paths.popleft()
+        for target in sorted(graph[path[-1]]):
+            if target == start:
+                return [*path, start]
+            if target in group and target not in seen:
+                seen.add(target)
+                paths.append([*path, target])
+
+
+def _strongly_connected(graph: Graph) -> list[set[str]]:
+    """Tarjan's algorithm: the groups of more than one node, each node reaching every other."""
+    index, low, stack, on_stack, groups = {}, {}, [], set(), []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = set()
+            while (member := stack.pop()) != node:
+                on_stack.discard(member)
+                group.add(member)
+            on_stack.discard(node)
+            if group:
+                groups.append(group | {node})
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(groups, key=min)
+
+
+def problems(app_dir: Path = APP) -> list[str]:
+    """Each cycle and each import of app/api from below it, with the imports at fault."""
+    graph = import_graph(app_dir)
+    found = []
+    for group in _strongly_connected(graph):
+        cycle = _shortest_cycle(graph, group, min(group))
+        found.append(f"cycle: {' -> '.join(cycle)} ("
+                     + "; ".join(f"{graph[a][b][0]} imports app.{b}" for a, b in zip(cycle, cycle[1:])) + ")"
+                     + (f"; and all of {', '.join(sorted(group))} reach one another" if len(group) > 2 else ""))
+    for source in sorted(graph):
+        if source != API and source not in API_USERS and API in graph[source]:
+            found.append(f"{source} imports app.{API} (HTTP only: domain code never does): "
+                         + ", ".join(graph[source][API]))
+    return found
+
+
+def main() -> int:
+    graph = import_graph()
+    for source in sorted(graph):
+        print(f"{source} -> {', '.join(sorted(graph[source])) or '(nothing)'}")
+    if found := problems():
+        print("\n" + "\n".join(found), file=sys.stderr)
+        return 1
+    print("\nno cycle; only app/__init__.py and app/cli.py import app/api")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
