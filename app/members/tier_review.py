@@ -3,7 +3,7 @@
 - A member reaching a tier holds it for TIER_HOLD_MONTHS (default 12) calendar months
   from `tier_since`, counted on business dates: reached on 31 January → reviewed on the
   last day of February; reached on 29 February → reviewed on 28 February next year.
-  An upgrade in the meantime starts a new period (retier sets `tier_since`).
+  An upgrade in the meantime starts a new period (change_tier sets `tier_since`).
 - At the review the member keeps the tier when the growth earned while holding it
   (entries after `tier_since` and before the review day, so not the growth that reached
   the tier) reaches the retention threshold: TIER_RETENTION_PCT (default 100) percent of
@@ -31,10 +31,9 @@ from sqlalchemy import func, select
 from app.clock import business_tz, now, today
 from app.db_helpers import insert_ignoring_conflict, lock, lock_rows, locking
 from app.extensions import db
-from app.members.models import Member, Tier, TierChange, TierReview
-from app.members.tiers import entry_tier, tier_for_growth
+from app.members.models import Member, Tier, TierReview
+from app.members.tiers import change_tier, entry_tier, tier_for_growth
 from app.messaging.reminders import remind_once
-from app.messaging.service import record_event
 from app.points import service as ledger
 from app.points.models import GROWTH, LedgerEntry
 
@@ -146,9 +145,10 @@ def _review(member: Member, ladder: list[Tier], day: date) -> str | None:
     }, ["member_id", "due_on"]):
         return None
     period_start = local_midnight(verdict.due_on)
-    if not verdict.keeps:
-        _downgrade(member, to_tier, verdict, period_start)
-    member.tier_since = period_start
+    if verdict.keeps:
+        member.tier_since = period_start
+    else:
+        _downgrade(member, to_tier, verdict, period_start)  # the lower tier is held from then
     db.session.flush()
     return outcome
 
@@ -158,12 +158,8 @@ def _downgrade(member: Member, to_tier: Tier, verdict: _Verdict, at: datetime) -
     if member.growth > to_tier.growth_threshold:
         ledger.change_growth(member.id, to_tier.growth_threshold - member.growth,
                              ledger.Posting(kind="tier_review", key=ref, ref=ref))
-    db.session.add(TierChange(member_id=member.id, from_tier_id=member.tier_id, to_tier_id=to_tier.id,
-                              reason="tier_review", ref=ref, created_at=at))
-    record_event("tier_downgraded", member.id, {
-        "from": member.tier.name, "to": to_tier.name, "reason": "tier_review",
-        "review_on": verdict.due_on.isoformat(), "growth": verdict.growth, "threshold": verdict.threshold})
-    member.tier = to_tier
+    change_tier(member, to_tier, "tier_review", ref, at,
+                review_on=verdict.due_on.isoformat(), growth=verdict.growth, threshold=verdict.threshold)
 
 
 def warn_upcoming() -> dict:
