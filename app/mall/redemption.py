@@ -25,7 +25,7 @@ Lock order: member, order, item.
 """
 from sqlalchemy import bindparam, select, update
 
-from app.clock import now
+from app.clock import local_date, now
 from app.db_helpers import written
 from app.errors import AppError
 from app.events import emit
@@ -43,7 +43,6 @@ from app.mall.models import (
     MallItem,
     MallOrder,
 )
-from app.mall.periods import local_date
 from app.messaging.service import record_event
 from app.points import service as ledger
 

@@ -23,12 +23,12 @@
 """
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.clock import business_tz, now, today
+from app.clock import local_date, now, start_of_day, today
 from app.db_helpers import insert_ignoring_conflict, lock, lock_rows, locking
 from app.extensions import db
 from app.members.models import Member, Tier, TierReview
@@ -56,13 +56,8 @@ def last_start_due(by: date, months: int) -> date:
     return start
 
 
-def local_midnight(day: date) -> datetime:
-    """The instant the business day starts (timezone-aware)."""
-    return datetime.combine(day, time(), tzinfo=business_tz())
-
-
 def review_date(tier_since: datetime) -> date:
-    return add_months(tier_since.astimezone(business_tz()).date(), current_app.config["TIER_HOLD_MONTHS"])
+    return add_months(local_date(tier_since), current_app.config["TIER_HOLD_MONTHS"])
 
 
 @dataclass(frozen=True)
@@ -81,7 +76,7 @@ def _verdict(member: Member, ladder: list[Tier]) -> _Verdict:
     growth = int(db.session.execute(
         select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
             LedgerEntry.member_id == member.id, LedgerEntry.account == GROWTH,
-            LedgerEntry.created_at > member.tier_since, LedgerEntry.created_at < local_midnight(due_on))
+            LedgerEntry.created_at > member.tier_since, LedgerEntry.created_at < start_of_day(due_on))
     ).scalar_one())  # PostgreSQL sums BIGINT as NUMERIC
     threshold = member.tier.growth_threshold * config["TIER_RETENTION_PCT"] // 100
     below = max((tier for tier in ladder if tier.level < member.tier.level), key=lambda tier: tier.level,
@@ -106,7 +101,7 @@ def review_due() -> dict:
     """Review every member whose review day has come, in batches (commits each batch)."""
     day, batch = today(), current_app.config["TIER_REVIEW_BATCH"]
     months = current_app.config["TIER_HOLD_MONTHS"]
-    due = _held_tiers_since(local_midnight(last_start_due(day, months) + timedelta(days=1)))
+    due = _held_tiers_since(start_of_day(last_start_due(day, months) + timedelta(days=1)))
     counts = {RETAINED: 0, DOWNGRADED: 0}
 
     def review(member: Member, ladder: list[Tier]) -> None:
@@ -144,7 +139,7 @@ def _review(member: Member, ladder: list[Tier], day: date) -> str | None:
         "created_at": now(),
     }, ["member_id", "due_on"]):
         return None
-    period_start = local_midnight(verdict.due_on)
+    period_start = start_of_day(verdict.due_on)
     if verdict.keeps:
         member.tier_since = period_start
     else:
@@ -167,8 +162,8 @@ def warn_upcoming() -> dict:
     config, day = current_app.config, today()
     months, ahead = config["TIER_HOLD_MONTHS"], config["TIER_DOWNGRADE_WARNING_DAYS"]
     upcoming = _held_tiers_since(
-        before=local_midnight(last_start_due(day + timedelta(days=ahead), months) + timedelta(days=1)),
-        after=local_midnight(last_start_due(day, months) + timedelta(days=1)))
+        before=start_of_day(last_start_due(day + timedelta(days=ahead), months) + timedelta(days=1)),
+        after=start_of_day(last_start_due(day, months) + timedelta(days=1)))
     ladder = list(db.session.execute(select(Tier)).scalars())
     warned, cursor = 0, 0
     while ids := db.session.execute(
