@@ -16,7 +16,7 @@ Events emitted so far, with their keyword arguments:
   mall.redeemed          order               (app/mall: a redemption, before its commit)
   coupon.issued          coupon              (app/mall: by redemption, benefit, store claim or grant)
   coupon.verified        coupon              (app/mall: used in a store)
-  member.tier_changed    member, change      (app/members/tiers.retier: after the TierChange is written)
+  member.tier_changed    member, change      (app/members/tiers.change_tier: up or down, after its TierChange)
 """
 from collections import defaultdict
 from collections.abc import Callable

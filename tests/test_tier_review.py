@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from app import events
 from app.extensions import db
 from app.members import service as members
 from app.members.models import Member, TierChange, TierReview
@@ -93,6 +94,30 @@ def test_too_little_growth_falls_one_level_and_rebases_growth(app, world, ctx):
     grow(member_id, 100, "after", local(2026, 3, 11, 10))  # the next purchase does not undo the review
     db.session.expire_all()
     assert db.session.get(Member, member_id).tier_id == world.tiers["银卡"]
+
+
+@pytest.fixture
+def tier_changes(world, monkeypatch):
+    """What a subscriber of `member.tier_changed` hears, as (from tier, to tier, reason, the member's tier then)."""
+    names = {tier_id: name for name, tier_id in world.tiers.items()}
+    heard = []
+
+    def listen(member, change):
+        heard.append((names[change.from_tier_id], names[change.to_tier_id], change.reason, member.tier.name))
+
+    monkeypatch.setitem(events._handlers, "member.tier_changed", [*events._handlers["member.tier_changed"], listen])
+    return heard
+
+
+def test_every_tier_change_is_announced_the_review_downgrade_too(app, world, ctx, tier_changes):
+    member_id = gold_member(world)
+    assert tier_changes == [("普通", "金卡", "test", "金卡")]
+    assert tier_events("tier_upgraded") == [{"from": "普通", "to": "金卡", "reason": "test"}]
+
+    review_on(local(2026, 3, 10, 0, 15))
+    assert tier_changes[1:] == [("金卡", "银卡", "tier_review", "银卡")]
+    change = db.session.execute(select(TierChange).where(TierChange.reason == "tier_review")).scalar_one()
+    assert (change.member_id, change.created_at) == (member_id, local(2026, 3, 10))
 
 
 def test_an_upgrade_during_the_period_starts_a_new_one(app, world, ctx):

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app.clock import business_tz, now, today
+from app.clock import local_date, now, today
 from app.db_helpers import insert_ignoring_conflict
 from app.engagement import streaks
 from app.engagement.models import CHECKIN, MAKEUP, Checkin, MakeupCard, StreakReward
@@ -73,7 +73,7 @@ def make_up(member_id: int, day: date, pay_with: str = PAY_WITH_POINTS) -> Check
 
 
 def joined_on(member: Member) -> date:
-    return member.created_at.astimezone(business_tz()).date()
+    return local_date(member.created_at)
 
 
 def makeups_this_month(member_id: int, current: date) -> int:

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from flask import current_app
 
+from app.clock import local_date
 from app.mall.coupons import describe
 from app.mall.models import ISSUED, Coupon
-from app.mall.periods import local_date
 from app.messaging.countdown import remind_ending
 
 REMINDER_KIND = "coupon_expiring"

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
-from app.clock import now
+from app.clock import local_date, now, start_of_day
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
@@ -40,7 +40,6 @@ from app.mall.models import (
     CouponEvent,
     CouponTemplate,
 )
-from app.mall.periods import local_date, start_of_day
 from app.points.service import lock_member
 from app.stores.models import Store
 

@@ -27,13 +27,12 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, case, extract, func, insert, select, update
 
-from app.clock import now, today
+from app.clock import local_date, now, start_of_day, today
 from app.db_helpers import insert_many_ignoring_conflict
 from app.errors import AppError
 from app.extensions import db
 from app.mall import coupons as mall
 from app.mall.models import Coupon
-from app.mall.periods import local_date, start_of_day
 from app.members.benefit_models import (
     BIRTHDAY,
     CLAIMABLE,

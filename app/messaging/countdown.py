@@ -6,11 +6,11 @@ second run (or a run in two processes at once) remind nobody again, and a missed
 caught up by the next run while the row still lasts.
 """
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from sqlalchemy import String, cast, select
 
-from app.clock import business_tz, now, today
+from app.clock import now, start_of_day, today
 from app.extensions import db
 from app.messaging.reminders import not_reminded, remind_once
 
@@ -20,7 +20,7 @@ BATCH = 1000
 def remind_ending(kind: str, model, ends_at, ahead: int, where, payload: Callable) -> int:
     """Remind each `model` row matching `where` whose `ends_at` column is due (commits each batch)."""
     day = today()
-    until = datetime.combine(day + timedelta(days=ahead + 1), time(), tzinfo=business_tz())
+    until = start_of_day(day + timedelta(days=ahead + 1))
     find = (select(model)
             .where(where, ends_at > now(), ends_at <= until,
                    not_reminded(kind, model.member_id, cast(model.id, String)))
