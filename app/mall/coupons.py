@@ -25,7 +25,6 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.clock import now
 from app.errors import AppError
-from app.events import emit
 from app.extensions import db
 from app.mall.codes import new_code
 from app.mall.models import (
@@ -181,7 +180,6 @@ def issue_to_locked_member(template: CouponTemplate, member_id: int, source: str
     db.session.add(coupon)
     db.session.flush()
     _record(coupon.id, None, ISSUED, actor, at, store_id=store_id, ref=ref, reason=reason)
-    emit("coupon.issued", coupon=coupon)
     return coupon
 
 
