@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from app.batches import run_batches
 from app.extensions import db
 from app.members import service as members
 from app.members.models import Member, TierChange, TierReview
@@ -55,7 +56,7 @@ def gold_member(world, code="alice", since=local(2025, 3, 10, 14, 0)) -> int:
 
 def review_on(day: datetime) -> dict:
     with time_machine.travel(day, tick=False):
-        return review_due()
+        return run_batches(review_due())
 
 
 def tier_events(kind: str) -> list[dict]:
@@ -151,12 +152,12 @@ def test_a_warning_goes_out_once_before_a_review_that_would_downgrade(app, world
     grow(keeping, 5000, "keeping:within", local(2025, 9, 1, 10))
 
     with time_machine.travel(local(2026, 2, 7, 10), tick=False):  # 31 days before
-        assert warn_upcoming() == {"warned": 0}
+        assert run_batches(warn_upcoming()) == {"warned": 0}
     with time_machine.travel(local(2026, 2, 8, 10), tick=False):  # 30 days before
-        assert warn_upcoming() == {"warned": 1}
-        assert warn_upcoming() == {"warned": 0}
+        assert run_batches(warn_upcoming()) == {"warned": 1}
+        assert run_batches(warn_upcoming()) == {"warned": 0}
     with time_machine.travel(local(2026, 3, 1, 10), tick=False):
-        assert warn_upcoming() == {"warned": 0}
+        assert run_batches(warn_upcoming()) == {"warned": 0}
     assert tier_events("tier_downgrade_warning") == [
         {"tier": "金卡", "falls_to": "银卡", "review_on": "2026-03-10", "days_left": 30, "growth": 0,
          "growth_needed": 5000}]

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
+from app.batches import Batches
 from app.clock import now
 from app.errors import AppError
 from app.extensions import db
@@ -218,9 +219,9 @@ def void_coupon(coupon_id: int, actor: str, reason: str) -> Coupon:
     return coupon
 
 
-def expire_coupons(at: datetime | None = None) -> int:
-    """Record the expiry of every issued coupon past its end (the scheduled sweep), in
-    batches of COUPON_EXPIRY_BATCH, each committed; idempotent."""
+def expire_coupons(at: datetime | None = None) -> Batches:
+    """Record the expiry of every issued coupon past its end (the scheduled sweep, app/batches.py),
+    in batches of COUPON_EXPIRY_BATCH; idempotent."""
     at = at or now()
     lapsed = (select(Coupon.id).where(Coupon.state == ISSUED, Coupon.valid_until <= at).order_by(Coupon.id)
               .limit(current_app.config["COUPON_EXPIRY_BATCH"]).with_for_update(skip_locked=True))
@@ -231,9 +232,9 @@ def expire_coupons(at: datetime | None = None) -> int:
         db.session.execute(insert(CouponEvent), [
             {"coupon_id": coupon_id, "from_state": ISSUED, "to_state": EXPIRED, "actor": SYSTEM, "created_at": at}
             for coupon_id in expired])
-        db.session.commit()
+        yield
         total += len(expired)
-    return total
+    return {"expired": total}
 
 
 # --- reading -----------------------------------------------------------------------------

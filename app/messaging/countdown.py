@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import String, cast, select
 
+from app.batches import Batches
 from app.clock import business_tz, now, today
 from app.extensions import db
 from app.messaging.reminders import not_reminded, remind_once
@@ -17,8 +18,8 @@ from app.messaging.reminders import not_reminded, remind_once
 BATCH = 1000
 
 
-def remind_ending(kind: str, model, ends_at, ahead: int, where, payload: Callable) -> int:
-    """Remind each `model` row matching `where` whose `ends_at` column is due (commits each batch)."""
+def remind_ending(kind: str, model, ends_at, ahead: int, where, payload: Callable) -> Batches:
+    """Remind each `model` row matching `where` whose `ends_at` column is due (a sweep: app/batches.py)."""
     day = today()
     until = datetime.combine(day + timedelta(days=ahead + 1), time(), tzinfo=business_tz())
     find = (select(model)
@@ -29,5 +30,5 @@ def remind_ending(kind: str, model, ends_at, ahead: int, where, payload: Callabl
     while rows := db.session.execute(find).scalars().all():
         payloads = {(row.member_id, str(row.id)): payload(row, day) for row in rows}
         reminded += remind_once(kind, list(payloads), lambda member_id, key: payloads[(member_id, key)])
-        db.session.commit()
-    return reminded
+        yield
+    return {"reminded": reminded}
