@@ -1,9 +1,10 @@
 """Job functions: thin, each calls a service. RQ runs them by import path (app.tasks.jobs.*)
 inside AppWorker's app context; the embedded default calls them in-process.
 
-The job owns the commit (app/batches.py): a sweep runs through `run_batches`, which
-commits each of its batches; a one-transaction service's counts are committed by
-`recorded`. No service commits.
+The scheduled jobs own the commit (app/batches.py): a sweep runs through `run_batches`,
+which commits each of its batches; a one-transaction service's work is committed by
+`recorded`. Their services never commit. A send is the one exception: delivery commits
+its claim before it calls WeChat, and the outcome after (app/messaging/delivery.py).
 
 Sends are one job per message, enqueued with rq's Retry (MESSAGE_RETRY_INTERVALS: one
 retry per interval, e.g. 10 s, 60 s, 300 s; a worker runs them only with --with-scheduler)
