@@ -20,11 +20,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.cli import register_cli
     from app.clock import init_app as init_clock
     from app.database import configure_engine
-    from app.engagement import register_handlers as register_engagement_handlers
     from app.errors import register_error_handlers
+    from app.events import init_app as init_events
     from app.extensions import db, migrate
-    from app.mall import register_handlers as register_mall_handlers
-    from app.members import register_handlers as register_member_handlers
+    from app.subscribers import SUBSCRIBERS
     from app.tasks import init_app as init_tasks
     from app.wechat import init_app as init_wechat
 
@@ -47,7 +46,5 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     init_tasks(app)
-    register_engagement_handlers()
-    register_member_handlers()
-    register_mall_handlers()
+    init_events(app, SUBSCRIBERS)
     return app

@@ -39,6 +39,7 @@ from sqlalchemy import JSON, String, UniqueConstraint, bindparam, delete, func, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.api.principals import check_principal, hold_principal
+from app.batches import Batches
 from app.clock import now
 from app.db_helpers import end_transaction, insert_or_nothing
 from app.errors import AppError
@@ -189,9 +190,9 @@ def _stored_reply(scope: str, key: str, fingerprint: str) -> Response | None:
     return replay
 
 
-def purge_expired() -> dict:
+def purge_expired() -> Batches:
     """Delete the records older than IDEMPOTENCY_RETENTION_HOURS, oldest first, a batch of
-    IDEMPOTENCY_PURGE_BATCH per transaction (commits each batch)."""
+    IDEMPOTENCY_PURGE_BATCH per transaction (a sweep: app/batches.py)."""
     config = current_app.config
     expired = IdempotencyRecord.started_at < now() - timedelta(hours=config["IDEMPOTENCY_RETENTION_HOURS"])
     purged = cursor = 0
@@ -201,6 +202,5 @@ def purge_expired() -> dict:
         cursor = ids[-1]
         purged += db.session.execute(delete(IdempotencyRecord.__table__).where(
             IdempotencyRecord.id.in_(ids))).rowcount
-        db.session.commit()
-    db.session.commit()
+        yield
     return {"purged": purged}

@@ -1,7 +1,6 @@
 """Daily check-in (签到), streak rewards, makeup check-in (补签) and the month calendar.
 
-Rules (configured in app/engagement/settings.CheckinRules; chosen here where the issue
-is silent):
+Rules (the settings in app/engagement/settings.CheckinRules, the rest decided here):
 - The day is the business day (app.clock.today(), zone BUSINESS_TZ). One row per member
   and day (unique constraint); every write first takes the member's row lock, so double
   taps and concurrent requests serialize: one check-in, one reward, the rest 409.

@@ -1,6 +1,6 @@
 """Referral (邀请): invite codes, binding at first login, rewards on a qualifying action.
 
-Rules (configured in settings.ReferralRules; chosen here where the issue is silent):
+Rules (the settings in settings.ReferralRules, the rest decided here):
 - A member's invite code is their id in Crockford base32 plus a 4-character tag derived
   from their own secret: stable, needs no table, and cannot be guessed from the id.
 - Binding happens only in the login request that creates the invitee; a bad code

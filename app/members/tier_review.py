@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.batches import Batches
 from app.clock import local_date, now, start_of_day, today
 from app.db_helpers import insert_ignoring_conflict, lock, lock_rows, locking
 from app.extensions import db
@@ -97,8 +98,8 @@ def _held_tiers_since(before: datetime, after: datetime | None = None):
     return stmt
 
 
-def review_due() -> dict:
-    """Review every member whose review day has come, in batches (commits each batch)."""
+def review_due() -> Batches:
+    """Review every member whose review day has come, in batches (a sweep: app/batches.py)."""
     day, batch = today(), current_app.config["TIER_REVIEW_BATCH"]
     months = current_app.config["TIER_HOLD_MONTHS"]
     due = _held_tiers_since(start_of_day(last_start_due(day, months) + timedelta(days=1)))
@@ -117,10 +118,10 @@ def review_due() -> dict:
         members = lock_rows(locking(Member, Member.id.in_(ids), skip_locked=True))
         for member in members:
             review(member, ladder)
-        db.session.commit()
+        yield
         for member_id in sorted(set(ids) - {member.id for member in members}):
             review(lock(Member, member_id), ladder)
-            db.session.commit()
+            yield
     return counts
 
 
@@ -157,8 +158,8 @@ def _downgrade(member: Member, to_tier: Tier, verdict: _Verdict, at: datetime) -
                 review_on=verdict.due_on.isoformat(), growth=verdict.growth, threshold=verdict.threshold)
 
 
-def warn_upcoming() -> dict:
-    """Warn members whose review within TIER_DOWNGRADE_WARNING_DAYS would downgrade them (commits)."""
+def warn_upcoming() -> Batches:
+    """Warn members whose review within TIER_DOWNGRADE_WARNING_DAYS would downgrade them (a sweep)."""
     config, day = current_app.config, today()
     months, ahead = config["TIER_HOLD_MONTHS"], config["TIER_DOWNGRADE_WARNING_DAYS"]
     upcoming = _held_tiers_since(
@@ -179,5 +180,5 @@ def warn_upcoming() -> dict:
                     "review_on": verdict.due_on.isoformat(), "days_left": (verdict.due_on - day).days,
                     "growth": verdict.growth, "growth_needed": verdict.threshold - verdict.growth}
         warned += remind_once(WARNING_KIND, list(due), lambda member_id, key: due[(member_id, key)])
-        db.session.commit()
+        yield
     return {"warned": warned}

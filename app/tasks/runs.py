@@ -11,7 +11,8 @@ from app.tasks.models import FAILED, OK, RUNNING, JobRun
 
 
 def recorded(name: str, only_when_busy: bool = False) -> Callable:
-    """Record each run of the job (a row when it starts, completed when it ends).
+    """Record each run of the job (a row when it starts, completed when it ends), and commit
+    the job's work before its run is recorded complete; on an error, roll it back.
 
     `only_when_busy`: for the outbox dispatcher, which runs every few seconds and after
     every commit with events: only its runs that moved something are recorded (one row).
@@ -25,6 +26,7 @@ def recorded(name: str, only_when_busy: bool = False) -> Callable:
                 started = now()
                 try:
                     counts = job()
+                    db.session.commit()
                 except Exception as error:
                     db.session.rollback()
                     _end(run_id or _start(name, started), FAILED, {}, f"{type(error).__name__}: {error}"[:500])
