@@ -18,14 +18,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app import models  # noqa: F401  (registers every table)
     from app.api import limits, register_api
     from app.cli import register_cli
+    from app.clock import init_app as init_clock
     from app.database import configure_engine
-    from app.engagement import register_handlers as register_engagement_handlers
     from app.errors import register_error_handlers
+    from app.events import init_app as init_events
     from app.extensions import db, migrate
-    from app.mall import register_handlers as register_mall_handlers
+    from app.subscribers import SUBSCRIBERS
     from app.tasks import init_app as init_tasks
     from app.wechat import init_app as init_wechat
 
+    init_clock(app)  # first: every request reads its business day as it starts
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     limits.init_app(app)
@@ -44,6 +46,5 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     init_tasks(app)
-    register_engagement_handlers()
-    register_mall_handlers()
+    init_events(app, SUBSCRIBERS)
     return app

@@ -59,5 +59,5 @@ def set_active(account, active: bool, actor: str) -> None:
 
 
 def _record(actor: str, change: str, account) -> None:
-    """Who changed which account, in the log until there is an audit log (issue 14)."""
+    """Who changed which account, in the application log (there is no audit table yet)."""
     logger.info("%s %s %s:%d", actor, change, account.__tablename__, account.id)

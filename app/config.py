@@ -93,8 +93,6 @@ def load_config(env=None) -> dict:
         "VERIFICATION_UNDO_WINDOW": _int(env, "VERIFICATION_UNDO_WINDOW", 600),
         # The mini-program page a store's code opens; its scene names the store.
         "STORE_QR_PAGE": env.get("STORE_QR_PAGE", "pages/store/index"),
-        # Baseline endpoints for bench/ (app/api/bench.py): off unless BENCH_ENDPOINTS=1.
-        "BENCH_ENDPOINTS": env.get("BENCH_ENDPOINTS") == "1",
         # Idempotency-Key records (app/idempotency): hours a reply stays replayable (a day
         # covers any client's retries; the replies hold personal data, so not longer), and rows
         # per transaction of the daily purge.

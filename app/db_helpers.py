@@ -164,9 +164,11 @@ def insert_many_ignoring_conflict(model, rows: list[dict], conflict_columns: lis
     return inserted
 
 
-def newest_first(model, before_id: int | None, limit: int, **equal_to) -> list:
-    """A page of rows, newest (highest id) first, older than the cursor; None filters are left out."""
-    stmt = select(model).filter_by(**{name: value for name, value in equal_to.items() if value is not None})
+def newest_first(model, before_id: int | None, limit: int, *where, **equal_to) -> list:
+    """A page of rows, newest (highest id) first, older than the cursor (the last id seen), that match
+    `where` and `equal_to`; None values of `equal_to` filter nothing. Every newest-first list pages here."""
+    stmt = select(model).where(*where).filter_by(**{name: value for name, value in equal_to.items()
+                                                    if value is not None})
     if before_id is not None:
         stmt = stmt.where(model.id < before_id)
     return list(db.session.execute(stmt.order_by(model.id.desc()).limit(limit)).scalars())

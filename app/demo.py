@@ -37,7 +37,7 @@ MEMBER_CODES = ("alice", "bob")
 
 
 def load_demo_data() -> bool:
-    """Load once; False if the database already has tiers."""
+    """Load once; False if the database already has tiers. Commits as it goes."""
     if db.session.execute(select(Tier).limit(1)).first():
         return False
     for level, name, threshold, multiplier, benefits in TIERS:
@@ -56,6 +56,7 @@ def load_demo_data() -> bool:
     load_messaging_demo(alice.id)  # before her purchases, so her upgrade is pushed
     for order_no, fen in (("DEMO-1001", 128_00), ("DEMO-1002", 980_00), ("DEMO-1003", 4_200_00)):
         purchases.record_purchase(clerk, alice.id, order_no, fen)
+    db.session.commit()  # each member's history in its own transaction, as requests write it (the lock order)
 
     bob, _ = members.get_or_create("fake-openid-bob", "fake-unionid-bob")
     members.update_profile(bob, nickname="Bob", gender="male")
@@ -63,6 +64,7 @@ def load_demo_data() -> bool:
     bought, _ = purchases.record_purchase(clerk, bob.id, "DEMO-2002", 300_00)
     purchases.refund(manager, bought.id, "DEMO-R-2002", 100_00)
     ledger.adjust_points(bob.id, 50, actor="admin:demo", reason="门店活动补偿")
+    db.session.commit()
     load_mall_demo(store.id, alice.id)
     db.session.commit()
     return True

@@ -1,12 +1,13 @@
 """Domain events inside one transaction.
 
 A service announces what just happened (`emit("purchase.recorded", purchase=p)`); the
-domains that react to it (task progress, referral rewards) subscribe when the app is
-created. Handlers run synchronously in the caller's transaction: they see its rows, and
-a rollback undoes their writes too. Messages to the outside world go through the outbox
-(app/messaging) instead, so nothing is sent for a transaction that did not commit.
+domains that react to it (task progress, referral rewards) are listed in
+app/subscribers.py, which create_app subscribes to its app (`init_app`). Handlers run
+synchronously in the caller's transaction: they see its rows, and a rollback undoes their
+writes too. Messages to the outside world go through the outbox (app/messaging) instead,
+so nothing is sent for a transaction that did not commit.
 
-Events emitted so far, with their keyword arguments:
+The events, with their keyword arguments:
   member.joined          member, invite_code (app/members: created by their first login; the code may be None)
   member.profile_saved   member
   member.phone_bound     member
@@ -15,22 +16,25 @@ Events emitted so far, with their keyword arguments:
   checkin.recorded       member, checkin     (app/engagement: check-ins and makeups)
   referral.rewarded      referral            (app/engagement: an invitee qualified, both paid)
   mall.redeemed          order               (app/mall: a redemption, before its commit)
-  coupon.issued          coupon              (app/mall: by redemption, benefit, store claim or grant)
-  coupon.verified        coupon              (app/mall: used in a store)
-  member.tier_changed    member, change      (app/members/tiers.retier: after the TierChange is written)
+  member.tier_changed    member, change      (app/members/tiers.change_tier: up or down, after its TierChange)
+  points.expiring        member_id, expires_on, points, payload
+                                             (app/points/expiry: a reminder; a handler may add to its payload)
 """
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-_handlers: dict[str, list[Callable]] = defaultdict(list)
+from flask import Flask, current_app
+
+Subscriber = tuple[str, Callable]  # (event, handler)
 
 
-def subscribe(event: str, handler: Callable) -> None:
-    """Idempotent, so an app created twice (tests) does not run a handler twice."""
-    if handler not in _handlers[event]:
-        _handlers[event].append(handler)
+def init_app(app: Flask, subscribers: Iterable[Subscriber]) -> None:
+    handlers = defaultdict(list)
+    for event, handler in subscribers:
+        handlers[event].append(handler)
+    app.extensions["events"] = dict(handlers)
 
 
 def emit(event: str, **payload) -> None:
-    for handler in _handlers[event]:
+    for handler in current_app.extensions["events"].get(event, ()):
         handler(**payload)

@@ -6,9 +6,9 @@ Recreates the PostgreSQL database $BENCH_DATABASE_URL (default membermall_bench)
 migrates it, loads 100k members with their ledgers (bench/dataset.py), mints member
 tokens for random members, serves the app with gunicorn and loads it with wrk on
 127.0.0.1. The card and the baseline (one primary-key SELECT behind the same token
-check, app/api/bench.py) run in alternating rounds of the same run (bare, card, card,
-bare, ...), so the ratio holds on a noisy machine; the target is the card at ≥ 60 % of
-the baseline's requests/s.
+check, bench/baseline.py; gunicorn serves bench/wsgi_bench.py, the app with it) run in
+alternating rounds of the same run (bare, card, card, bare, ...), so the ratio holds on
+a noisy machine; the target is the card at ≥ 60 % of the baseline's requests/s.
 Figures go to stdout and bench/results/card_read.json.
 
 Load shape, for this 2-CPU machine where PostgreSQL and wrk share the CPUs with the
@@ -99,11 +99,11 @@ def main() -> None:
 
     conditions_before = harness.machine_conditions()
     env = {"DATABASE_URL": harness.DATABASE_URL, "REDIS_URL": harness.REDIS_URL, "SECRET_KEY": harness.SECRET_KEY,
-           "MEMBERMALL_ENV": "production", "WECHAT_APPID": "wx-bench", "WECHAT_SECRET": "bench",
-           "BENCH_ENDPOINTS": "1"}
+           "MEMBERMALL_ENV": "production", "WECHAT_APPID": "wx-bench", "WECHAT_SECRET": "bench"}
     with tempfile.TemporaryDirectory() as scratch:
         tokens = harness.mint_tokens(Path(scratch) / "tokens.txt", args.members, TOKENS)
-        with harness.gunicorn(env, workers=args.workers, log_name="card_read-gunicorn") as base_url:
+        with harness.gunicorn(env, workers=args.workers, log_name="card_read-gunicorn",
+                              app="bench.wsgi_bench:app") as base_url:
             check_endpoints(base_url, tokens.read_text().split("\n", 1)[0])
             runs = measure(base_url, tokens, args.rounds, args.seconds)
 

@@ -31,7 +31,7 @@ VENV_BIN = Path(sys.executable).parent
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/membermall_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-SECRET_KEY = "bench-secret-key"
+SECRET_KEY = "bench-secret-key-for-local-benchmarks-only"  # production mode wants >= 32 bytes
 
 
 def mint_tokens(path: Path, members: int, count: int) -> Path:
@@ -123,12 +123,13 @@ def _wait_ready(base_url: str, process: subprocess.Popen, log: Path, timeout: fl
 
 @contextmanager
 def gunicorn(env: dict, workers: int, worker_class: str = "sync", threads: int = 1,
-             log_name: str = "gunicorn") -> Iterator[str]:
-    """Serve `wsgi:app` on 127.0.0.1 with `env` added to ours; yield its base URL."""
+             log_name: str = "gunicorn", app: str = "wsgi:app") -> Iterator[str]:
+    """Serve `app` (production's `wsgi:app` unless told) on 127.0.0.1 with `env` added to ours;
+    yield its base URL."""
     port = _free_port()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     log = RESULTS_DIR / f"{log_name}.log"
-    command = [str(VENV_BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}",
+    command = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
                "--log-level", "warning"]
     with open(log, "w") as log_file:

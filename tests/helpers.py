@@ -225,11 +225,12 @@ def assert_ledger_consistent(member_id):
 
 
 @contextmanager
-def another_app(app, redis_url: str | None, **config):
+def another_app(app, redis_url: str | None, factory=create_app, **config):
     """An app on the test's database, secret and fake WeChat, with a Redis of its own
-    (None: the embedded default's in-process jobs and in-memory limits) and other settings."""
+    (None: the embedded default's in-process jobs and in-memory limits) and other settings,
+    built by `factory` (create_app unless told)."""
     shared = ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "WECHAT_API_BASE", "OUTBOX_NUDGE_INTERVAL")
-    other = create_app({**{key: app.config[key] for key in shared}, "REDIS_URL": redis_url,
+    other = factory({**{key: app.config[key] for key in shared}, "REDIS_URL": redis_url,
                         "RATELIMIT_STORAGE_URI": redis_url or "memory://", **config})
     try:
         yield other

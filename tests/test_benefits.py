@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlalchemy import func, select
 
+from app.batches import run_batches
 from app.extensions import db
 from app.mall import benefits, coupons
 from app.mall.benefit_models import BenefitGrant
@@ -236,7 +237,7 @@ def test_two_grant_runs_at_once_grant_each_member_once(app, world):
 
     def grant(_):
         with app.app_context():
-            return run(benefits.grant_monthly, local(2027, 2, 1, 0, 10))["granted"]
+            return run(lambda: run_batches(benefits.grant_monthly()), local(2027, 2, 1, 0, 10))["granted"]
 
     assert sum(run_in_threads(2, grant)) == 30
     with app.app_context():

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from sqlalchemy import String, cast, event, func, insert, literal, select, update
 
+from app.batches import run_batches
 from app.clock import now
 from app.extensions import db
 from app.member_row import Member
@@ -44,8 +45,8 @@ def test_overdue_lots_expire_once_each_with_a_ledger_entry(app, world, ctx):
     db.session.commit()
 
     with time_machine.travel(at_local(TODAY), tick=False):
-        assert expire_overdue() == {"members": 1, "lots": 1, "points": 90}
-        assert expire_overdue() == {"members": 0, "lots": 0, "points": 0}
+        assert run_batches(expire_overdue()) == {"members": 1, "lots": 1, "points": 90}
+        assert run_batches(expire_overdue()) == {"members": 0, "lots": 0, "points": 0}
 
     lot = db.session.execute(select(PointLot).where(PointLot.amount == 100)).scalar_one()
     assert expiry_entries() == [(f"lot:{lot.id}", -90)]
@@ -59,9 +60,9 @@ def test_nothing_expires_before_the_local_day_is_over(app, world, ctx):
     db.session.commit()
     # 23:59 on the 29th in Shanghai is 15:59 UTC: the lot's last day is not over
     with time_machine.travel(datetime(2028, 2, 29, 15, 59, tzinfo=ZoneInfo("UTC")), tick=False):
-        assert expire_overdue()["lots"] == 0
+        assert run_batches(expire_overdue())["lots"] == 0
     with time_machine.travel(datetime(2028, 2, 29, 16, 0, tzinfo=ZoneInfo("UTC")), tick=False):
-        assert expire_overdue()["lots"] == 1
+        assert run_batches(expire_overdue())["lots"] == 1
     assert assert_ledger_consistent(member_id)["balance"] == 0
 
 
@@ -98,7 +99,7 @@ def test_two_expiry_runs_at_once_expire_each_lot_once(app, world, monkeypatch, i
 
     def run(_):
         with app.app_context(), time_machine.travel(at_local(TODAY), tick=False):
-            return expire_overdue()
+            return run_batches(expire_overdue())
 
     first, second = run_in_threads(2, run)
 
@@ -125,7 +126,7 @@ def test_expiry_and_spending_at_once_keep_the_ledger_consistent(app, world):
     def work(i):
         with app.app_context(), time_machine.travel(at_local(TODAY), tick=False):
             if i == 0:
-                return expire_overdue()
+                return run_batches(expire_overdue())
             for member_id in ids[i - 1::2]:
                 ledger.debit_points(member_id, 40, ledger.Posting(kind="spend", key=f"spend:{member_id}"))
                 db.session.commit()
@@ -157,13 +158,13 @@ def test_reminders_go_out_once_per_date_and_offset(app, world, ctx):
     db.session.commit()
 
     with time_machine.travel(at_local(TODAY), tick=False):
-        assert remind_expiring() == {"within_30_days": 2, "within_7_days": 1}
-        assert remind_expiring() == {"within_30_days": 0, "within_7_days": 0}
+        assert run_batches(remind_expiring()) == {"within_30_days": 2, "within_7_days": 1}
+        assert run_batches(remind_expiring()) == {"within_30_days": 0, "within_7_days": 0}
     assert reminders() == [(alice, "2028-03-10", 30, 40, 10), (alice, "2028-03-30", 30, 120, 30),
                            (bob, "2028-03-05", 7, 70, 5)]
 
     with time_machine.travel(at_local(date(2028, 3, 3)), tick=False):
-        assert remind_expiring() == {"within_30_days": 1, "within_7_days": 1}
+        assert run_batches(remind_expiring()) == {"within_30_days": 1, "within_7_days": 1}
     assert reminders()[-2:] == [(bob, "2028-03-05", 7, 70, 5), (bob, "2028-03-31", 30, 70, 28)]
     assert (alice, "2028-03-10", 7, 40, 7) in reminders()
 
@@ -174,7 +175,7 @@ def test_reminders_up_to_three_months_ahead_are_an_option(app, world, ctx, monke
     credit(alice, 100, date(2028, 5, 28), "a")  # 89 days after the leap day
     db.session.commit()
     with time_machine.travel(at_local(TODAY), tick=False):
-        assert remind_expiring() == {"within_90_days": 1, "within_30_days": 0, "within_7_days": 0}
+        assert run_batches(remind_expiring()) == {"within_90_days": 1, "within_30_days": 0, "within_7_days": 0}
 
 
 def test_spent_or_expired_points_get_no_reminder(app, world, ctx):
@@ -183,7 +184,7 @@ def test_spent_or_expired_points_get_no_reminder(app, world, ctx):
     ledger.debit_points(alice, 100, ledger.Posting(kind="spend", key="s"))
     db.session.commit()
     with time_machine.travel(at_local(TODAY), tick=False):
-        assert remind_expiring() == {"within_30_days": 0, "within_7_days": 0}
+        assert run_batches(remind_expiring()) == {"within_30_days": 0, "within_7_days": 0}
 
 
 def test_two_reminder_runs_at_once_remind_once(app, world):
@@ -192,7 +193,7 @@ def test_two_reminder_runs_at_once_remind_once(app, world):
 
     def run(_):
         with app.app_context(), time_machine.travel(at_local(TODAY), tick=False):
-            return remind_expiring()["within_7_days"]
+            return run_batches(remind_expiring())["within_7_days"]
 
     assert sum(run_in_threads(2, run)) == 200
     with app.app_context():
@@ -220,7 +221,7 @@ def test_reminders_end_whatever_the_databases_datestyle(app, world, is_postgres)
 
     def run():
         with app.app_context(), time_machine.travel(at_local(TODAY), tick=False):
-            outcome.append(remind_expiring())
+            outcome.append(run_batches(remind_expiring()))
 
     job = threading.Thread(target=run, daemon=True)
     try:

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select, update
 
+from app.batches import run_batches
 from app.clock import now
 from app.extensions import db
 from app.messaging import outbox
@@ -160,7 +161,7 @@ def test_two_dispatchers_at_once_dispatch_each_event_once(app, world, monkeypatc
                 enqueued[i].extend(ids)
 
         with app.app_context():
-            return outbox.dispatch_pending(send)["events"]
+            return run_batches(outbox.dispatch_pending(send))["events"]
 
     dispatched = run_in_threads(2, dispatch)
 
@@ -181,16 +182,16 @@ def test_the_sweep_requeues_idle_messages_and_gives_up_on_stale_claims(app, worl
     expiring_event(member_id)
     expiring_event(member_id)
     db.session.flush()
-    outbox.dispatch_pending(lambda ids: None)  # the enqueue "got lost"
+    run_batches(outbox.dispatch_pending(lambda ids: None))  # the enqueue "got lost"
     lost_message, stuck_message = messages()
     db.session.execute(update(Message).where(Message.id == stuck_message.id)
                        .values(status=SENDING, claimed_by="dead-job", claimed_at=now()))
     db.session.commit()
-    assert outbox.dispatch_pending(lambda ids: None)["requeued"] == 0
+    assert run_batches(outbox.dispatch_pending(lambda ids: None))["requeued"] == 0
 
     requeued = []
     with time_machine.travel(now() + timedelta(seconds=app.config["MESSAGE_REQUEUE_AFTER"] + 1)):
-        counts = outbox.dispatch_pending(requeued.extend)
+        counts = run_batches(outbox.dispatch_pending(requeued.extend))
     assert requeued == [lost_message.id]
     assert counts == {"events": 0, "messages": 0, "requeued": 1, "unconfirmed": 1}
     statuses = {m.id: (m.status, m.error_code) for m in messages()}
@@ -204,7 +205,7 @@ def test_the_sweep_works_in_bounded_batches_until_none_is_left(app, world, ctx, 
     for _ in range(8):
         expiring_event(member_id)
     db.session.commit()
-    outbox.dispatch_pending(lambda ids: None)  # every enqueue "got lost"
+    run_batches(outbox.dispatch_pending(lambda ids: None))  # every enqueue "got lost"
     stuck = [message.id for message in messages()[:3]]
     db.session.execute(update(Message).where(Message.id.in_(stuck))
                        .values(status=SENDING, claimed_by="dead-job", claimed_at=now()))
@@ -213,7 +214,7 @@ def test_the_sweep_works_in_bounded_batches_until_none_is_left(app, world, ctx, 
     requeued = []
     with time_machine.travel(now() + timedelta(seconds=app.config["MESSAGE_REQUEUE_AFTER"] + 1)):
         with statements_run("UPDATE messages") as updates:
-            counts = outbox.dispatch_pending(requeued.extend)
+            counts = run_batches(outbox.dispatch_pending(requeued.extend))
     assert counts == {"events": 0, "messages": 0, "requeued": 5, "unconfirmed": 3}
     assert sorted(requeued) == sorted(message.id for message in messages() if message.id not in stuck)
     assert len(updates) == 3 + 4  # stale claims: 2, 1, none left; idle messages: 2, 2, 1, none left

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from app.batches import run_batches
 from app.extensions import db
 from app.mall import coupons
 from app.mall.models import Coupon
@@ -96,7 +97,7 @@ def test_concurrent_conversions_of_a_lot_issue_one_coupon_and_debit_once(app, co
 def test_the_points_reminder_offers_the_conversion(app, conversion):
     member_id, _ = member_with_lots(app, (800, date(2028, 2, 5)))
     with app.app_context(), time_machine.travel(NOW, tick=False):
-        remind_expiring()
+        run_batches(remind_expiring())
         (payload,) = db.session.execute(select(OutboxEvent.payload).where(
             OutboxEvent.kind == "points_expiring", OutboxEvent.member_id == member_id)).scalars()
         template_id = app.config["POINTS_CONVERSION_TEMPLATE_ID"]

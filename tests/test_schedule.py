@@ -1,5 +1,6 @@
 """The schedule on a frozen clock: local midnight, month and year ends, a leap day; both the
 embedded in-process scheduler and the production `rq cron` configuration."""
+import importlib
 import os
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.points import service as ledger
 from app.points.models import PointLot
+from app.tasks.cron import use_business_zone
 from app.tasks.inprocess import InProcessScheduler
 from app.tasks.models import JobRun
 from app.tasks.runs import recorded
@@ -117,8 +119,8 @@ def test_a_commit_with_events_wakes_the_dispatcher_at_once(app, world):
 
 
 @pytest.fixture
-def scheduler_zone():
-    """rq cron's config sets the process's zone; put the test process's back afterwards."""
+def saved_zone():
+    """Put the test process's zone back afterwards."""
     saved = os.environ.get("TZ")
     yield
     if saved is None:
@@ -126,6 +128,19 @@ def scheduler_zone():
     else:
         os.environ["TZ"] = saved
     time.tzset()
+
+
+@pytest.fixture
+def scheduler_zone(app, saved_zone):
+    """The zone `python -m app.tasks.cron` sets for rq's cron before it loads the schedule."""
+    use_business_zone(app.config)
+
+
+def test_importing_the_cron_schedule_leaves_the_process_zone_alone(saved_zone):
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    importlib.reload(importlib.import_module("app.tasks.cron_config"))
+    assert (os.environ["TZ"], time.tzname) == ("UTC", ("UTC", "UTC"))
 
 
 def test_rq_cron_enqueues_the_jobs_at_business_local_times(app, world, scheduler_zone):

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from app.batches import run_batches
 from app.extensions import db
 from app.member_row import Member
 from app.members import service as members
@@ -56,7 +57,7 @@ def gold_member(world, code="alice", since=local(2025, 3, 10, 14, 0)) -> int:
 
 def review_on(day: datetime) -> dict:
     with time_machine.travel(day, tick=False):
-        return review_due()
+        return run_batches(review_due())
 
 
 def tier_events(kind: str) -> list[dict]:
@@ -94,6 +95,31 @@ def test_too_little_growth_falls_one_level_and_rebases_growth(app, world, ctx):
     grow(member_id, 100, "after", local(2026, 3, 11, 10))  # the next purchase does not undo the review
     db.session.expire_all()
     assert db.session.get(Member, member_id).tier_id == world.tiers["银卡"]
+
+
+@pytest.fixture
+def tier_changes(app, world, monkeypatch):
+    """What a subscriber of `member.tier_changed` hears, as (from tier, to tier, reason, the member's tier then)."""
+    names = {tier_id: name for name, tier_id in world.tiers.items()}
+    heard = []
+
+    def listen(member, change):
+        heard.append((names[change.from_tier_id], names[change.to_tier_id], change.reason, member.tier.name))
+
+    handlers = app.extensions["events"]  # the app's subscribers (app/subscribers.py), and this one after them
+    monkeypatch.setitem(handlers, "member.tier_changed", [*handlers["member.tier_changed"], listen])
+    return heard
+
+
+def test_every_tier_change_is_announced_the_review_downgrade_too(app, world, ctx, tier_changes):
+    member_id = gold_member(world)
+    assert tier_changes == [("普通", "金卡", "test", "金卡")]
+    assert tier_events("tier_upgraded") == [{"from": "普通", "to": "金卡", "reason": "test"}]
+
+    review_on(local(2026, 3, 10, 0, 15))
+    assert tier_changes[1:] == [("金卡", "银卡", "tier_review", "银卡")]
+    change = db.session.execute(select(TierChange).where(TierChange.reason == "tier_review")).scalar_one()
+    assert (change.member_id, change.created_at) == (member_id, local(2026, 3, 10))
 
 
 def test_an_upgrade_during_the_period_starts_a_new_one(app, world, ctx):
@@ -152,12 +178,12 @@ def test_a_warning_goes_out_once_before_a_review_that_would_downgrade(app, world
     grow(keeping, 5000, "keeping:within", local(2025, 9, 1, 10))
 
     with time_machine.travel(local(2026, 2, 7, 10), tick=False):  # 31 days before
-        assert warn_upcoming() == {"warned": 0}
+        assert run_batches(warn_upcoming()) == {"warned": 0}
     with time_machine.travel(local(2026, 2, 8, 10), tick=False):  # 30 days before
-        assert warn_upcoming() == {"warned": 1}
-        assert warn_upcoming() == {"warned": 0}
+        assert run_batches(warn_upcoming()) == {"warned": 1}
+        assert run_batches(warn_upcoming()) == {"warned": 0}
     with time_machine.travel(local(2026, 3, 1, 10), tick=False):
-        assert warn_upcoming() == {"warned": 0}
+        assert run_batches(warn_upcoming()) == {"warned": 0}
     assert tier_events("tier_downgrade_warning") == [
         {"tier": "金卡", "falls_to": "银卡", "review_on": "2026-03-10", "days_left": 30, "growth": 0,
          "growth_needed": 5000}]

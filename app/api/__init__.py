@@ -61,10 +61,6 @@ def register_api(app) -> None:
         api.register_blueprint(module.blp)
     for blp in sessions.blueprints:
         api.register_blueprint(blp)
-    if app.config["BENCH_ENDPOINTS"]:
-        from app.api import bench
-
-        api.register_blueprint(bench.blp)
 
     @app.before_request
     def _request_id():

@@ -1,7 +1,6 @@
 """Daily check-in (签到), streak rewards, makeup check-in (补签) and the month calendar.
 
-Rules (configured in app/engagement/settings.CheckinRules; chosen here where the issue
-is silent):
+Rules (the settings in app/engagement/settings.CheckinRules, the rest decided here):
 - The day is the business day (app.clock.today(), zone BUSINESS_TZ). One row per member
   and day (unique constraint); every write first takes the member's row lock, so double
   taps and concurrent requests serialize: one check-in, one reward, the rest 409.
@@ -27,7 +26,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app.clock import business_tz, now, today
+from app.clock import local_date, now, today
 from app.db_helpers import insert_ignoring_conflict
 from app.engagement import streaks
 from app.engagement.models import CHECKIN, MAKEUP, Checkin, MakeupCard, StreakReward
@@ -73,7 +72,7 @@ def make_up(member_id: int, day: date, pay_with: str = PAY_WITH_POINTS) -> Check
 
 
 def joined_on(member: Member) -> date:
-    return member.created_at.astimezone(business_tz()).date()
+    return local_date(member.created_at)
 
 
 def makeups_this_month(member_id: int, current: date) -> int:

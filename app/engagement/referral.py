@@ -1,6 +1,6 @@
 """Referral (邀请): invite codes, binding at first login, rewards on a qualifying action.
 
-Rules (configured in settings.ReferralRules; chosen here where the issue is silent):
+Rules (the settings in settings.ReferralRules, the rest decided here):
 - A member's invite code is their id in Crockford base32 plus a 4-character tag derived
   from their own secret: stable, needs no table, and cannot be guessed from the id.
 - Binding happens only in the login request that creates the invitee; a bad code
@@ -35,7 +35,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
 from app.clock import now, today
-from app.db_helpers import end_transaction, insert_ignoring_conflict, lock_rows, locking
+from app.db_helpers import end_transaction, insert_ignoring_conflict, lock_rows, locking, newest_first
 from app.engagement.models import PENDING, REFUSED, REVERSED, REWARDED, PhoneBinding, Referral
 from app.engagement.rewards import Reward, pay, take_back
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, ReferralRules, load
@@ -250,10 +250,7 @@ def invitation_card(member: Member) -> dict:
 
 def invitations_page(inviter_id: int, before_id: int | None, limit: int) -> list[Referral]:
     """The inviter's invitations, newest first, `limit` of them older than the cursor."""
-    stmt = select(Referral).where(Referral.inviter_id == inviter_id)
-    if before_id is not None:
-        stmt = stmt.where(Referral.id < before_id)
-    return list(db.session.execute(stmt.order_by(Referral.id.desc()).limit(limit)).scalars())
+    return newest_first(Referral, before_id, limit, Referral.inviter_id == inviter_id)
 
 
 def invitation_summary(inviter_id: int) -> dict:

@@ -1,10 +1,10 @@
 """The numbers operators read: check-in rate and rewards per day, referral outcomes."""
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app.clock import business_tz, today
+from app.clock import local_date, start_of_day, today
 from app.engagement.models import CHECKIN, MAKEUP, REFUSED, REWARDED, Checkin, Referral, StreakReward
 from app.errors import AppError
 from app.extensions import db
@@ -20,11 +20,6 @@ def date_range(first: date | None, last: date | None) -> tuple[date, date]:
     if not first <= last <= first + timedelta(days=MAX_DAYS - 1):
         raise AppError("VALIDATION_ERROR", details={"fields": {"from": [f"from ≤ to, at most {MAX_DAYS} days"]}})
     return first, last
-
-
-def _utc_start(day: date) -> datetime:
-    """The instant a business day begins, in UTC."""
-    return datetime.combine(day, time(), business_tz()).astimezone(timezone.utc)
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -43,9 +38,9 @@ def checkin_numbers(first: date, last: date) -> list[dict]:
     streak_points = dict(db.session.execute(select(StreakReward.reached_on, func.sum(StreakReward.points)).where(
         StreakReward.reached_on >= first, StreakReward.reached_on < end).group_by(StreakReward.reached_on)).all())
     joined_before = db.session.execute(select(func.count()).select_from(Member)
-                                       .where(Member.created_at < _utc_start(first))).scalar_one()
-    joined_on = Counter(created.astimezone(business_tz()).date() for created in db.session.execute(
-        select(Member.created_at).where(Member.created_at >= _utc_start(first), Member.created_at < _utc_start(end))
+                                       .where(Member.created_at < start_of_day(first))).scalar_one()
+    joined_on = Counter(local_date(created) for created in db.session.execute(
+        select(Member.created_at).where(Member.created_at >= start_of_day(first), Member.created_at < start_of_day(end))
     ).scalars())
     rows, members = [], joined_before
     for day in _days(first, last):
@@ -62,7 +57,7 @@ def checkin_numbers(first: date, last: date) -> list[dict]:
 def referral_numbers(first: date, last: date) -> dict:
     """Invitations bound in the range by state, refusals by reason; rewards paid in the range
     and not reversed since, and the inviters with the most of them."""
-    bound = (Referral.created_at >= _utc_start(first), Referral.created_at < _utc_start(last + timedelta(days=1)))
+    bound = (Referral.created_at >= start_of_day(first), Referral.created_at < start_of_day(last + timedelta(days=1)))
     by_state = dict(db.session.execute(select(Referral.state, func.count()).where(*bound)
                                        .group_by(Referral.state)).all())
     reasons = dict(db.session.execute(select(Referral.reason, func.count()).where(*bound, Referral.state == REFUSED)

@@ -1,6 +1,6 @@
 """Reward tasks (任务): defined by operators, advanced by domain events, paid once per period.
 
-Rules (chosen here where the issue is silent):
+Rules (decided here):
 - A task is live while enabled and now is within [starts_at, ends_at) (either may be
   open). Kind and recurrence are fixed at creation: progress already made means them.
 - Periods are business-zone dates: once → "once", daily → "2025-03-01", weekly → the

@@ -5,14 +5,15 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
+from app.batches import Batches
 from app.clock import now
 from app.extensions import db
 from app.idempotency.models import IdempotencyRecord
 
 
-def purge_expired() -> dict:
+def purge_expired() -> Batches:
     """Delete the records older than IDEMPOTENCY_RETENTION_HOURS, oldest first, a batch of
-    IDEMPOTENCY_PURGE_BATCH per transaction (commits each batch)."""
+    IDEMPOTENCY_PURGE_BATCH per transaction (a sweep: app/batches.py)."""
     config = current_app.config
     expired = IdempotencyRecord.started_at < now() - timedelta(hours=config["IDEMPOTENCY_RETENTION_HOURS"])
     purged = cursor = 0
@@ -22,6 +23,5 @@ def purge_expired() -> dict:
         cursor = ids[-1]
         purged += db.session.execute(delete(IdempotencyRecord.__table__).where(
             IdempotencyRecord.id.in_(ids))).rowcount
-        db.session.commit()
-    db.session.commit()
+        yield
     return {"purged": purged}

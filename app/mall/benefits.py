@@ -29,7 +29,8 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, case, extract, func, insert, select, update
 
-from app.clock import now, today
+from app.batches import Batches
+from app.clock import local_date, now, start_of_day, today
 from app.db_helpers import insert_many_ignoring_conflict
 from app.errors import AppError
 from app.extensions import db
@@ -44,7 +45,6 @@ from app.mall.benefit_models import (
     BenefitGrant,
 )
 from app.mall.models import Coupon
-from app.mall.periods import local_date, start_of_day
 from app.member_row import Member, Tier, lock_member
 from app.members.models import TierChange
 from app.messaging.countdown import remind_ending
@@ -85,8 +85,8 @@ def _grant(benefit: str, period: str, tier: Tier, member_ids, expires_at: dateti
     return len(won)
 
 
-def _grant_to_tiers(benefit: str, period: str, expires_at: datetime, *where) -> int:
-    """Grant the benefit to the members of every tier that has it (batches, commits each)."""
+def _grant_to_tiers(benefit: str, period: str, expires_at: datetime, *where) -> Batches:
+    """Grant the benefit to the members of every tier that has it (a sweep: app/batches.py)."""
     granted = 0
     for tier in db.session.execute(select(Tier).order_by(Tier.level)).scalars().all():
         if not coupon_pack(tier, benefit):
@@ -97,21 +97,21 @@ def _grant_to_tiers(benefit: str, period: str, expires_at: datetime, *where) -> 
                 .order_by(Member.id).limit(BATCH)).scalars().all():
             cursor = ids[-1]
             granted += _grant(benefit, period, tier, ids, expires_at)
-            db.session.commit()
-    return granted
+            yield
+    return {"granted": granted}
 
 
-def grant_monthly() -> dict:
+def grant_monthly() -> Batches:
     """This month's coupon pack to every member of a tier that has one (the job on the 1st)."""
     day = today()
-    return {"granted": _grant_to_tiers(MONTHLY, f"{day:%Y-%m}", start_of_day(_next_month(day)))}
+    return _grant_to_tiers(MONTHLY, f"{day:%Y-%m}", start_of_day(_next_month(day)))
 
 
-def grant_birthdays() -> dict:
+def grant_birthdays() -> Batches:
     """The birthday pack to members born in this month (daily: a birthday set later still counts)."""
     day = today()
-    return {"granted": _grant_to_tiers(BIRTHDAY, str(day.year), start_of_day(_next_month(day)),
-                                       extract("month", Member.birthday) == day.month)}
+    return _grant_to_tiers(BIRTHDAY, str(day.year), start_of_day(_next_month(day)),
+                           extract("month", Member.birthday) == day.month)
 
 
 def on_tier_changed(member: Member, change: TierChange) -> None:
@@ -206,19 +206,18 @@ def _ref(grant: BenefitGrant) -> str:
 
 
 def expire_unclaimed() -> dict:
-    """Record the expiry of every unclaimed grant past its end; idempotent (commits)."""
+    """Record the expiry of every unclaimed grant past its end, in one statement; idempotent."""
     expired = db.session.execute(
         update(BenefitGrant).where(BenefitGrant.state == CLAIMABLE, BenefitGrant.expires_at <= now())
         .values(state=EXPIRED).execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
     return {"expired": expired}
 
 
-def remind_expiring() -> dict:
-    """One `benefit_expiring` event per unclaimed grant within the reminder window (commits)."""
-    return {"reminded": remind_ending(EXPIRING_KIND, BenefitGrant, BenefitGrant.expires_at,
-                                      current_app.config["BENEFIT_EXPIRY_REMINDER_DAYS"],
-                                      BenefitGrant.state == CLAIMABLE, _expiring_payload)}
+def remind_expiring() -> Batches:
+    """One `benefit_expiring` event per unclaimed grant within the reminder window (a sweep)."""
+    return remind_ending(EXPIRING_KIND, BenefitGrant, BenefitGrant.expires_at,
+                         current_app.config["BENEFIT_EXPIRY_REMINDER_DAYS"], BenefitGrant.state == CLAIMABLE,
+                         _expiring_payload)
 
 
 def _expiring_payload(grant: BenefitGrant, day: date) -> dict:

@@ -9,19 +9,19 @@ from datetime import timedelta
 
 from flask import current_app
 
+from app.batches import Batches
+from app.clock import local_date
 from app.mall.coupons import describe
 from app.mall.models import ISSUED, Coupon
-from app.mall.periods import local_date
 from app.messaging.countdown import remind_ending
 
 REMINDER_KIND = "coupon_expiring"
 
 
-def remind_expiring() -> dict:
-    """Write the coupon-expiring reminders due today (commits each batch)."""
-    return {"reminded": remind_ending(REMINDER_KIND, Coupon, Coupon.valid_until,
-                                      current_app.config["COUPON_EXPIRY_REMINDER_DAYS"], Coupon.state == ISSUED,
-                                      _payload)}
+def remind_expiring() -> Batches:
+    """Write the coupon-expiring reminders due today (a sweep: app/batches.py)."""
+    return remind_ending(REMINDER_KIND, Coupon, Coupon.valid_until, current_app.config["COUPON_EXPIRY_REMINDER_DAYS"],
+                         Coupon.state == ISSUED, _payload)
 
 
 def _payload(coupon: Coupon, day) -> dict:

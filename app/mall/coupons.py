@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
-from app.clock import now
+from app.batches import Batches
+from app.clock import local_date, now, start_of_day
 from app.errors import AppError
-from app.events import emit
 from app.extensions import db
 from app.mall.codes import new_code
 from app.mall.models import (
@@ -40,7 +40,6 @@ from app.mall.models import (
     CouponEvent,
     CouponTemplate,
 )
-from app.mall.periods import local_date, start_of_day
 from app.member_row import lock_member
 from app.stores.models import Store
 
@@ -181,7 +180,6 @@ def issue_to_locked_member(template: CouponTemplate, member_id: int, source: str
     db.session.add(coupon)
     db.session.flush()
     _record(coupon.id, None, ISSUED, actor, at, store_id=store_id, ref=ref, reason=reason)
-    emit("coupon.issued", coupon=coupon)
     return coupon
 
 
@@ -220,9 +218,9 @@ def void_coupon(coupon_id: int, actor: str, reason: str) -> Coupon:
     return coupon
 
 
-def expire_coupons(at: datetime | None = None) -> int:
-    """Record the expiry of every issued coupon past its end (the scheduled sweep), in
-    batches of COUPON_EXPIRY_BATCH, each committed; idempotent."""
+def expire_coupons(at: datetime | None = None) -> Batches:
+    """Record the expiry of every issued coupon past its end (the scheduled sweep, app/batches.py),
+    in batches of COUPON_EXPIRY_BATCH; idempotent."""
     at = at or now()
     lapsed = (select(Coupon.id).where(Coupon.state == ISSUED, Coupon.valid_until <= at).order_by(Coupon.id)
               .limit(current_app.config["COUPON_EXPIRY_BATCH"]).with_for_update(skip_locked=True))
@@ -233,9 +231,9 @@ def expire_coupons(at: datetime | None = None) -> int:
         db.session.execute(insert(CouponEvent), [
             {"coupon_id": coupon_id, "from_state": ISSUED, "to_state": EXPIRED, "actor": SYSTEM, "created_at": at}
             for coupon_id in expired])
-        db.session.commit()
+        yield
         total += len(expired)
-    return total
+    return {"expired": total}
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.orm import lazyload
 
 from app.clock import now
+from app.db_helpers import newest_first
 from app.errors import AppError
 from app.extensions import db
 from app.mall.coupons import closed, get_template, left_to_issue
@@ -113,11 +114,8 @@ def redeemed_counts(member_id: int, items: list[MallItem], at: datetime) -> dict
 def member_offers(member: Member, points: int, after_id: int | None, limit: int) -> list[Offer]:
     """The catalogue page for this member: active items whose sale has not ended, newest first."""
     at = now()
-    stmt = select(MallItem).where(MallItem.active.is_(True),
-                                  or_(MallItem.sale_ends_at.is_(None), MallItem.sale_ends_at > at))
-    if after_id is not None:
-        stmt = stmt.where(MallItem.id < after_id)
-    items = list(db.session.execute(stmt.order_by(MallItem.id.desc()).limit(limit)).scalars())
+    items = newest_first(MallItem, after_id, limit, MallItem.active.is_(True),
+                         or_(MallItem.sale_ends_at.is_(None), MallItem.sale_ends_at > at))
     counts = redeemed_counts(member.id, items, at)
     return [make_offer(item, member, at, counts[item.id], points) for item in items]
 
@@ -145,10 +143,7 @@ def get_item(item_id: int, for_members: bool = False) -> MallItem:
 
 
 def items_page(after_id: int | None, limit: int) -> list[MallItem]:
-    stmt = select(MallItem)
-    if after_id is not None:
-        stmt = stmt.where(MallItem.id < after_id)
-    return list(db.session.execute(stmt.order_by(MallItem.id.desc()).limit(limit)).scalars())
+    return newest_first(MallItem, after_id, limit)
 
 
 def create_item(**fields) -> MallItem:

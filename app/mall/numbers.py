@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import BigInteger, case, cast, func, select
 
+from app.clock import start_of_day
 from app.extensions import db
 from app.mall.models import CANCELLED, Coupon, CouponVerification, MallItem, MallOrder
-from app.mall.periods import start_of_day
 from app.stores.models import HomeStore, Store
 
 

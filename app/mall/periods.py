@@ -3,20 +3,11 @@
 Per-member limits count per local day, ISO week (from Monday) or calendar month; the
 member day is a day of the month (MEMBER_DAY, default the 18th; 0 turns it off).
 """
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 
-from app.clock import business_tz
-
-
-def start_of_day(day: date) -> datetime:
-    """The UTC instant the business day begins."""
-    return datetime.combine(day, time.min, tzinfo=business_tz()).astimezone(timezone.utc)
-
-
-def local_date(at: datetime) -> date:
-    return at.astimezone(business_tz()).date()
+from app.clock import local_date, start_of_day
 
 
 def period_start(period: str, at: datetime) -> datetime | None:

@@ -23,10 +23,10 @@ concurrent cancels (or a cancel and a shipping) through; only that one gives bac
 points (`refund_debit`: new lots with the consumed lots' expiry dates) and the stock.
 Lock order: member, order, item.
 """
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 
-from app.clock import now
-from app.db_helpers import written
+from app.clock import local_date, now
+from app.db_helpers import newest_first, written
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
@@ -43,7 +43,6 @@ from app.mall.models import (
     MallItem,
     MallOrder,
 )
-from app.mall.periods import local_date
 from app.member_row import lock_member
 from app.messaging.service import record_event
 from app.points import service as ledger
@@ -150,11 +149,4 @@ def member_order(member_id: int, order_id: int) -> MallOrder:
 def orders_page(after_id: int | None, limit: int, member_id: int | None = None,
                 state: str | None = None) -> list[MallOrder]:
     """Newest first: one member's orders, or (operators) everyone's, optionally in one state."""
-    stmt = select(MallOrder)
-    if member_id is not None:
-        stmt = stmt.where(MallOrder.member_id == member_id)
-    if state is not None:
-        stmt = stmt.where(MallOrder.state == state)
-    if after_id is not None:
-        stmt = stmt.where(MallOrder.id < after_id)
-    return list(db.session.execute(stmt.order_by(MallOrder.id.desc()).limit(limit)).scalars())
+    return newest_first(MallOrder, after_id, limit, member_id=member_id, state=state)

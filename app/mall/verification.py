@@ -22,7 +22,6 @@ from sqlalchemy import select, update
 
 from app.clock import now
 from app.errors import AppError
-from app.events import emit
 from app.extensions import db
 from app.mall.codes import normalize
 from app.mall.coupons import discount_fen, display_state, transition
@@ -106,7 +105,6 @@ def confirm(staff: Staff, code: str, order_no: str, order_amount_fen: int) -> Co
         order_amount_fen=order_amount_fen, discount_fen=discount_fen(template, order_amount_fen), verified_at=at)
     db.session.add(verification)
     db.session.flush()
-    emit("coupon.verified", coupon=coupon)
     return verification
 
 

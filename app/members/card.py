@@ -13,7 +13,8 @@ from app.points.service import SUMMARY_COLUMNS, summary_of, summary_params
 def card_query(coupons_held: ScalarSelect) -> Select:
     """Everything the card shows beyond the member row, as one statement (one round trip):
     the points summary, the tier above the member's (NULLs at the top tier) and the coupons
-    held, a scalar subquery the mall provides (members/ does not depend on app/mall).
+    held, a scalar subquery the caller brings from the mall (app/api/member.py), so the card
+    does not import app/mall.
 
     Bound by :member_id, :day and :at. Build it once: building a select costs more than
     running it (bench/card_read).

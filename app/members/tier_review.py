@@ -3,7 +3,7 @@
 - A member reaching a tier holds it for TIER_HOLD_MONTHS (default 12) calendar months
   from `tier_since`, counted on business dates: reached on 31 January → reviewed on the
   last day of February; reached on 29 February → reviewed on 28 February next year.
-  An upgrade in the meantime starts a new period (retier sets `tier_since`).
+  An upgrade in the meantime starts a new period (change_tier sets `tier_since`).
 - At the review the member keeps the tier when the growth earned while holding it
   (entries after `tier_since` and before the review day, so not the growth that reached
   the tier) reaches the retention threshold: TIER_RETENTION_PCT (default 100) percent of
@@ -23,19 +23,19 @@
 """
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.clock import business_tz, now, today
+from app.batches import Batches
+from app.clock import local_date, now, start_of_day, today
 from app.db_helpers import insert_ignoring_conflict
 from app.extensions import db
 from app.member_row import Member, Tier, lock_member, lock_members
-from app.members.models import TierChange, TierReview
-from app.members.tiers import entry_tier, tier_for_growth
+from app.members.models import TierReview
+from app.members.tiers import change_tier, entry_tier, tier_for_growth
 from app.messaging.reminders import remind_once
-from app.messaging.service import record_event
 from app.points import service as ledger
 from app.points.models import GROWTH, LedgerEntry
 
@@ -58,13 +58,8 @@ def last_start_due(by: date, months: int) -> date:
     return start
 
 
-def local_midnight(day: date) -> datetime:
-    """The instant the business day starts (timezone-aware)."""
-    return datetime.combine(day, time(), tzinfo=business_tz())
-
-
 def review_date(tier_since: datetime) -> date:
-    return add_months(tier_since.astimezone(business_tz()).date(), current_app.config["TIER_HOLD_MONTHS"])
+    return add_months(local_date(tier_since), current_app.config["TIER_HOLD_MONTHS"])
 
 
 @dataclass(frozen=True)
@@ -83,7 +78,7 @@ def _verdict(member: Member, ladder: list[Tier]) -> _Verdict:
     growth = int(db.session.execute(
         select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
             LedgerEntry.member_id == member.id, LedgerEntry.account == GROWTH,
-            LedgerEntry.created_at > member.tier_since, LedgerEntry.created_at < local_midnight(due_on))
+            LedgerEntry.created_at > member.tier_since, LedgerEntry.created_at < start_of_day(due_on))
     ).scalar_one())  # PostgreSQL sums BIGINT as NUMERIC
     threshold = member.tier.growth_threshold * config["TIER_RETENTION_PCT"] // 100
     below = max((tier for tier in ladder if tier.level < member.tier.level), key=lambda tier: tier.level,
@@ -104,11 +99,11 @@ def _held_tiers_since(before: datetime, after: datetime | None = None):
     return stmt
 
 
-def review_due() -> dict:
-    """Review every member whose review day has come, in batches (commits each batch)."""
+def review_due() -> Batches:
+    """Review every member whose review day has come, in batches (a sweep: app/batches.py)."""
     day, batch = today(), current_app.config["TIER_REVIEW_BATCH"]
     months = current_app.config["TIER_HOLD_MONTHS"]
-    due = _held_tiers_since(local_midnight(last_start_due(day, months) + timedelta(days=1)))
+    due = _held_tiers_since(start_of_day(last_start_due(day, months) + timedelta(days=1)))
     counts = {RETAINED: 0, DOWNGRADED: 0}
 
     def review(member: Member, ladder: list[Tier]) -> None:
@@ -124,10 +119,10 @@ def review_due() -> dict:
         members = lock_members(ids, skip_locked=True)
         for member in members:
             review(member, ladder)
-        db.session.commit()
+        yield
         for member_id in sorted(set(ids) - {member.id for member in members}):
             review(lock_member(member_id), ladder)
-            db.session.commit()
+            yield
     return counts
 
 
@@ -146,10 +141,11 @@ def _review(member: Member, ladder: list[Tier], day: date) -> str | None:
         "created_at": now(),
     }, ["member_id", "due_on"]):
         return None
-    period_start = local_midnight(verdict.due_on)
-    if not verdict.keeps:
-        _downgrade(member, to_tier, verdict, period_start)
-    member.tier_since = period_start
+    period_start = start_of_day(verdict.due_on)
+    if verdict.keeps:
+        member.tier_since = period_start
+    else:
+        _downgrade(member, to_tier, verdict, period_start)  # the lower tier is held from then
     db.session.flush()
     return outcome
 
@@ -159,21 +155,17 @@ def _downgrade(member: Member, to_tier: Tier, verdict: _Verdict, at: datetime) -
     if member.growth > to_tier.growth_threshold:
         ledger.change_growth(member.id, to_tier.growth_threshold - member.growth,
                              ledger.Posting(kind="tier_review", key=ref, ref=ref))
-    db.session.add(TierChange(member_id=member.id, from_tier_id=member.tier_id, to_tier_id=to_tier.id,
-                              reason="tier_review", ref=ref, created_at=at))
-    record_event("tier_downgraded", member.id, {
-        "from": member.tier.name, "to": to_tier.name, "reason": "tier_review",
-        "review_on": verdict.due_on.isoformat(), "growth": verdict.growth, "threshold": verdict.threshold})
-    member.tier = to_tier
+    change_tier(member, to_tier, "tier_review", ref, at,
+                review_on=verdict.due_on.isoformat(), growth=verdict.growth, threshold=verdict.threshold)
 
 
-def warn_upcoming() -> dict:
-    """Warn members whose review within TIER_DOWNGRADE_WARNING_DAYS would downgrade them (commits)."""
+def warn_upcoming() -> Batches:
+    """Warn members whose review within TIER_DOWNGRADE_WARNING_DAYS would downgrade them (a sweep)."""
     config, day = current_app.config, today()
     months, ahead = config["TIER_HOLD_MONTHS"], config["TIER_DOWNGRADE_WARNING_DAYS"]
     upcoming = _held_tiers_since(
-        before=local_midnight(last_start_due(day + timedelta(days=ahead), months) + timedelta(days=1)),
-        after=local_midnight(last_start_due(day, months) + timedelta(days=1)))
+        before=start_of_day(last_start_due(day + timedelta(days=ahead), months) + timedelta(days=1)),
+        after=start_of_day(last_start_due(day, months) + timedelta(days=1)))
     ladder = list(db.session.execute(select(Tier)).scalars())
     warned, cursor = 0, 0
     while ids := db.session.execute(
@@ -189,5 +181,5 @@ def warn_upcoming() -> dict:
                     "review_on": verdict.due_on.isoformat(), "days_left": (verdict.due_on - day).days,
                     "growth": verdict.growth, "growth_needed": verdict.threshold - verdict.growth}
         warned += remind_once(WARNING_KIND, list(due), lambda member_id, key: due[(member_id, key)])
-        db.session.commit()
+        yield
     return {"warned": warned}

@@ -1,4 +1,6 @@
 """Tiers are decided by growth (never by the points balance) and every change is recorded."""
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -40,20 +42,29 @@ def retier(member: Member, reason: str, ref: str | None = None, allow_downgrade:
 
     Upgrades happen at once, across several levels if the growth allows. Downgrades only
     when the caller says so (a refund that takes back the growth that earned the tier);
-    otherwise a tier is held until its review. Each change writes an outbox event.
+    otherwise a tier is held until its review.
     """
     target = tier_for_growth(member.growth)
     current = member.tier
     if target.id == current.id or (target.level < current.level and not allow_downgrade):
         return None
-    at = now()
-    change = TierChange(member_id=member.id, from_tier_id=current.id, to_tier_id=target.id,
+    return change_tier(member, target, reason, ref)
+
+
+def change_tier(member: Member, to_tier: Tier, reason: str, ref: str | None = None, at: datetime | None = None,
+                **details) -> TierChange:
+    """The one way a member's tier changes (growth, a refund, the review), in the caller's transaction:
+    the TierChange, the outbox event for the push (with `details`), the new tier held from `at` (now by
+    default), then `member.tier_changed` for its subscribers."""
+    at = at or now()
+    current = member.tier
+    change = TierChange(member_id=member.id, from_tier_id=current.id, to_tier_id=to_tier.id,
                         reason=reason, ref=ref, created_at=at)
-    member.tier = target
+    member.tier = to_tier
     member.tier_since = at
     db.session.add(change)
-    kind = "tier_upgraded" if target.level > current.level else "tier_downgraded"
-    record_event(kind, member.id, {"from": current.name, "to": target.name, "reason": reason})
+    kind = "tier_upgraded" if to_tier.level > current.level else "tier_downgraded"
+    record_event(kind, member.id, {"from": current.name, "to": to_tier.name, "reason": reason, **details})
     db.session.flush()
     emit("member.tier_changed", member=member, change=change)
     return change

@@ -22,6 +22,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.batches import Batches
 from app.clock import business_tz, now
 from app.db_helpers import insert_many_ignoring_conflict
 from app.extensions import db
@@ -33,23 +34,24 @@ from app.messaging.rules import enabled_rules
 Sender = Callable[[list[int]], None]
 
 
-def dispatch_pending(send: Sender) -> dict:
-    """Dispatch every pending event, batch by batch, then sweep stuck messages. Commits."""
+def dispatch_pending(send: Sender) -> Batches:
+    """Dispatch every pending event, batch by batch, then sweep stuck messages (a sweep:
+    app/batches.py; each `send` follows its batch's commit)."""
     batch = current_app.config["OUTBOX_BATCH"]
     counts = {"events": 0, "messages": 0, "requeued": 0, "unconfirmed": 0}
     while True:
         events, message_ids = _dispatch_batch(batch)
-        db.session.commit()
+        yield
         send(message_ids)
         counts["events"] += events
         counts["messages"] += len(message_ids)
         if events < batch:
             break
     while unconfirmed := _give_up_stale_claims(batch):
-        db.session.commit()
+        yield
         counts["unconfirmed"] += unconfirmed
     while requeue := _touch_idle_messages(batch):
-        db.session.commit()
+        yield
         send(requeue)
         counts["requeued"] += len(requeue)
     return counts

@@ -1,9 +1,8 @@
 """Operator accounts: created by operators (the first one by `flask create-operator`)."""
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import accounts
-from app.db_helpers import lock
+from app.db_helpers import lock, newest_first
 from app.errors import AppError
 from app.extensions import db
 from app.operators.models import Operator
@@ -11,10 +10,7 @@ from app.operators.models import Operator
 
 def operators_page(before_id: int | None, limit: int) -> list[Operator]:
     """Newest first, `limit` accounts older than the cursor."""
-    stmt = select(Operator)
-    if before_id is not None:
-        stmt = stmt.where(Operator.id < before_id)
-    return list(db.session.execute(stmt.order_by(Operator.id.desc()).limit(limit)).scalars())
+    return newest_first(Operator, before_id, limit)
 
 
 def create_operator(username: str, password: str, name: str) -> Operator:

@@ -31,6 +31,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import String, cast, func, insert, literal, select, update
 
+from app.batches import Batches
 from app.clock import now, today
 from app.db_helpers import iso_date
 from app.events import emit
@@ -47,8 +48,8 @@ def _overdue(day):
     return (PointLot.remaining > 0) & (PointLot.expires_on < day)
 
 
-def expire_overdue() -> dict:
-    """Expire every overdue lot, batch by batch (commits each batch)."""
+def expire_overdue() -> Batches:
+    """Expire every overdue lot, batch by batch (a sweep: app/batches.py)."""
     day, batch = today(), current_app.config["POINTS_EXPIRY_BATCH"]
     counts = {"members": 0, "lots": 0, "points": 0}
     cursor = 0
@@ -58,12 +59,11 @@ def expire_overdue() -> dict:
             .order_by(PointLot.member_id).limit(batch)
         ).scalars().all()
         if not candidates:
-            db.session.commit()
             return counts
         cursor = candidates[-1]
         locked = [member.id for member in lock_members(candidates, skip_locked=True)]
         lots, points = _expire_lots_of(locked, day)
-        db.session.commit()
+        yield
         counts["members"] += len(locked) if lots else 0
         counts["lots"] += lots
         counts["points"] += points
@@ -104,8 +104,8 @@ def reminder_offsets() -> list[int]:
                   reverse=True)
 
 
-def remind_expiring() -> dict:
-    """Write the points-expiring reminders due today, in batches (commits each batch)."""
+def remind_expiring() -> Batches:
+    """Write the points-expiring reminders due today, in batches (a sweep: app/batches.py)."""
     day, batch = today(), current_app.config["POINTS_EXPIRY_BATCH"]
     offsets = reminder_offsets()
     counts = {}
@@ -124,7 +124,7 @@ def remind_expiring() -> dict:
             points = {(member_id, f"{on.isoformat()}:{offset}"): (on, int(total)) for member_id, on, total in due}
             written += remind_once(REMINDER_KIND, list(points),
                                    lambda member_id, key: _payload(member_id, *points[(member_id, key)], day, offset))
-            db.session.commit()
+            yield
         counts[f"within_{offset}_days"] = written
     return counts
 

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import now, today
-from app.db_helpers import insert_or_nothing
+from app.db_helpers import insert_or_nothing, newest_first
 from app.errors import AppError
 from app.extensions import db
 from app.member_row import Member, lock_member
@@ -281,7 +281,5 @@ def adjust_points(member_id: int, delta: int, actor: str, reason: str) -> Ledger
 
 def entries_page(member_id: int, account: str, before_id: int | None, limit: int) -> list[LedgerEntry]:
     """Newest first, `limit` entries older than the cursor."""
-    stmt = select(LedgerEntry).where(LedgerEntry.member_id == member_id, LedgerEntry.account == account)
-    if before_id is not None:
-        stmt = stmt.where(LedgerEntry.id < before_id)
-    return list(db.session.execute(stmt.order_by(LedgerEntry.id.desc()).limit(limit)).scalars())
+    return newest_first(LedgerEntry, before_id, limit, LedgerEntry.member_id == member_id,
+                        LedgerEntry.account == account)

@@ -17,13 +17,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from app.clock import today
+from app.clock import start_of_day, today
 from app.db_helpers import insert_ignoring_conflict, lock
 from app.engagement import referral
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
-from app.mall.periods import start_of_day
 from app.members import service as members
 from app.points import service as ledger
 from app.points.rules import growth_for, points_for, reversal_due

@@ -3,6 +3,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import accounts
+from app.db_helpers import newest_first
 from app.errors import AppError
 from app.extensions import db
 from app.stores.models import Staff, Store
@@ -34,12 +35,7 @@ def create_staff(store_id: int, username: str, password: str, name: str, role: s
 
 def staff_page(store_id: int | None, before_id: int | None, limit: int) -> list[Staff]:
     """Newest first, `limit` accounts older than the cursor; of one store if given."""
-    stmt = select(Staff)
-    if store_id is not None:
-        stmt = stmt.where(Staff.store_id == store_id)
-    if before_id is not None:
-        stmt = stmt.where(Staff.id < before_id)
-    return list(db.session.execute(stmt.order_by(Staff.id.desc()).limit(limit)).scalars())
+    return newest_first(Staff, before_id, limit, store_id=store_id)
 
 
 def set_staff_active(staff_id: int, active: bool, actor: str) -> Staff:

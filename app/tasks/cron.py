@@ -5,9 +5,11 @@ runs it, with one difference: rq 3.0's loop lets a Redis error out, so `rq cron`
 when Redis goes away and the schedule stops until someone starts it again. This one
 keeps its scheduler (each job's next time), waits for Redis and starts the loop again; a
 job that fell due meanwhile is enqueued as soon as Redis answers. SIGTERM or SIGINT
-stop it, as they stop `rq cron`.
+stop it, as they stop `rq cron`. It runs in BUSINESS_TZ (`use_business_zone`): rq's cron
+reads the schedule's cron fields in the process's local time.
 """
 import logging
+import os
 import time
 
 from redis import Redis
@@ -31,6 +33,12 @@ class _CronScheduler(CronScheduler):
         super()._request_stop(signum, frame)
 
 
+def use_business_zone(config) -> None:
+    """Set this process's local zone to BUSINESS_TZ, for rq's cron (the scheduler's process only)."""
+    os.environ["TZ"] = config["BUSINESS_TZ"]
+    time.tzset()
+
+
 def run(redis_url: str) -> None:
     scheduler = _CronScheduler(connection=Redis.from_url(redis_url))
     scheduler.load_config_from_file(SCHEDULE)
@@ -47,7 +55,8 @@ def run(redis_url: str) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    url = load_config()["REDIS_URL"]
-    if not url:
+    config = load_config()
+    if not config["REDIS_URL"]:
         raise ConfigError("python -m app.tasks.cron needs REDIS_URL")
-    run(url)
+    use_business_zone(config)
+    run(config["REDIS_URL"])

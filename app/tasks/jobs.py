@@ -1,6 +1,11 @@
 """Job functions: thin, each calls a service. RQ runs them by import path (app.tasks.jobs.*)
 inside AppWorker's app context; the embedded default calls them in-process.
 
+The scheduled jobs own the commit (app/batches.py): a sweep runs through `run_batches`,
+which commits each of its batches; a one-transaction service's work is committed by
+`recorded`. Their services never commit. A send is the one exception: delivery commits
+its claim before it calls WeChat, and the outcome after (app/messaging/delivery.py).
+
 Sends are one job per message, enqueued with rq's Retry (MESSAGE_RETRY_INTERVALS: one
 retry per interval, e.g. 10 s, 60 s, 300 s; a worker runs them only with --with-scheduler)
 for the failures worth another try, and retried alike in-process (app/tasks/queue.py); see
@@ -9,6 +14,7 @@ app/messaging/delivery.py for which those are and for the at-most-once guarantee
 from flask import current_app
 from rq import Queue, Retry
 
+from app.batches import run_batches
 from app.idempotency import service as idempotency
 from app.mall import benefits, coupon_reminders, coupons
 from app.members import tier_review
@@ -53,47 +59,47 @@ def dispatch_outbox() -> dict:
     redis = current_app.extensions.get("redis")
     if redis is not None:
         redis.delete(DISPATCH_QUEUED_KEY)  # events committed from now on need another run
-    return outbox.dispatch_pending(enqueue_sends)
+    return run_batches(outbox.dispatch_pending(enqueue_sends))
 
 
 @recorded("expire_points")
 def expire_points() -> dict:
-    return expiry.expire_overdue()
+    return run_batches(expiry.expire_overdue())
 
 
 @recorded("remind_points_expiring")
 def remind_points_expiring() -> dict:
-    return expiry.remind_expiring()
+    return run_batches(expiry.remind_expiring())
 
 
 @recorded("review_tiers")
 def review_tiers() -> dict:
-    return tier_review.review_due()
+    return run_batches(tier_review.review_due())
 
 
 @recorded("warn_tier_downgrades")
 def warn_tier_downgrades() -> dict:
-    return tier_review.warn_upcoming()
+    return run_batches(tier_review.warn_upcoming())
 
 
 @recorded("expire_coupons")
 def expire_coupons() -> dict:
-    return {"expired": coupons.expire_coupons()}
+    return run_batches(coupons.expire_coupons())
 
 
 @recorded("remind_coupons_expiring")
 def remind_coupons_expiring() -> dict:
-    return coupon_reminders.remind_expiring()
+    return run_batches(coupon_reminders.remind_expiring())
 
 
 @recorded("grant_monthly_benefits")
 def grant_monthly_benefits() -> dict:
-    return benefits.grant_monthly()
+    return run_batches(benefits.grant_monthly())
 
 
 @recorded("grant_birthday_benefits")
 def grant_birthday_benefits() -> dict:
-    return benefits.grant_birthdays()
+    return run_batches(benefits.grant_birthdays())
 
 
 @recorded("expire_benefits")
@@ -103,9 +109,9 @@ def expire_benefits() -> dict:
 
 @recorded("remind_benefits_expiring")
 def remind_benefits_expiring() -> dict:
-    return benefits.remind_expiring()
+    return run_batches(benefits.remind_expiring())
 
 
 @recorded("purge_idempotency_records")
 def purge_idempotency_records() -> dict:
-    return idempotency.purge_expired()
+    return run_batches(idempotency.purge_expired())

@@ -4,14 +4,15 @@ from collections.abc import Callable
 
 from sqlalchemy import update
 
-from app.clock import now, today
+from app.clock import now, one_business_day, today
 from app.db_helpers import newest_first
 from app.extensions import db
 from app.tasks.models import FAILED, OK, RUNNING, JobRun
 
 
 def recorded(name: str, only_when_busy: bool = False) -> Callable:
-    """Record each run of the job (a row when it starts, completed when it ends).
+    """Record each run of the job (a row when it starts, completed when it ends), and commit
+    the job's work before its run is recorded complete; on an error, roll it back.
 
     `only_when_busy`: for the outbox dispatcher, which runs every few seconds and after
     every commit with events: only its runs that moved something are recorded (one row).
@@ -20,17 +21,19 @@ def recorded(name: str, only_when_busy: bool = False) -> Callable:
     def wrap(job: Callable[[], dict]) -> Callable[[], dict]:
         @functools.wraps(job)
         def run() -> dict:
-            run_id = None if only_when_busy else _start(name)
-            started = now()
-            try:
-                counts = job()
-            except Exception as error:
-                db.session.rollback()
-                _end(run_id or _start(name, started), FAILED, {}, f"{type(error).__name__}: {error}"[:500])
-                raise
-            if run_id is not None or any(counts.values()):
-                _end(run_id or _start(name, started), OK, counts)
-            return counts
+            with one_business_day():  # the run's business day, even if it crosses local midnight
+                run_id = None if only_when_busy else _start(name)
+                started = now()
+                try:
+                    counts = job()
+                    db.session.commit()
+                except Exception as error:
+                    db.session.rollback()
+                    _end(run_id or _start(name, started), FAILED, {}, f"{type(error).__name__}: {error}"[:500])
+                    raise
+                if run_id is not None or any(counts.values()):
+                    _end(run_id or _start(name, started), OK, counts)
+                return counts
 
         return run
 
