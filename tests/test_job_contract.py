@@ -6,9 +6,9 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import event, func, select
 
-from app.api import idempotency
 from app.batches import run_batches
 from app.extensions import db
+from app.idempotency import service as idempotency
 from app.mall import benefits, coupon_reminders, coupons
 from app.members import tier_review
 from app.messaging import outbox
