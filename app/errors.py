@@ -134,6 +134,12 @@ class AppError(Exception):
         self.details = details or {}
 
 
+def invalid_field(field: str, message: str) -> AppError:
+    """Bad input that a service finds (a rule across fields, or the row as a PATCH leaves it):
+    the same 422 a schema gives, naming the field, for the API, the CLI and the console alike."""
+    return AppError("VALIDATION_ERROR", details={"fields": {field: [message]}})
+
+
 def envelope(code: str, message: str, details: dict | None = None) -> dict:
     """`details` is always there, an empty object when there is nothing to add."""
     return {"error": {"code": code, "message": message, "details": details or {}}}

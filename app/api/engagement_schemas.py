@@ -6,8 +6,6 @@ from app.engagement.models import RECURRENCES, TASK_KINDS
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, CheckinRules, ReferralRules
 
 _points = validate.Range(min=0, max=MAX_POINTS)
-# kinds that happen once per member: a target above 1 could never be reached
-BINARY_KINDS = ("complete_profile", "bind_phone", "first_purchase")
 
 
 def _count(maximum: int, **kwargs):
@@ -191,13 +189,7 @@ class TaskSchema(Strict):
     ends_at = fields.AwareDateTime(allow_none=True, load_default=None)
     sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=-10_000, max=10_000))
     created_at = fields.DateTime(dump_only=True)
-
-    @validates_schema
-    def consistent(self, data, partial=False, **kwargs):
-        if data.get("kind") in BINARY_KINDS and data.get("target", 1) != 1:
-            raise ValidationError("this kind of task is done once: target must be 1", "target")
-        if not partial and not (data["reward_points"] or data["reward_growth"] or data["reward_makeup_cards"]):
-            raise ValidationError("a task must reward something", "reward_points")
+    # the rules across fields (once-only kinds, a reward, the window) are app/engagement/tasks.py's
 
 
 class TaskPatchSchema(TaskSchema):

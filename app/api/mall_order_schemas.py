@@ -35,14 +35,7 @@ class ItemSchema(Strict):
     member_day_price_pct = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=100))
     member_day_only = fields.Boolean(load_default=False)
     active = fields.Boolean(load_default=True)
-
-    @validates_schema
-    def template_and_window(self, data, partial=False, **kwargs):
-        if not partial and (data["kind"] == COUPON_ITEM) != (data.get("coupon_template_id") is not None):
-            raise ValidationError("required for coupon items, and only for them", "coupon_template_id")
-        starts, ends = data.get("sale_starts_at"), data.get("sale_ends_at")
-        if starts and ends and ends <= starts:
-            raise ValidationError("must be after sale_starts_at", "sale_ends_at")
+    # the rules across fields (a coupon item's template, the sale window) are app/mall/items.py's
 
 
 class ItemPatchSchema(ItemSchema):

@@ -1,16 +1,12 @@
 """Schemas of the mall: coupons, verification, items, orders, store visits and numbers."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict
 from app.clock import now
 from app.mall.codes import grouped
 from app.mall.coupons import TABS, VALID, describe, display_state
 from app.mall.models import (
-    AMOUNT_OFF,
     COUPON_KINDS,
-    GIFT,
-    PERCENT_OFF,
-    THRESHOLD_OFF,
 )
 
 # Validators shared with app/api/mall_order_schemas.py.
@@ -54,22 +50,7 @@ class CouponTemplateSchema(Strict):
                             validate=validate.Length(max=500))
     stores = fields.List(fields.Nested(StoreRefSchema), dump_only=True)
 
-    @validates_schema
-    def value_and_validity(self, data, **kwargs):
-        needs = {AMOUNT_OFF: ["amount_off_fen"], THRESHOLD_OFF: ["amount_off_fen", "threshold_fen"],
-                 PERCENT_OFF: ["percent_off"], GIFT: ["gift_name"]}[data["kind"]]
-        missing = {name: ["required for this kind"] for name in needs if not data.get(name)}
-        if missing:
-            raise ValidationError(missing)
-        window = data.get("valid_from"), data.get("valid_until")
-        # exactly one rule: valid_days with no window, or both ends of the window without it
-        one_rule = window == (None, None) if data.get("valid_days") is not None else None not in window
-        if not one_rule:
-            raise ValidationError("give valid_days, or valid_from and valid_until", "valid_days")
-        if None not in window and window[1] < window[0]:
-            raise ValidationError("must not be before valid_from", "valid_until")
-        if data["kind"] == THRESHOLD_OFF and data["threshold_fen"] < data["amount_off_fen"]:
-            raise ValidationError("must be at least amount_off_fen", "threshold_fen")
+    # the rules across fields (what a kind needs, one validity rule) are app/mall/coupons.py's
 
 
 class CouponTemplateBriefSchema(Schema):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.clock import local_date, start_of_day, today
 from app.engagement.models import CHECKIN, MAKEUP, REFUSED, REWARDED, Checkin, Referral, StreakReward
-from app.errors import AppError
+from app.errors import invalid_field
 from app.extensions import db
 from app.member_row import Member
 
@@ -18,7 +18,7 @@ def date_range(first: date | None, last: date | None) -> tuple[date, date]:
     last = last or today()
     first = first or last - timedelta(days=6)
     if not first <= last <= first + timedelta(days=MAX_DAYS - 1):
-        raise AppError("VALIDATION_ERROR", details={"fields": {"from": [f"from ≤ to, at most {MAX_DAYS} days"]}})
+        raise invalid_field("from", f"from ≤ to, at most {MAX_DAYS} days")
     return first, last
 
 

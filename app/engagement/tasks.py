@@ -24,7 +24,7 @@ from app.clock import now, today
 from app.db_helpers import insert_ignoring_conflict
 from app.engagement.models import Task, TaskClaim, TaskProgress
 from app.engagement.rewards import Reward, pay
-from app.errors import AppError
+from app.errors import AppError, invalid_field
 from app.extensions import db
 from app.member_row import lock_member
 
@@ -107,7 +107,7 @@ def get_task(task_id: int) -> Task:
 
 def create_task(**fields) -> Task:
     task = Task(**fields)
-    _check_window(task)
+    _check(task)
     db.session.add(task)
     return _stored(task)
 
@@ -116,7 +116,7 @@ def update_task(task_id: int, **fields) -> Task:
     task = get_task(task_id)
     for name, value in fields.items():
         setattr(task, name, value)
-    _check_window(task)
+    _check(task)
     return _stored(task)
 
 
@@ -138,9 +138,18 @@ def delete_task(task_id: int) -> None:
     forget_enabled_tasks()
 
 
-def _check_window(task: Task) -> None:
+# kinds that happen once per member: a target above 1 could never be reached
+ONCE_ONLY_KINDS = ("complete_profile", "bind_phone", "first_purchase")
+
+
+def _check(task: Task) -> None:
+    """The task as it will be stored, created or patched, whoever writes it."""
+    if task.kind in ONCE_ONLY_KINDS and task.target not in (None, 1):  # None: the column's default, 1
+        raise invalid_field("target", "this kind of task is done once: target must be 1")
+    if not (task.reward_points or task.reward_growth or task.reward_makeup_cards):
+        raise invalid_field("reward_points", "a task must reward something")
     if task.starts_at and task.ends_at and task.ends_at <= task.starts_at:
-        raise AppError("VALIDATION_ERROR", details={"fields": {"ends_at": ["must be after starts_at"]}})
+        raise invalid_field("ends_at", "must be after starts_at")
 
 
 # --- members ---------------------------------------------------------------------------

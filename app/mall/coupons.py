@@ -25,12 +25,13 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day
-from app.errors import AppError
+from app.errors import AppError, invalid_field
 from app.extensions import db
 from app.mall.codes import new_code
 from app.mall.models import (
     AMOUNT_OFF,
     EXPIRED,
+    GIFT,
     ISSUED,
     PERCENT_OFF,
     THRESHOLD_OFF,
@@ -129,9 +130,29 @@ def _stores(store_ids: list[int]) -> list[Store]:
 
 def create_template(store_ids: list[int] | None = None, **fields) -> CouponTemplate:
     template = CouponTemplate(**fields, stores=_stores(store_ids or []), issued_count=0)
+    _check_value_and_validity(template)
     db.session.add(template)
     db.session.flush()
     return template
+
+
+_VALUE_FIELDS = {AMOUNT_OFF: ["amount_off_fen"], THRESHOLD_OFF: ["amount_off_fen", "threshold_fen"],
+                 PERCENT_OFF: ["percent_off"], GIFT: ["gift_name"]}
+
+
+def _check_value_and_validity(template: CouponTemplate) -> None:
+    """What its kind needs, exactly one validity rule (valid_days, or both ends of a window), in order."""
+    for name in _VALUE_FIELDS[template.kind]:
+        if not getattr(template, name):
+            raise invalid_field(name, "required for this kind")
+    window = template.valid_from, template.valid_until
+    one_rule = window == (None, None) if template.valid_days is not None else None not in window
+    if not one_rule:
+        raise invalid_field("valid_days", "give valid_days, or valid_from and valid_until")
+    if None not in window and window[1] < window[0]:
+        raise invalid_field("valid_until", "must not be before valid_from")
+    if template.kind == THRESHOLD_OFF and template.threshold_fen < template.amount_off_fen:
+        raise invalid_field("threshold_fen", "must be at least amount_off_fen")
 
 
 def update_template(template_id: int, **fields) -> CouponTemplate:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import lazyload
 
 from app.clock import now
 from app.db_helpers import newest_first
-from app.errors import AppError
+from app.errors import AppError, invalid_field
 from app.extensions import db
 from app.mall.coupons import closed, get_template, left_to_issue
 from app.mall.models import CANCELLED, COUPON_ITEM, MallItem, MallOrder
@@ -147,9 +147,12 @@ def items_page(after_id: int | None, limit: int) -> list[MallItem]:
 
 
 def create_item(**fields) -> MallItem:
+    if (fields.get("kind") == COUPON_ITEM) != (fields.get("coupon_template_id") is not None):
+        raise invalid_field("coupon_template_id", "required for coupon items, and only for them")
     if fields.get("kind") == COUPON_ITEM:
         get_template(fields["coupon_template_id"])
     item = MallItem(**fields)
+    _check_sale_window(item)
     db.session.add(item)
     db.session.flush()
     return item
@@ -160,15 +163,22 @@ def update_item(item_id: int, **fields) -> MallItem:
     item = get_item(item_id)
     for name, value in fields.items():
         setattr(item, name, value)
+    _check_sale_window(item)
     db.session.flush()
     return item
+
+
+def _check_sale_window(item: MallItem) -> None:
+    """The window as it will be stored: a PATCH of one end is checked against the other."""
+    if item.sale_starts_at and item.sale_ends_at and item.sale_ends_at <= item.sale_starts_at:
+        raise invalid_field("sale_ends_at", "must be after sale_starts_at")
 
 
 def restock(item_id: int, delta: int) -> MallItem:
     """Add (or withdraw) stock relative to what concurrent redemptions left; never below zero."""
     item = get_item(item_id)
     if item.stock is None:  # fixed when the item was created
-        raise AppError("VALIDATION_ERROR", details={"fields": {"delta": ["the item's stock is unlimited"]}})
+        raise invalid_field("delta", "the item's stock is unlimited")
     moved = db.session.execute(
         update(MallItem).where(MallItem.id == item_id, MallItem.stock + delta >= 0)
         .values(stock=MallItem.stock + delta).execution_options(synchronize_session=False)
