@@ -1,7 +1,7 @@
 """The embedded default's scheduler: a thread in `flask serve` that runs the schedule.
 
 Without Redis there are no rq workers: this thread runs each scheduled job in-process
-when due (cron fields in BUSINESS_TZ, as rq cron does in production), and the jobs run
+when due (cron fields in BUSINESS_TZ, as the production scheduler does), and the jobs run
 what they would enqueue (sends) in the same thread. It runs every entry once at start,
 so a newcomer sees them work, and the dispatcher at once when a commit wrote outbox
 events. It also keeps the jobs to retry later (a send WeChat answered busy, with the
