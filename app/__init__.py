@@ -18,7 +18,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app import models  # noqa: F401  (registers every table)
     from app.api import limits, register_api
     from app.cli import register_cli
-    from app.clock import init_app as init_clock
     from app.database import configure_engine
     from app.errors import register_error_handlers
     from app.events import init_app as init_events
@@ -27,7 +26,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.tasks import init_app as init_tasks
     from app.wechat import init_app as init_wechat
 
-    init_clock(app)  # first: every request reads its business day as it starts
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     limits.init_app(app)

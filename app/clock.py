@@ -1,17 +1,20 @@
 """Time: stored in UTC, business dates in the configured zone (default Asia/Shanghai).
 
-A request or a job reads the business day once, when it starts (`init_app`, `one_business_day`):
-`today()` then answers that day throughout, so work that crosses local midnight agrees with
-itself (a check-in made at 23:59:59 is the day's check-in in the same reply).
+A request or a job reads the business day once, when it starts (`begin_business_day`,
+called by the API for each request; `one_business_day` around a job's run): `today()` then
+answers that day throughout, so work that crosses local midnight agrees with itself (a
+check-in made at 23:59:59 is the day's check-in in the same reply). The day is kept in a
+context variable, so services read it without knowing about requests.
 """
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g
+from flask import current_app
 
-_DAY = "business_date"  # flask.g: the business day of the request or job under way
+_DAY: ContextVar[date | None] = ContextVar("business_day", default=None)  # of the request or job under way
 
 
 def now() -> datetime:
@@ -34,30 +37,25 @@ def start_of_day(day: date) -> datetime:
 
 def today() -> date:
     """The business day: the one the current request or job began on, else the clock's now."""
-    return g.get(_DAY) or local_date(now())
+    return _DAY.get() or local_date(now())
+
+
+def begin_business_day() -> Token | None:
+    """From now on `today()` is today's date, until `end_business_day`; inside a day already
+    begun (a job run by a request, a nested block) the outer day holds: None."""
+    return None if _DAY.get() is not None else _DAY.set(local_date(now()))
+
+
+def end_business_day(token: Token | None) -> None:
+    if token is not None:
+        _DAY.reset(token)
 
 
 @contextmanager
 def one_business_day() -> Iterator[None]:
     """`today()` inside is the day the block began on (a job's run); nested, the outer day holds."""
-    outer = g.get(_DAY)
-    g.setdefault(_DAY, local_date(now()))
+    token = begin_business_day()
     try:
         yield
     finally:
-        if outer is None:
-            g.pop(_DAY, None)
-
-
-def init_app(app) -> None:
-    """Each request reads the business day once, as it starts."""
-    app.before_request(_read_the_day)
-    app.teardown_request(_forget_the_day)
-
-
-def _read_the_day() -> None:
-    setattr(g, _DAY, local_date(now()))
-
-
-def _forget_the_day(error) -> None:
-    g.pop(_DAY, None)
+        end_business_day(token)

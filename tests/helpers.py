@@ -176,19 +176,26 @@ def wait_until_wechat_answers_late(fake_wechat, path: str) -> None:
 
 
 @contextmanager
+def events_heard(target, name: str, keep=lambda *args: args):
+    """What `keep` makes of each SQLAlchemy event `name` of `target` heard meanwhile (None: left out)."""
+    heard = []
+
+    def record(*args):
+        if (kept := keep(*args)) is not None:
+            heard.append(kept)
+
+    event.listen(target, name, record)
+    try:
+        yield heard
+    finally:
+        event.remove(target, name, record)
+
+
 def statements_run(starting_with: str):
     """The SQL statements starting with `starting_with` that run meanwhile (call in an app context)."""
-    seen = []
-
-    def record(_connection, _cursor, statement, *_):
-        if statement.lstrip().startswith(starting_with):
-            seen.append(statement)
-
-    event.listen(db.engine, "after_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "after_cursor_execute", record)
+    return events_heard(db.engine, "after_cursor_execute",
+                        lambda _connection, _cursor, statement, *_: statement
+                        if statement.lstrip().startswith(starting_with) else None)
 
 
 def ledger_state(member_id):

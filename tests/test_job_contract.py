@@ -1,10 +1,9 @@
 """The jobs' one contract (app/batches.py): no service a job calls commits; a sweep yields
 at the end of each batch and `run_batches` (the job) commits there, and after the last."""
-from contextlib import contextmanager
 from datetime import timedelta
 
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.batches import run_batches
 from app.extensions import db
@@ -14,6 +13,7 @@ from app.members import tier_review
 from app.messaging import outbox
 from app.points import expiry
 from app.points.models import PointLot
+from tests.helpers import events_heard
 from tests.jobs_helpers import expiring_event, new_member
 from tests.test_expiry import TODAY, at_local, credit
 
@@ -33,18 +33,9 @@ SWEEPS = {
 }
 
 
-@contextmanager
 def commits_counted():
-    commits = []
-
-    def count(session):
-        commits.append(session)
-
-    event.listen(db.session, "after_commit", count)
-    try:
-        yield commits
-    finally:
-        event.remove(db.session, "after_commit", count)
+    """The sessions committed meanwhile, one per commit."""
+    return events_heard(db.session, "after_commit")
 
 
 def without_commits(sweep) -> dict:

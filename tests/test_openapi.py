@@ -193,6 +193,15 @@ def test_the_docs_pages_load_only_assets_the_app_serves(app, path):
         assert len(reply.get_data()) > 100_000, asset  # the bundle, not a stub
 
 
+@pytest.mark.parametrize("path", DOCS_PAGES)
+def test_the_docs_assets_load_nothing_from_another_host(app, path):
+    """A script may name remote addresses (schema ids, links to click); what it loads itself
+    (an image's or a script's src, a stylesheet's url()) must be local; links stay links."""
+    for asset in _assets(Caller(app).get(path).get_data(as_text=True)):
+        text = Caller(app).get(asset).get_data(as_text=True)
+        assert not re.findall(r'src\s*[:=]\s*["\']https?://|url\(["\']?https?://', text), asset
+
+
 def test_api_docs_0_turns_the_docs_pages_and_their_assets_off(app):
     docs_on = Caller(app)
     assets = [asset for path in DOCS_PAGES for asset in _assets(docs_on.get(path).get_data(as_text=True))]

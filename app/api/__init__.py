@@ -8,6 +8,7 @@ from app.api.converters import IdConverter
 from app.api.docs import configure_docs
 from app.api.input_guard import check_request_input
 from app.api.schemas import ErrorEnvelopeSchema
+from app.clock import begin_business_day, end_business_day
 from app.errors import CATALOGUE
 from app.extensions import api, db
 
@@ -61,6 +62,15 @@ def register_api(app) -> None:
         api.register_blueprint(module.blp)
     for blp in sessions.blueprints:
         api.register_blueprint(blp)
+
+    @app.before_request
+    def _business_day():
+        """Each request reads its business day once, as it starts (app/clock.py)."""
+        g.business_day = begin_business_day()
+
+    @app.teardown_request
+    def _end_business_day(_error):
+        end_business_day(g.pop("business_day", None))
 
     @app.before_request
     def _request_id():
