@@ -8,10 +8,10 @@ from flask import g
 
 from app import accounts
 from app.api.account_schemas import PasswordChangeArgs
-from app.api.auth import failed_logins, login_rate
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.principals import require
+from app.limits import failed_logins, login_rate
 from app.security import ADMIN, MEMBER, STAFF
 
 
