@@ -10,6 +10,7 @@ from app.demo import LOGINS, MEMBER_CODES, load_demo_data
 from app.errors import AppError
 from app.extensions import db
 from app.operators import service as operators
+from app.operators.roles import ADMIN
 
 
 def register_cli(app) -> None:
@@ -27,11 +28,11 @@ def register_cli(app) -> None:
     @click.option("--password", envvar="OPERATOR_PASSWORD", prompt=True, hide_input=True, confirmation_prompt=True,
                   show_envvar=True, help="asked for (hidden, twice) unless in the environment")
     def create_operator(username, name, password):
-        """Create an operator account, e.g. the first one: asked for, or from OPERATOR_USERNAME,
+        """Create an admin operator account, e.g. the first one: asked for, or from OPERATOR_USERNAME,
         OPERATOR_NAME and OPERATOR_PASSWORD. There is no default password; the API's rules apply."""
         try:
             operator = operators.create_operator(**OperatorArgs().load(
-                {"username": username, "name": name, "password": password}))
+                {"username": username, "name": name, "password": password, "role": ADMIN}))
         except ValidationError as error:
             raise click.ClickException(f"refused: {error.messages}") from None
         except AppError as error:
