@@ -75,7 +75,8 @@ def test_an_admin_is_refused_nowhere(app, scene):
 def test_every_role_logs_out_and_changes_its_own_password(app, world):
     for role in (ANALYST, OPERATOR):
         caller = caller_with_role(app, role)
-        reply = caller.post(f"{ADMIN_API}/password", json={"current_password": "wrong-password", "new_password": "x" * 8})
+        reply = caller.post(f"{ADMIN_API}/password",
+                            json={"current_password": "wrong-password", "new_password": "x" * 8})
         assert error_code(reply) == "CURRENT_PASSWORD_WRONG"  # past the role check
         assert caller.post(f"{ADMIN_API}/logout").status_code == 204
 
