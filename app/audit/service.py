@@ -85,9 +85,9 @@ def _columns(obj, only=None) -> dict:
 
 
 def _row(obj, op: str, before: dict | None, after: dict | None) -> dict:
-    identity = inspect(obj).identity
-    return {"table": obj.__tablename__, "id": identity[0] if identity and len(identity) == 1 else
-            (list(identity) if identity else None), "op": op, "before": before, "after": after}
+    key = inspect(obj).mapper.primary_key_from_instance(obj)  # a new row's too: inserted by now
+    return {"table": obj.__tablename__, "id": key[0] if len(key) == 1 else _jsonable(key), "op": op,
+            "before": before, "after": after}
 
 
 def _updated(obj) -> dict | None:
