@@ -75,7 +75,8 @@ def _guard():
     _check_input()
     operator = session.current_operator()
     if operator is None:
-        return redirect(url_for("console.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+        back = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("console.login", next=back))
     g.principal = operator
     if request.method not in _SAFE:
         session.check_csrf()
