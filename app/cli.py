@@ -67,6 +67,7 @@ def _welcome(base: str, wechat: str) -> str:
     return f"""
 membermall is running at {base}
   API docs:     {base}/docs   (OpenAPI: {base}/openapi.json)
+  Console:      {base}/console/   (username "{LOGINS['operator'][0]}", password "{LOGINS['operator'][1]}")
   WeChat:       {wechat} (fake)
   Log in as a member:  POST {base}/api/v1/auth/member/login {{"code": <one of {codes}>}}
   Log in as staff / operator:
