@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import create_app
 from app.extensions import db
@@ -161,3 +161,30 @@ def test_a_nul_in_a_form_is_a_422_page_and_writes_nothing(app, world):
                                                    "role": ANALYST})
     assert (reply.status_code, error_code(reply)) == (422, "VALIDATION_ERROR")
     assert snapshot(app) == before
+
+
+def test_an_admin_manages_accounts_in_the_console(app, world):
+    client = ConsoleClient.logged_in(app, ADMIN, "boss")
+    other = ConsoleClient.logged_in(app, OPERATOR, "ops")
+    with app.app_context():
+        ids = dict(db.session.execute(select(Operator.username, Operator.id)).all())
+    page = client.get("/console/accounts").get_data(as_text=True)
+    assert all(f'data-username="{name}"' in page for name in ("boss", "ops", "operator"))
+    assert client.post(f"/console/accounts/{ids['ops']}/disable").status_code == 303
+    assert "已停用 ops" in client.get("/console/accounts").get_data(as_text=True)
+    assert other.get("/console/").status_code == 302  # disabling ended their session
+    assert client.post(f"/console/accounts/{ids['ops']}/enable").status_code == 303
+    assert client.post(f"/console/accounts/{ids['ops']}/role", data={"role": ANALYST}).status_code == 303
+    assert "ops 的角色已改为分析员" in client.get("/console/accounts").get_data(as_text=True)
+    bad = client.post(f"/console/accounts/{ids['ops']}/role", data={"role": "root"})
+    assert bad.status_code == 422 and "Must be one of" in bad.get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(update(Operator).where(Operator.username == "operator").values(role=ANALYST))
+        db.session.commit()
+    last = client.post(f"/console/accounts/{ids['boss']}/role", data={"role": OPERATOR})
+    assert (last.status_code, error_code(last)) == (409, "OPERATOR_LAST_ADMIN")
+    itself = client.post(f"/console/accounts/{ids['boss']}/disable")
+    assert (itself.status_code, error_code(itself)) == (409, "OPERATOR_SELF_DISABLE")
+    taken = client.post("/console/accounts", data={"username": "ops", "name": "x", "password": "long-enough-1",
+                                                   "role": ANALYST})
+    assert (taken.status_code, error_code(taken)) == (409, "USERNAME_TAKEN")

@@ -8,7 +8,7 @@ from app.api.pagination import page
 from app.console.forms import form_fields, page_args
 from app.console.pages import page_blueprint
 from app.operators import service as operators
-from app.operators.roles import ROLES, accounts_only
+from app.operators.roles import ROLE_NAMES, ROLES, accounts_only
 
 blp = page_blueprint("console_accounts", __name__)
 PAGE_SIZE = 50
@@ -44,21 +44,14 @@ def change_role(operator_id):
     except ValidationError as error:
         return index(form_errors=error.messages, status=422)
     operator = operators.set_operator_role(g.principal, operator_id, args["role"])
-    flash(f"{operator.username} 的角色已改为 {operator.role}")
+    flash(f"{operator.username} 的角色已改为{ROLE_NAMES[operator.role]}")
     return redirect(url_for(".index"), code=303)
 
 
-@blp.post("/accounts/<int:operator_id>/disable")
+@blp.post("/accounts/<int:operator_id>/disable", defaults={"active": False})
+@blp.post("/accounts/<int:operator_id>/enable", defaults={"active": True})
 @accounts_only
-def disable(operator_id):
-    operator = operators.set_operator_active(g.principal, operator_id, False)
-    flash(f"已停用 {operator.username}")
-    return redirect(url_for(".index"), code=303)
-
-
-@blp.post("/accounts/<int:operator_id>/enable")
-@accounts_only
-def enable(operator_id):
-    operator = operators.set_operator_active(g.principal, operator_id, True)
-    flash(f"已启用 {operator.username}")
+def set_active(operator_id, active):
+    operator = operators.set_operator_active(g.principal, operator_id, active)
+    flash(f"已{'启用' if active else '停用'} {operator.username}")
     return redirect(url_for(".index"), code=303)

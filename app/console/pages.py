@@ -11,7 +11,7 @@ A page module:
     def index():
         return render_template("console/tiers.html", tiers=tiers.all_tiers())
 
-is registered in app/console/__init__.py (PAGES) and served under /console/.
+is registered in app/console/__init__.py (init_app) and served under /console/ (README.md here).
 """
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
