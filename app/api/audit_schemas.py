@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.api.converters import INTEGER_MAX
-from app.api.schemas import CursorArgs
+from app.api.schemas import BUSINESS_DATE, CursorArgs
 
 
 class AuditLogArgs(CursorArgs):
@@ -12,8 +12,8 @@ class AuditLogArgs(CursorArgs):
     target_type = fields.String(validate=validate.Length(min=1, max=64),
                                 metadata={"description": "e.g. tier, member, operators"})
     target_id = fields.String(validate=validate.Length(min=1, max=64))
-    from_day = fields.Date(data_key="from", metadata={"description": "business day, included"})
-    to_day = fields.Date(data_key="to", metadata={"description": "business day, included"})
+    from_day = fields.Date(data_key="from", validate=BUSINESS_DATE, metadata={"description": "business day, included"})
+    to_day = fields.Date(data_key="to", validate=BUSINESS_DATE, metadata={"description": "business day, included"})
 
 
 class AuditEntrySchema(Schema):

@@ -4,6 +4,7 @@ from datetime import date
 
 from flask import request
 
+from app.api.schemas import BUSINESS_DATE
 from app.console.session import CSRF_FIELD
 from app.errors import invalid_field
 
@@ -33,6 +34,9 @@ def iso_day(value: str | None, field: str) -> date | None:
     if value is None or value == "":
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise invalid_field(field, "日期格式应为 YYYY-MM-DD") from None
+    if not BUSINESS_DATE.min <= day <= BUSINESS_DATE.max:  # the API's bounds: a day later stays a date
+        raise invalid_field(field, f"日期应在 {BUSINESS_DATE.min} 至 {BUSINESS_DATE.max} 之间")
+    return day
