@@ -3,7 +3,7 @@ operator, the action and its target, with the rows before and after; a refused r
 none; secrets never appear; the list filters and pages; console writes land entries too."""
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from app.audit import service as audit
 from app.audit.models import AuditEntry
@@ -239,3 +239,16 @@ def test_the_console_lists_and_filters_the_log(app, world):
     [entry] = [e for e in entries(app) if e.action == "admin.update_tier"]
     detail = client.get(f"/console/audit/{entry.id}").get_data(as_text=True)
     assert "黄金" in detail and "金卡" in detail
+
+
+def test_a_bulk_insert_counts_each_row(app, world):
+    """An INSERT of many rows in one executemany (the way a campaign grants 100k coupons) counts them all."""
+    with app.app_context():
+        operator = db.session.execute(select(Operator)).scalar_one()
+        audit.begin(operator, "test.bulk_insert", "POST", "/bulk", {}, {}, "")
+        db.session.execute(insert(Store), [{"code": f"B{i}", "name": f"店{i}"} for i in range(120)])
+        db.session.commit()
+    [entry] = entries(app)
+    assert (len(entry.changes), entry.changes_count) == (audit.CHANGES_KEPT, 120)
+    assert entry.changes[0] == {"table": "stores", "id": None, "op": "insert", "before": None,
+                                "after": {"code": "B0", "name": "店0"}, "statement": True}

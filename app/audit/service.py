@@ -4,7 +4,7 @@ An HTTP layer (app/api, app/console) calls `begin()` as an operator's write requ
 From then on the session's flushes are watched: every row inserted, updated or deleted
 through the ORM is recorded with the columns that changed (before and after), and every
 INSERT/UPDATE/DELETE statement run through the session (bulk updates, `written()` inserts)
-with its table and values. Just before the request's transaction commits, one AuditEntry
+with its table and values, an ORM bulk statement (a list of rows) once per row. Just before the request's transaction commits, one AuditEntry
 is added to that same transaction: a request that fails rolls back its entry with
 everything else, and no committed change is left without its entry.
 
@@ -25,6 +25,7 @@ from app.audit.models import AuditEntry
 from app.extensions import db
 
 CHANGES_KEPT = 50
+VALUES_KEPT = 50  # values of one statement
 SECRET_WORDS = ("password", "secret")
 HIDDEN = "***"
 _TEXT_KEPT = 500  # characters of one value
@@ -42,6 +43,12 @@ class _Draft:
         self.count += 1
         if len(self.changes) < CHANGES_KEPT:
             self.changes.append(change)
+
+    def add_rows(self, rows: list, change) -> None:
+        """Count every row; build the change (`change(row)`) of the first ones only."""
+        kept = rows[:max(CHANGES_KEPT - len(self.changes), 0)]
+        self.changes.extend(change(row) for row in kept)
+        self.count += len(rows)
 
 
 def begin(operator, action: str, method: str, path: str, path_args: dict, arguments: dict,
@@ -126,11 +133,19 @@ def _record_statement(execute_state) -> None:
         return
     op = "insert" if execute_state.is_insert else "update" if execute_state.is_update else "delete"
     statement = execute_state.statement
-    values = dict(statement.compile(dialect=execute_state.session.get_bind().dialect).params)
-    if isinstance(execute_state.parameters, dict):  # (an executemany's list of rows is not kept)
-        values.update(execute_state.parameters)
-    draft.add({"table": getattr(getattr(statement, "table", None), "name", None), "id": None, "op": op,
-               "before": None, "after": hide_secrets(values), "statement": True})
+    table = getattr(getattr(statement, "table", None), "name", None)
+    given = execute_state.parameters
+    if isinstance(given, list):  # an ORM bulk INSERT or UPDATE: one row per dict, which holds its values
+        rows, compiled = given, {}
+    else:  # one statement: the values it holds (SET, VALUES, WHERE) and those given with it
+        rows, compiled = [given or {}], statement.compile(dialect=execute_state.session.get_bind().dialect).params
+
+    def change(row: dict) -> dict:
+        values = list({**compiled, **row}.items())[:VALUES_KEPT]  # a multi-row VALUES names every row's values
+        return {"table": table, "id": None, "op": op, "before": None, "after": hide_secrets(dict(values)),
+                "statement": True}
+
+    draft.add_rows(rows, change)
 
 
 @event.listens_for(Session, "before_commit")
