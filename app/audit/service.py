@@ -4,9 +4,11 @@ An HTTP layer (app/api, app/console) calls `begin()` as an operator's write requ
 From then on the session's flushes are watched: every row inserted, updated or deleted
 through the ORM is recorded with the columns that changed (before and after), and every
 INSERT/UPDATE/DELETE statement run through the session (bulk updates, `written()` inserts)
-with its table and values, an ORM bulk statement (a list of rows) once per row. Just before the request's transaction commits, one AuditEntry
-is added to that same transaction: a request that fails rolls back its entry with
-everything else, and no committed change is left without its entry.
+with its table and values, an ORM bulk statement (a list of rows) once per row. Just
+before the request's transaction commits, one AuditEntry is added to that same
+transaction: a request that fails rolls back its entry with everything else, and no
+committed change is left without its entry. An Idempotency-Key replay lands an entry with
+no changes (it is a request; the first one holds the changes).
 
 Only the first CHANGES_KEPT rows are kept, and all are counted. Columns and arguments
 whose name holds a SECRET_WORDS word are kept as "***". Writes through a raw connection
