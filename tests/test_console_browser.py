@@ -96,3 +96,26 @@ def test_logging_out_ends_the_session_and_its_cookie(app, world, console):
     assert page.path.startswith("/console/login")
     page.log_in("leaving", PASSWORD)
     assert page.path == "/console/"
+
+
+def test_a_role_changed_in_the_accounts_page_shows_in_the_audit_log(app, world, console):
+    page = console(ADMIN, "boss")
+    page.open("/console/accounts")
+    row = "tr[data-username=operator]"
+    page.fill(f"{row} form", role=ANALYST)
+    page.submit(f"{row} form")
+    assert page.find(".flash").text == "operator 的角色已改为分析员"
+    page.open("/console/audit")
+    page.fill("#audit-filters", action="console_accounts.change_role")
+    page.submit("#audit-filters")
+    cells = [cell.text for cell in page.find("#audit-entries tbody tr").find_elements("css selector", "td")]
+    assert cells[1:5] == ["admin 测试", "console_accounts.change_role", "operator " + str(world_operator(app)), "1"]
+    page.find("#audit-entries tbody tr a").click()
+    page.wait_for(lambda: page.path.startswith("/console/audit/"), "no entry page")
+    changes = page.find("table.data tbody").text
+    assert '"role": "admin"' in changes and '"role": "analyst"' in changes
+
+
+def world_operator(app) -> int:
+    with app.app_context():
+        return db.session.execute(select(Operator.id).where(Operator.username == "operator")).scalar_one()
