@@ -119,6 +119,9 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "TASK_NOT_COMPLETED": (409, "任务尚未完成"),
     "TASK_ALREADY_CLAIMED": (409, "本期任务奖励已领取"),
     "TASK_IN_USE": (409, "已有会员参与该任务，不能删除，可停用或设置结束时间"),
+    # layers, segments and campaigns (app/layers, app/campaigns)
+    "SEGMENT_NOT_FOUND": (404, "人群不存在"),
+    "CAMPAIGN_NOT_FOUND": (404, "活动不存在"),
 }
 
 

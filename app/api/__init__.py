@@ -30,7 +30,9 @@ def register_api(app) -> None:
     from app.api import (
         admin,
         admin_benefits,
+        admin_campaigns,
         admin_engagement,
+        admin_layers,
         admin_mall,
         admin_messaging,
         auth,
@@ -58,7 +60,7 @@ def register_api(app) -> None:
     api.init_app(app)
     for module in (auth, member, staff, admin, member_engagement, admin_engagement,
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
-                   admin_benefits, member_points_conversion):
+                   admin_benefits, member_points_conversion, admin_layers, admin_campaigns):
         api.register_blueprint(module.blp)
     for blp in sessions.blueprints:
         api.register_blueprint(blp)
