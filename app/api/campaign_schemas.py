@@ -18,6 +18,9 @@ class CampaignSchema(Strict):
                             validate=validate.Range(min=1, max=100_000))
     send_message = fields.Boolean(load_default=False, metadata={
         "description": "a campaign_reached subscribe message through the outbox (its rule and the member's quota)"})
+    recall = fields.Boolean(load_default=False, metadata={
+        "description": "a churn-recall campaign: its members are those who move into 流失预警 (and match the "
+                       "segment) while PUT /churn-recall names it; launching it assigns nobody at once"})
     starts_at = fields.AwareDateTime(required=True, validate=INSTANT)
     holdout_pct = fields.Integer(strict=True, load_default=10, validate=validate.Range(min=0, max=50), metadata={
         "description": "share of the segment kept out, fixed per member and campaign at random"})

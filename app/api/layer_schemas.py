@@ -1,7 +1,7 @@
 """Schemas of the layers and segments endpoints."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, fields, validate
 
 from app.api.converters import INTEGER_MAX
 from app.api.schemas import BUSINESS_DATE, MAX_POINTS, IntegerIdCursorArgs, Strict
@@ -12,6 +12,16 @@ _ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, ma
 _points = validate.Range(min=-MAX_POINTS, max=MAX_POINTS)
 # instants an operator may give: far enough from datetime's limits for any arithmetic on them
 INSTANT = validate.Range(min=datetime(2000, 1, 1, tzinfo=timezone.utc), max=datetime(2099, 12, 31, tzinfo=timezone.utc))
+
+
+class JsonDate(fields.Date):
+    """A business date kept as its YYYY-MM-DD text: the conditions are stored as JSON."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
 
 
 class ConditionsSchema(Strict):
@@ -27,16 +37,10 @@ class ConditionsSchema(Strict):
         "description": "bought (net of refunds), but not since the start of the business day N days ago"})
     points_min = fields.Integer(strict=True, validate=_points)
     points_max = fields.Integer(strict=True, validate=_points)
-    points_expiring_before = fields.Date(validate=BUSINESS_DATE, metadata={
+    points_expiring_before = JsonDate(validate=lambda day: BUSINESS_DATE(date.fromisoformat(day)), metadata={
         "description": "holds open points expiring from today up to the day before this date"})
     checkin_streak_min = fields.Integer(strict=True, validate=validate.Range(min=1, max=366), metadata={
         "description": "current check-in run (up to today, or yesterday while today is unchecked) ≥ n days"})
-
-    @post_load
-    def _as_json(self, data, **kwargs):
-        if "points_expiring_before" in data:  # stored as JSON
-            data["points_expiring_before"] = data["points_expiring_before"].isoformat()
-        return data
 
 
 class SegmentPreviewArgs(Strict):
@@ -77,7 +81,7 @@ class LayersNowSchema(Schema):
 
 class TrendArgs(Strict):
     days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=366))
-    tier_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=INTEGER_MAX),
+    tier_id = fields.Integer(validate=validate.Range(min=1, max=INTEGER_MAX),
                              metadata={"description": "one tier only (churn by tier); all tiers without it"})
 
 

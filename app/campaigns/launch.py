@@ -42,10 +42,11 @@ def run_due() -> Batches:
         Campaign.assigned_at.is_(None) | has_pending).order_by(Campaign.id)).scalars().all()
     for campaign_id in due:
         campaign = db.session.get(Campaign, campaign_id)
-        if campaign.assigned_at is None:
+        if campaign.assigned_at is None and not campaign.recall:
             last = db.session.execute(select(func.max(CampaignMember.member_id))  # resume after a crash
                                       .where(CampaignMember.campaign_id == campaign.id)).scalar_one()
             counts["assigned"] += yield from _assign(campaign, audience(campaign), batch, after=last or 0)
+        if campaign.assigned_at is None:
             db.session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.assigned_at.is_(None))
                                .values(assigned_at=now()))
             yield

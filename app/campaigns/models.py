@@ -25,6 +25,9 @@ class Campaign(db.Model):
     coupon_template_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_templates.id"))
     points: Mapped[int | None] = mapped_column(BigInteger)
     send_message: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A recall campaign's members are those who move into 流失预警 (and match its segment), enrolled
+    # by each RFM run while the churn recall names it; launching it assigns nobody at once.
+    recall: Mapped[bool] = mapped_column(Boolean, default=False)
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     holdout_pct: Mapped[int] = mapped_column(Integer)
     response_days: Mapped[int] = mapped_column(Integer)

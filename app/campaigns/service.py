@@ -93,9 +93,9 @@ def recall_setting() -> RecallSetting:
 
 def set_recall(campaign_id: int | None, enabled: bool, actor: str | None) -> RecallSetting:
     """Turn the churn recall on or off, naming its campaign."""
-    if campaign_id is not None:
-        get_campaign(campaign_id)
-    elif enabled:
+    if campaign_id is not None and not get_campaign(campaign_id).recall:
+        raise invalid_field("campaign_id", "须为流失召回活动（recall）")
+    if campaign_id is None and enabled:
         raise invalid_field("campaign_id", "开启流失召回须指定活动")
     setting = db.session.execute(select(RecallSetting).where(RecallSetting.id == 1).with_for_update()
                                  ).scalar_one_or_none() or RecallSetting(id=1)

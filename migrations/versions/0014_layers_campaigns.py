@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('coupon_template_id', sa.Integer(), nullable=True),
     sa.Column('points', sa.BigInteger(), nullable=True),
     sa.Column('send_message', sa.Boolean(), nullable=False),
+    sa.Column('recall', sa.Boolean(), nullable=False),
     sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('holdout_pct', sa.Integer(), nullable=False),
     sa.Column('response_days', sa.Integer(), nullable=False),
