@@ -19,7 +19,7 @@ from app.messaging.outbox import dispatch_pending
 from app.operators.models import Operator
 from app.points.models import LedgerEntry
 from app.tasks import jobs
-from tests.helpers import add_account, run_in_threads
+from tests.helpers import add_account, assert_ledger_consistent, run_in_threads
 from tests.layers_steps import RUN, add_member, add_purchase, build_fixture
 from tests.mall_steps import create_template
 
@@ -88,6 +88,8 @@ def test_a_launch_reaches_the_campaign_group_once_and_keeps_the_holdout_out(app,
             balances = dict(db.session.execute(select(Member.id, Member.points_balance)).all())
             assert {balances[member_id] for member_id in target} == {10}
             assert {balances[member_id] for member_id in holdout} == {0}
+            for member_id in target[:5]:
+                assert assert_ledger_consistent(member_id)["open_lots"] == 10
             assert sorted(db.session.execute(select(Coupon.member_id)).scalars()) == target
             assert sorted(db.session.execute(select(OutboxEvent.member_id)
                                              .where(OutboxEvent.kind == "campaign_reached")).scalars()) == target
@@ -213,6 +215,23 @@ def test_the_churn_recall_reaches_members_as_they_move_into_at_risk(app, world):
         admin.request("PUT", f"{ADMIN}/churn-recall", json={"campaign_id": recall["id"], "enabled": False})
         clock.shift(timedelta(days=1))
         assert run_job(app, jobs.compute_layers)["recalled"] == 0
+
+
+def test_a_coupon_sold_out_mid_launch_still_reaches_the_member_and_says_why(app, world):
+    crowd(app, world, 8)
+    with time_machine.travel(RUN, tick=False):
+        admin = world.admin()
+        template = create_template(admin, total_limit=3)
+        campaign = new_campaign(admin, coupon_template_id=template["id"], points=10, holdout_pct=0)
+        admin.post(f"{ADMIN}/campaigns/{campaign['id']}/launch")
+        assert run_job(app)["reached"] == 8
+        with app.app_context():
+            outcomes = db.session.execute(select(CampaignMember.coupon_id.is_not(None), CampaignMember.coupon_error)
+                                          .order_by(CampaignMember.member_id)).all()
+        assert [tuple(row) for row in outcomes] == [(True, None)] * 3 + [(False, "COUPON_SOLD_OUT")] * 5
+        assert len(campaign_entries(app)) == 8  # the points went to all of them
+        results = admin.get(f"{ADMIN}/campaigns/{campaign['id']}/results").json
+        assert (results["reached"], results["coupons_issued"]) == (8, 3)
 
 
 @pytest.mark.parametrize("fields, status, code", [

@@ -3,7 +3,6 @@ from flask import g
 
 from app.api.blueprint import Blueprint
 from app.api.campaign_schemas import (
-    CampaignListArgs,
     CampaignPageSchema,
     CampaignPreviewSchema,
     CampaignResultsSchema,
@@ -13,6 +12,7 @@ from app.api.campaign_schemas import (
 from app.api.idempotency import mutation
 from app.api.pagination import page
 from app.api.principals import require
+from app.api.schemas import IntegerIdCursorArgs
 from app.campaigns import results, service
 from app.security import ADMIN
 
@@ -31,7 +31,7 @@ def create_campaign(args):
 
 
 @blp.route("/campaigns")
-@blp.arguments(CampaignListArgs, location="query")
+@blp.arguments(IntegerIdCursorArgs, location="query")
 @blp.response(200, CampaignPageSchema)
 def list_campaigns(args):
     return page(service.campaigns_page(args.get("cursor"), args["limit"] + 1), args["limit"])

@@ -6,7 +6,6 @@ from app.api.idempotency import mutation
 from app.api.layer_schemas import (
     LayersNowSchema,
     SegmentCountSchema,
-    SegmentListArgs,
     SegmentPageSchema,
     SegmentPreviewArgs,
     SegmentSchema,
@@ -15,6 +14,7 @@ from app.api.layer_schemas import (
 )
 from app.api.pagination import page
 from app.api.principals import require
+from app.api.schemas import IntegerIdCursorArgs
 from app.layers import segments, trend
 from app.security import ADMIN
 
@@ -56,7 +56,7 @@ def create_segment(args):
 
 
 @blp.route("/segments")
-@blp.arguments(SegmentListArgs, location="query")
+@blp.arguments(IntegerIdCursorArgs, location="query")
 @blp.response(200, SegmentPageSchema)
 def list_segments(args):
     return page(segments.segments_page(args.get("cursor"), args["limit"] + 1), args["limit"])

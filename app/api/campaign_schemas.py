@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api.converters import INTEGER_MAX
 from app.api.layer_schemas import INSTANT
-from app.api.schemas import IntegerIdCursorArgs, Strict
+from app.api.schemas import Strict
 
 _id = validate.Range(min=1, max=INTEGER_MAX)
 
@@ -37,10 +37,6 @@ class CampaignSchema(Strict):
 class CampaignPageSchema(Schema):
     items = fields.List(fields.Nested(CampaignSchema))
     next_cursor = fields.Integer(allow_none=True)
-
-
-class CampaignListArgs(IntegerIdCursorArgs):
-    pass
 
 
 class SampleMemberSchema(Schema):

@@ -4,7 +4,7 @@ from datetime import date, datetime, timezone
 from marshmallow import Schema, fields, validate
 
 from app.api.converters import INTEGER_MAX
-from app.api.schemas import BUSINESS_DATE, MAX_POINTS, IntegerIdCursorArgs, Strict
+from app.api.schemas import BUSINESS_DATE, MAX_POINTS, Strict
 from app.layers.models import LAYERS
 
 _ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=INTEGER_MAX)),
@@ -58,10 +58,6 @@ class SegmentSchema(Strict):
 class SegmentPageSchema(Schema):
     items = fields.List(fields.Nested(SegmentSchema))
     next_cursor = fields.Integer(allow_none=True)
-
-
-class SegmentListArgs(IntegerIdCursorArgs):
-    pass
 
 
 class SegmentCountSchema(Schema):
