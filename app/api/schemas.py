@@ -249,7 +249,6 @@ class MemberLayerSchema(Schema):
     name = fields.Function(lambda row: LAYERS[row.layer], metadata={"type": "string"})
     since = fields.Date()
     previous_layer = fields.String(allow_none=True)
-    computed_on = fields.Date()
     r_score = fields.Integer(allow_none=True)
     f_score = fields.Integer(allow_none=True)
     m_score = fields.Integer(allow_none=True)

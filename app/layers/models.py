@@ -14,13 +14,13 @@ LAYERS = {HIGH_VALUE: "高价值", POTENTIAL: "潜力", NEW: "新客", AT_RISK: 
 
 
 class MemberLayer(db.Model):
-    """The last RFM run's view of one member. Scores are 1-5, None without a purchase in the window."""
+    """The last RFM run's view of one member (the run's day: layer_counts' latest). Scores are 1-5,
+    None without a purchase in the window."""
 
     __tablename__ = "member_layers"
     __table_args__ = (Index("ix_member_layers_layer", "layer"),)
 
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, autoincrement=False)
-    computed_on: Mapped[date] = mapped_column(Date)
     frequency: Mapped[int] = mapped_column(Integer)  # purchases in the window, fully refunded ones left out
     monetary_fen: Mapped[int] = mapped_column(BigInteger)  # their amount net of refunds
     last_purchase_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -22,12 +22,14 @@ The layer is the first of these that holds (each a question an operator acts on)
 
 A run replaces every member's row (member_layers: one per member, members with no purchase
 included) in one INSERT … SELECT … ON CONFLICT DO UPDATE, which keeps when the member entered
-the layer and the one before it; then the day's counts per layer and tier (layer_counts).
+the layer and the one before it, and leaves alone the rows whose figures did not change (most
+of them from one day to the next: no dead row versions, no index writes); then the day's
+counts per layer and tier (layer_counts), whose latest day is the run's.
 """
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import String, and_, case, delete, func, insert, literal, select
+from sqlalchemy import String, and_, case, delete, func, insert, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.clock import now, today
@@ -47,8 +49,8 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
     net = Purchase.amount_fen - Purchase.refunded_fen
     bought = (select(Purchase.member_id.label("member_id"), func.count().label("frequency"),
                      func.sum(net).label("monetary_fen"), func.max(Purchase.created_at).label("last_at"),
-                     func.min(epoch_days(Purchase.created_at)).label("first_day"),
-                     func.max(epoch_days(Purchase.created_at)).label("last_day"))
+                     epoch_days(func.min(Purchase.created_at)).label("first_day"),
+                     epoch_days(func.max(Purchase.created_at)).label("last_day"))
               .where(Purchase.created_at >= at - timedelta(days=window_days), Purchase.created_at <= at, net > 0)
               .group_by(Purchase.member_id).cte("bought"))
     buyers = func.count().over()
@@ -70,14 +72,14 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
         (joined_recently, NEW),
         (and_(ranked.c.r >= 4, ranked.c.f >= 4, ranked.c.m >= 4), HIGH_VALUE),
         else_=POTENTIAL)
-    return (select(Member.id, literal(today()), func.coalesce(ranked.c.frequency, 0),
+    return (select(Member.id, func.coalesce(ranked.c.frequency, 0),
                    func.coalesce(ranked.c.monetary_fen, 0), ranked.c.last_at, ranked.c.r, ranked.c.f, ranked.c.m,
                    layer, literal(today()), literal(None, String))
             .select_from(Member).outerjoin(ranked, ranked.c.member_id == Member.id)
             .where(Member.id > 0))  # SQLite reads ON CONFLICT after a join only past a WHERE
 
 
-_COLUMNS = ["member_id", "computed_on", "frequency", "monetary_fen", "last_purchase_at", "r_score", "f_score",
+_COLUMNS = ["member_id", "frequency", "monetary_fen", "last_purchase_at", "r_score", "f_score",
             "m_score", "layer", "since", "previous_layer"]
 
 
@@ -90,11 +92,12 @@ def compute_layers() -> dict:
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     upsert = dialect.insert(MemberLayer).from_select(_COLUMNS, select_rows)
     stayed = table.c.layer == upsert.excluded.layer
+    scored = _COLUMNS[1:8]  # what the run computes; since and previous_layer follow from the layer
     upsert = upsert.on_conflict_do_update(index_elements=["member_id"], set_={
-        **{name: upsert.excluded[name] for name in _COLUMNS[1:9]},
+        **{name: upsert.excluded[name] for name in scored},
         "since": case((stayed, table.c.since), else_=upsert.excluded.since),
         "previous_layer": case((stayed, table.c.previous_layer), else_=table.c.layer),
-    })
+    }, where=or_(*(table.c[name].is_distinct_from(upsert.excluded[name]) for name in scored)))
     db.session.execute(upsert)
     day = today()
     db.session.execute(delete(LayerCount).where(LayerCount.day == day))

@@ -19,4 +19,4 @@ def _epoch_days_on_sqlite(element, compiler, **kw):
 
 @compiles(epoch_days, "postgresql")
 def _epoch_days_on_postgresql(element, compiler, **kw):
-    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) / 86400.0)"
+    return f"(date_part('epoch', {compiler.process(element.clauses, **kw)}) / 86400.0)"

@@ -60,7 +60,6 @@ def upgrade():
     )
     op.create_table('member_layers',
     sa.Column('member_id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('computed_on', sa.Date(), nullable=False),
     sa.Column('frequency', sa.Integer(), nullable=False),
     sa.Column('monetary_fen', sa.BigInteger(), nullable=False),
     sa.Column('last_purchase_at', sa.DateTime(timezone=True), nullable=True),
