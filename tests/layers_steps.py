@@ -64,16 +64,16 @@ def add_purchase(member_id: int, world, at: datetime, yuan: int, refunded_yuan: 
                             refunded_fen=refunded_yuan * 100, points_earned=0, growth_earned=0, created_at=at))
 
 
-def build_fixture(world) -> dict[str, int]:
-    """FIXTURE's members and purchases, committed: name → member id."""
+def build_fixture(world, run: datetime = RUN) -> dict[str, int]:
+    """FIXTURE's members and purchases as of `run`, committed: name → member id."""
     ids = {}
     for name, (joined_days, purchases, tier) in FIXTURE.items():
-        ids[name] = add_member(name, world.tiers[tier], RUN - timedelta(days=joined_days))
+        ids[name] = add_member(name, world.tiers[tier], run - timedelta(days=joined_days))
         for days, yuan, refunded in purchases:
-            add_purchase(ids[name], world, RUN - timedelta(days=days), yuan, refunded)
+            add_purchase(ids[name], world, run - timedelta(days=days), yuan, refunded)
     for name in ("whale", "steady"):
-        db.session.add(HomeStore(member_id=ids[name], store_id=world.stores["A"], attributed_at=RUN))
-    db.session.add(HomeStore(member_id=ids["twice"], store_id=world.stores["B"], attributed_at=RUN))
+        db.session.add(HomeStore(member_id=ids[name], store_id=world.stores["A"], attributed_at=run))
+    db.session.add(HomeStore(member_id=ids["twice"], store_id=world.stores["B"], attributed_at=run))
     db.session.commit()
     return ids
 

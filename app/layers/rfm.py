@@ -53,7 +53,7 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
                      epoch_days(func.max(Purchase.created_at)).label("last_day"))
               .where(Purchase.created_at >= at - timedelta(days=window_days), Purchase.created_at <= at, net > 0)
               .group_by(Purchase.member_id).cte("bought"))
-    buyers = func.count().over()
+    buyers = select(func.count()).select_from(bought).scalar_subquery()  # once, not one more window
     ranked = select(
         bought, _score(func.rank().over(order_by=bought.c.last_day), buyers).label("r"),
         _score(func.rank().over(order_by=bought.c.frequency), buyers).label("f"),
