@@ -139,6 +139,15 @@ def load_config(env=None) -> dict:
         "TIER_DOWNGRADE": env.get("TIER_DOWNGRADE", "one_level"),
         "TIER_DOWNGRADE_WARNING_DAYS": _int(env, "TIER_DOWNGRADE_WARNING_DAYS", 30),
         "TIER_REVIEW_BATCH": _int(env, "TIER_REVIEW_BATCH", 500),
+        # RFM layers (app/layers/rfm.py): the window of purchases, when a member is new, when dormant,
+        # and how many times their own usual interval between purchases makes them at risk.
+        "RFM_WINDOW_DAYS": _int(env, "RFM_WINDOW_DAYS", 365),
+        "RFM_NEW_DAYS": _int(env, "RFM_NEW_DAYS", 30),
+        "RFM_DORMANT_DAYS": _int(env, "RFM_DORMANT_DAYS", 180),
+        "RFM_AT_RISK_FACTOR": float(env.get("RFM_AT_RISK_FACTOR", "2")),
+        # Campaigns (app/campaigns): members reached per transaction of the launch job.
+        "CAMPAIGN_BATCH": _int(env, "CAMPAIGN_BATCH", 500),
+        "CAMPAIGN_INTERVAL": _int(env, "CAMPAIGN_INTERVAL", 60),  # seconds between launch sweeps
         "WECHAT_APPID": env.get("WECHAT_APPID", "wx-fake-appid"),
         "WECHAT_SECRET": env.get("WECHAT_SECRET", "fake-secret"),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com/"),

@@ -3,6 +3,7 @@ two members whose history went through the real services (so their ledgers balan
 from sqlalchemy import select
 
 from app.accounts import create_account
+from app.campaigns.demo import load_campaigns_demo
 from app.engagement.demo import load_engagement_demo
 from app.extensions import db
 from app.mall.demo import load_mall_demo
@@ -66,5 +67,7 @@ def load_demo_data() -> bool:
     ledger.adjust_points(bob.id, 50, actor="admin:demo", reason="门店活动补偿")
     db.session.commit()
     load_mall_demo(store.id, alice.id)
+    db.session.commit()
+    load_campaigns_demo()  # after the purchases: the layers and a campaign's reach
     db.session.commit()
     return True

@@ -123,6 +123,9 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "OPERATOR_LAST_ADMIN": (409, "至少要保留一名启用的管理员"),
     "AUDIT_ENTRY_NOT_FOUND": (404, "审计记录不存在"),
     "CSRF_INVALID": (400, "页面已过期或请求来源不明，请刷新页面后重试"),
+    # layers, segments and campaigns (app/layers, app/campaigns)
+    "SEGMENT_NOT_FOUND": (404, "人群不存在"),
+    "CAMPAIGN_NOT_FOUND": (404, "活动不存在"),
 }
 
 

@@ -1,5 +1,6 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
 from app.audit.models import AuditEntry  # noqa: F401
+from app.campaigns.models import Campaign, CampaignMember, RecallSetting  # noqa: F401
 from app.engagement.models import (  # noqa: F401
     Checkin,
     EngagementSetting,
@@ -12,6 +13,7 @@ from app.engagement.models import (  # noqa: F401
     TaskProgress,
 )
 from app.idempotency.models import IdempotencyRecord  # noqa: F401
+from app.layers.models import LayerCount, MemberLayer, Segment  # noqa: F401
 from app.mall.benefit_models import BenefitGrant  # noqa: F401
 from app.mall.models import (  # noqa: F401
     Coupon,

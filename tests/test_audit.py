@@ -7,8 +7,10 @@ from sqlalchemy import func, insert, select
 
 from app.audit import service as audit
 from app.audit.models import AuditEntry
+from app.campaigns import service as campaigns
 from app.clock import local_date, now
 from app.extensions import db
+from app.layers import segments
 from app.operators.models import Operator
 from app.operators.roles import ADMIN, ANALYST
 from app.security import ADMIN as ADMIN_AUDIENCE
@@ -55,6 +57,10 @@ def every_admin_write(app, world, admin) -> list[tuple[str, str, dict | None]]:
     tasks = [create_task(world, kind="purchases", target=3)["id"] for _ in range(2)]
     with app.app_context():
         other = add_account(Operator, "operator-2", name="二号", role=ADMIN).id
+        segment = segments.create_segment("审计人群", {}, actor="test").id
+        campaign, recall = (campaigns.create_campaign(actor="test", name=name, segment_id=segment, points=5,
+                                                      starts_at=now(), holdout_pct=10, response_days=7,
+                                                      recall=name == "召回").id for name in ("活动", "召回"))
         db.session.commit()
     store, tier, clerk = world.stores["A"], world.tiers["普通"], world.staff_ids["clerk-a"]
     return [
@@ -90,6 +96,11 @@ def every_admin_write(app, world, admin) -> list[tuple[str, str, dict | None]]:
         ("POST", "/tasks", {"title": "消费3次", "kind": "purchases", "target": 3, "reward_points": 10}),
         ("PATCH", f"/tasks/{tasks[0]}", {"title": "完善资料2"}),
         ("DELETE", f"/tasks/{tasks[1]}", None),
+        ("POST", "/segments/preview", {"conditions": {"layers": ["at_risk"]}}),
+        ("POST", "/segments", {"name": "流失预警", "conditions": {"layers": ["at_risk"]}}),
+        ("POST", "/campaigns", {"name": "回归礼", "segment_id": segment, "points": 5, "starts_at": now().isoformat()}),
+        ("POST", f"/campaigns/{campaign}/launch", None),
+        ("PUT", "/churn-recall", {"campaign_id": recall, "enabled": True}),
         ("POST", "/password", {"current_password": PASSWORD, "new_password": "long-enough-5"}),
     ]
 

@@ -36,7 +36,8 @@ from tests.jobs_helpers import (
 UTC = timezone.utc
 CRON_JOBS = ["expire_points", "review_tiers", "expire_coupons", "expire_benefits", "grant_monthly_benefits",
              "grant_birthday_benefits", "remind_points_expiring", "warn_tier_downgrades", "remind_coupons_expiring",
-             "remind_benefits_expiring", "purge_idempotency_records"]
+             "remind_benefits_expiring", "compute_layers", "purge_idempotency_records"]
+INTERVAL_JOBS = {"dispatch_outbox", "run_campaigns"}
 
 
 def lots_left(app) -> dict[date, int]:
@@ -150,14 +151,14 @@ def test_rq_cron_enqueues_the_jobs_at_business_local_times(app, world, scheduler
         cron = CronScheduler(connection=queue_of(app).connection)
         cron.load_config_from_file("app.tasks.cron_config")
         jobs = {job.name: job for job in cron.get_jobs()}
-        assert set(jobs) == {"dispatch_outbox", *CRON_JOBS}
+        assert set(jobs) == {*INTERVAL_JOBS, *CRON_JOBS}
         assert jobs["dispatch_outbox"].interval == app.config["OUTBOX_DISPATCH_INTERVAL"]
         assert jobs["expire_points"].next_enqueue_time == datetime(2028, 2, 28, 16, 5, tzinfo=UTC)
         assert jobs["remind_points_expiring"].next_enqueue_time == datetime(2028, 2, 29, 2, 0, tzinfo=UTC)
-        assert {job.name for job in cron.enqueue_jobs()} == {"dispatch_outbox"}
+        assert {job.name for job in cron.enqueue_jobs()} == INTERVAL_JOBS
 
         clock.move_to(datetime(2028, 2, 28, 16, 5, 1, tzinfo=UTC).timestamp())
-        assert {job.name for job in cron.enqueue_jobs()} == {"dispatch_outbox", "expire_points"}
+        assert {job.name for job in cron.enqueue_jobs()} == {*INTERVAL_JOBS, "expire_points"}
         assert jobs["expire_points"].next_enqueue_time == datetime(2028, 2, 29, 16, 5, tzinfo=UTC)
         run_worker(app)
 

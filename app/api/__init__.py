@@ -31,7 +31,9 @@ def register_api(app) -> None:
         admin,
         admin_audit,
         admin_benefits,
+        admin_campaigns,
         admin_engagement,
+        admin_layers,
         admin_mall,
         admin_messaging,
         auth,
@@ -59,7 +61,7 @@ def register_api(app) -> None:
     api.init_app(app)
     for module in (auth, member, staff, admin, member_engagement, admin_engagement,
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
-                   admin_benefits, member_points_conversion, admin_audit):
+                   admin_benefits, member_points_conversion, admin_audit, admin_layers, admin_campaigns):
         api.register_blueprint(module.blp)
     for blp in sessions.blueprints:
         api.register_blueprint(blp)

@@ -5,6 +5,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.accounts import PASSWORD_LENGTH
 from app.api.converters import INTEGER_MAX
+from app.layers.models import LAYERS
+from app.layers.rfm import layer_of
 
 # Bounds keep every amount inside a BIGINT and inside what a store could sell.
 MAX_FEN = 10**10  # 100 million yuan
@@ -242,11 +244,32 @@ class AdjustmentArgs(Strict):
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
 
 
+class MemberLayerSchema(Schema):
+    layer = fields.String()
+    name = fields.Function(lambda row: LAYERS[row.layer], metadata={"type": "string"})
+    since = fields.Date()
+    previous_layer = fields.String(allow_none=True)
+    r_score = fields.Integer(allow_none=True)
+    f_score = fields.Integer(allow_none=True)
+    m_score = fields.Integer(allow_none=True)
+    frequency = fields.Integer()
+    monetary_fen = fields.Integer()
+    last_purchase_at = fields.DateTime(allow_none=True)
+
+
+class _LayerOf(fields.Nested):
+    """The member's row of the last RFM run (none before their first)."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return layer_of(obj.id)
+
+
 class AdminMemberSchema(MemberSummarySchema):
     openid = fields.String()
     birthday = fields.Date(allow_none=True)
     gender = fields.String()
     created_at = fields.DateTime()
+    layer = _LayerOf(MemberLayerSchema, allow_none=True, metadata={"description": "RFM layer and scores"})
 
 
 class StoreSchema(Strict):

@@ -11,6 +11,9 @@ DEMO_RULES = {
                                "pages/card/index"),
     "points_expiring": ("demo-tmpl-points", {"number1": "{points}", "date2": "{expires_on}",
                                              "thing3": "积分即将过期，快去积分商城兑换吧"}, "pages/mall/index"),
+    # a campaign's message (app/campaigns): its payload is {campaign}, {coupon} (may be empty), {points}
+    "campaign_reached": ("demo-tmpl-campaign", {"thing1": "{campaign}", "thing2": "您有一份专属礼遇待查收",
+                                                "number3": "{points}"}, "pages/coupons/index"),
 }
 
 

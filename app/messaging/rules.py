@@ -14,6 +14,7 @@ from app.messaging.models import MessageRule
 EVENT_KINDS = (
     "tier_upgraded", "tier_downgraded", "tier_downgrade_warning", "points_expiring", "coupon_expiring",
     "benefit_claimable", "benefit_expiring", "mall_redeemed", "order_shipped", "referral_rewarded",
+    "campaign_reached",  # a campaign reached the member (app/campaigns): {campaign}, {coupon}, {points}
 )
 
 

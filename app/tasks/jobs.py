@@ -15,7 +15,9 @@ from flask import current_app
 from rq import Queue, Retry
 
 from app.batches import run_batches
+from app.campaigns import launch, recall
 from app.idempotency import service as idempotency
+from app.layers import rfm
 from app.mall import benefits, coupon_reminders, coupons
 from app.members import tier_review
 from app.messaging import outbox
@@ -115,3 +117,17 @@ def remind_benefits_expiring() -> dict:
 @recorded("purge_idempotency_records")
 def purge_idempotency_records() -> dict:
     return run_batches(idempotency.purge_expired())
+
+
+@recorded("compute_layers")
+def compute_layers() -> dict:
+    """RFM scores and layers, then the churn recall's newcomers (committed with them), then
+    the launch sweep, so the recalled are reached in the same run."""
+    counts = rfm.compute_layers()
+    counts |= run_batches(recall.enroll_entrants())
+    return counts | run_batches(launch.run_due())
+
+
+@recorded("run_campaigns", only_when_busy=True)
+def run_campaigns() -> dict:
+    return run_batches(launch.run_due())

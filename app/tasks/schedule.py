@@ -40,6 +40,9 @@ def schedule(config: dict) -> tuple[Scheduled, ...]:
         Scheduled(jobs.warn_tier_downgrades, cron="5 10 * * *"),
         Scheduled(jobs.remind_coupons_expiring, cron="10 10 * * *"),
         Scheduled(jobs.remind_benefits_expiring, cron="15 10 * * *"),
+        # layers after the night's expiry and tier review; launched campaigns every minute
+        Scheduled(jobs.compute_layers, cron="45 0 * * *"),
+        Scheduled(jobs.run_campaigns, interval=config["CAMPAIGN_INTERVAL"]),
         # housekeeping in the quiet hours: Idempotency-Key records past their retention
         Scheduled(jobs.purge_idempotency_records, cron="0 4 * * *"),
     )

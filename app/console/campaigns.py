@@ -1,0 +1,62 @@
+"""活动: campaigns with a holdout (create, preview, dry run, launch, results) and the churn recall."""
+from flask import flash, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from app.api.campaign_schemas import CampaignSchema
+from app.api.pagination import page
+from app.campaigns import results, service
+from app.console import layer_forms
+from app.console.forms import page_args, positive_int
+from app.console.pages import page_blueprint
+from app.layers import segments
+from app.mall.coupons import all_templates
+
+blp = page_blueprint("console_campaigns", __name__)
+PAGE_SIZE = 50
+
+
+def _actor() -> str:
+    return f"admin:{g.principal.id}"  # as the API names an operator (g.scope)
+
+
+@blp.get("/campaigns")
+def index(form_errors=None, status=200):
+    cursor, _ = page_args()
+    return render_template(
+        "console/campaigns.html", **page(service.campaigns_page(cursor, PAGE_SIZE + 1), PAGE_SIZE),
+        segments=segments.segments_page(None, 100), templates=all_templates(), recall=service.recall_setting(),
+        form=request.form, form_errors=form_errors or {}), status
+
+
+@blp.post("/campaigns")
+def create():
+    try:
+        args = CampaignSchema().load(layer_forms.campaign())
+    except ValidationError as error:
+        return index(form_errors=error.messages, status=422)
+    campaign = service.create_campaign(actor=_actor(), **args)
+    flash(f"已创建活动 {campaign.name}")
+    return redirect(url_for(".show", campaign_id=campaign.id), code=303)
+
+
+@blp.get("/campaigns/<int:campaign_id>")
+def show(campaign_id):
+    dry_run = request.args.get("dry_run") == "1"
+    return render_template("console/campaign.html", campaign=service.get_campaign(campaign_id),
+                           preview=service.preview(campaign_id, sample=dry_run), dry_run=dry_run,
+                           results=results.results(campaign_id))
+
+
+@blp.post("/campaigns/<int:campaign_id>/launch")
+def launch(campaign_id):
+    campaign = service.launch(campaign_id, actor=_actor())
+    flash(f"活动 {campaign.name} 已发布：从开始时间起分批触达")
+    return redirect(url_for(".show", campaign_id=campaign_id), code=303)
+
+
+@blp.post("/campaigns/recall")
+def set_recall():
+    campaign_id = positive_int(request.form.get("campaign_id"), "campaign_id")
+    service.set_recall(campaign_id, "enabled" in request.form, actor=_actor())
+    flash("流失召回设置已保存")
+    return redirect(url_for(".index"), code=303)
