@@ -119,6 +119,8 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "TASK_NOT_COMPLETED": (409, "任务尚未完成"),
     "TASK_ALREADY_CLAIMED": (409, "本期任务奖励已领取"),
     "TASK_IN_USE": (409, "已有会员参与该任务，不能删除，可停用或设置结束时间"),
+    # console: members and scheduled jobs (issue 14)
+    "JOB_NOT_FOUND": (404, "定时任务不存在"),
 }
 
 
