@@ -7,9 +7,9 @@ of it (3 or more), ignoring case. The indexes behind each are app/member_row.py'
 """
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
 from app.db_helpers import newest_first
 from app.extensions import db
@@ -74,20 +74,25 @@ EXPORT_HEADER = ("会员ID", "卡号", "昵称", "手机号", "等级", "成长�
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
 
 
-def export_csv(q: str | None, tier_id: int | None, full_phone: bool = False, chunk: int = 1000) -> Iterator[str]:
-    """The filtered list as CSV text, a line at a time, newest first, phones masked unless
-    `full_phone`. One statement read `chunk` rows at a time (yield_per: a server-side cursor on
-    PostgreSQL), so a million members never sit in memory. Opens with a BOM: Excel then reads
-    the Chinese as UTF-8."""
-    statement = (select(Member.id, Member.card_no, Member.nickname, Member.phone, Tier.name, Member.growth,
-                        Member.points_balance, Member.created_at)
-                 .join(Tier, Tier.id == Member.tier_id)
-                 .where(*filters(q, tier_id))
-                 .order_by(Member.id.desc())
-                 .execution_options(yield_per=chunk))
+def export_statement(q: str | None, tier_id: int | None, chunk: int = 1000) -> Select:
+    """The filtered list's rows for its CSV, newest first, read `chunk` rows at a time (yield_per:
+    a server-side cursor on PostgreSQL), so a million members never sit in memory."""
+    return (select(Member.id, Member.card_no, Member.nickname, Member.phone, Tier.name, Member.growth,
+                   Member.points_balance, Member.created_at)
+            .join(Tier, Tier.id == Member.tier_id)
+            .where(*filters(q, tier_id))
+            .order_by(Member.id.desc())
+            .execution_options(yield_per=chunk))
+
+
+def csv_lines(read_rows: Callable[[], Iterator], full_phone: bool = False) -> Iterator[str]:
+    """The CSV text, a line at a time: the header, then the rows `read_rows()` gives (an
+    export_statement's), phones masked unless `full_phone`. The rows are read only once the
+    header has gone out, so a client that leaves after it has held no database connection.
+    Opens with a BOM: Excel then reads the Chinese as UTF-8."""
     line = _csv_line()
     yield "\ufeff" + line(EXPORT_HEADER)
-    for member_id, card_no, nickname, phone, tier, growth, balance, created_at in db.session.execute(statement):
+    for member_id, card_no, nickname, phone, tier, growth, balance, created_at in read_rows():
         yield line((member_id, card_no, _cell(nickname), phone if full_phone else mask_phone(phone), tier,
                     growth, balance, created_at.isoformat()))
 
