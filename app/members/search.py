@@ -59,7 +59,7 @@ def _phone_ends_with(digits: str) -> ColumnElement:
 
 def filters(q: str | None = None, tier_id: int | None = None) -> list[ColumnElement]:
     """The conditions of a filtered member list (the search and its CSV export)."""
-    found = [condition for condition in (matching(q),) if condition is not None]
+    found = [] if (named := matching(q)) is None else [named]
     if tier_id is not None:
         found.append(Member.tier_id == tier_id)
     return found
