@@ -25,7 +25,6 @@ from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import CardSchema, CursorArgs
 from app.engagement import checkin, referral
-from app.extensions import db
 from app.mall import coupons, redemption
 from app.members import search, tiers
 from app.members import service as members
@@ -54,15 +53,7 @@ def search_members(args):
 @blp.response(200, description="The filtered list as CSV (UTF-8 with a BOM), newest first, streamed",
               content_type="text/csv")
 def export_members(args):
-    statement = search.export_statement(args.get("q"), args.get("tier_id"))
-    engine = db.engine
-
-    def read_rows():
-        """After the view has returned: on a connection of its own, held until the last row."""
-        with engine.connect() as connection:
-            yield from connection.execute(statement)
-
-    lines = search.csv_lines(read_rows, full_phone=args["phone"] == "full")
+    lines = search.export_csv(args.get("q"), args.get("tier_id"), full_phone=args["phone"] == "full")
     return Response(lines, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="members.csv"'})
 
 

@@ -7,7 +7,7 @@ of it (3 or more), ignoring case. The indexes behind each are app/member_row.py'
 """
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
@@ -74,27 +74,30 @@ EXPORT_HEADER = ("会员ID", "卡号", "昵称", "手机号", "等级", "成长�
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
 
 
-def export_statement(q: str | None, tier_id: int | None, chunk: int = 1000) -> Select:
-    """The filtered list's rows for its CSV, newest first, read `chunk` rows at a time (yield_per:
-    a server-side cursor on PostgreSQL), so a million members never sit in memory."""
-    return (select(Member.id, Member.card_no, Member.nickname, Member.phone, Tier.name, Member.growth,
-                   Member.points_balance, Member.created_at)
-            .join(Tier, Tier.id == Member.tier_id)
-            .where(*filters(q, tier_id))
-            .order_by(Member.id.desc())
-            .execution_options(yield_per=chunk))
+def export_csv(q: str | None, tier_id: int | None, full_phone: bool = False, chunk: int = 1000) -> Iterator[str]:
+    """The filtered list as CSV text, a line at a time, newest first, phones masked unless
+    `full_phone`: a reply body to stream after the view has returned (it needs no app context).
 
-
-def csv_lines(read_rows: Callable[[], Iterator], full_phone: bool = False) -> Iterator[str]:
-    """The CSV text, a line at a time: the header, then the rows `read_rows()` gives (an
-    export_statement's), phones masked unless `full_phone`. The rows are read only once the
-    header has gone out, so a client that leaves after it has held no database connection.
+    One statement read `chunk` rows at a time (yield_per: a server-side cursor on PostgreSQL),
+    so a million members never sit in memory, on a connection of its own opened only once the
+    header has gone out (a client that leaves after it held none) and held to the last row.
     Opens with a BOM: Excel then reads the Chinese as UTF-8."""
+    statement = (select(Member.id, Member.card_no, Member.nickname, Member.phone, Tier.name, Member.growth,
+                        Member.points_balance, Member.created_at)
+                 .join(Tier, Tier.id == Member.tier_id)
+                 .where(*filters(q, tier_id))
+                 .order_by(Member.id.desc())
+                 .execution_options(yield_per=chunk))
+    return _csv_lines(db.engine, statement, full_phone)
+
+
+def _csv_lines(engine, statement: Select, full_phone: bool) -> Iterator[str]:
     line = _csv_line()
     yield "\ufeff" + line(EXPORT_HEADER)
-    for member_id, card_no, nickname, phone, tier, growth, balance, created_at in read_rows():
-        yield line((member_id, card_no, _cell(nickname), phone if full_phone else mask_phone(phone), tier,
-                    growth, balance, created_at.isoformat()))
+    with engine.connect() as connection:
+        for member_id, card_no, nickname, phone, tier, growth, balance, created_at in connection.execute(statement):
+            yield line((member_id, card_no, _cell(nickname), phone if full_phone else mask_phone(phone), tier,
+                        growth, balance, created_at.isoformat()))
 
 
 def _csv_line():
