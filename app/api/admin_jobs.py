@@ -3,16 +3,14 @@ import functools
 
 from flask import after_this_request, g, jsonify
 from marshmallow import Schema, fields
-from redis.exceptions import RedisError
 
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.messaging_schemas import JobRunSchema
 from app.api.principals import require
-from app.errors import CATALOGUE, RETRY_AFTER_SECONDS, envelope
+from app.errors import AppError, envelope
 from app.security import ADMIN
 from app.tasks import run_now
-from app.tasks.runs import fail_unqueued
 
 blp = Blueprint("admin_jobs", __name__, url_prefix="/api/v1/admin",
                 description="Scheduled jobs: latest runs and run now (admin token)")
@@ -57,10 +55,9 @@ def _start_once_committed(run_id: int, response):
         return response
     try:
         run_now.start(run_id)
-    except RedisError as error:
-        fail_unqueued(run_id, f"queue unavailable: {error}"[:500])
-        unavailable = jsonify(envelope("SERVICE_UNAVAILABLE", CATALOGUE["SERVICE_UNAVAILABLE"][1]))
-        unavailable.status_code = 503
-        unavailable.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    except AppError as error:  # the queue is down: the run reads failed
+        unavailable = jsonify(envelope(error.code, error.message, error.details))
+        unavailable.status_code = error.status
+        unavailable.headers["Retry-After"] = str(error.details["retry_after"])
         return unavailable
     return response

@@ -8,13 +8,15 @@ here and now (the embedded default). Enqueued only after the commit: a worker ne
 for a run that is not there yet.
 """
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from app.clock import now, today
-from app.errors import AppError
+from app.errors import RETRY_AFTER_SECONDS, AppError
 from app.extensions import db
 from app.tasks.models import QUEUED, JobRun
 from app.tasks.queue import get_queue, run_inline
+from app.tasks.runs import fail_unqueued
 from app.tasks.schedule import Scheduled, schedule
 
 
@@ -33,14 +35,19 @@ def request_run(name: str, started_by: str) -> JobRun:
 
 
 def start(run_id: int) -> None:
-    """Enqueue (or, without Redis, run) a committed queued run. Raises RedisError if Redis is down."""
+    """Enqueue (or, without Redis, run) a committed queued run. With Redis down the run reads
+    failed, and SERVICE_UNAVAILABLE: ask again (the job itself is harmless twice)."""
     run = db.session.get(JobRun, run_id)
     job = scheduled_jobs()[run.job].job
     queue = get_queue()
     if queue is None:
         run_inline(job, run_id)
         return
-    queue.enqueue(job, run_id, job_timeout=current_app.config["SCHEDULED_JOB_TIMEOUT"], result_ttl=0)
+    try:
+        queue.enqueue(job, run_id, job_timeout=current_app.config["SCHEDULED_JOB_TIMEOUT"], result_ttl=0)
+    except RedisError as error:
+        fail_unqueued(run_id, f"queue unavailable: {error}"[:500])
+        raise AppError("SERVICE_UNAVAILABLE", details={"retry_after": RETRY_AFTER_SECONDS}) from error
 
 
 def last_runs() -> list[dict]:
