@@ -10,10 +10,10 @@ step at a time, so the lock order holds.
 """
 import random
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from app.accounts import create_account
-from app.clock import at, business_tz, today
+from app.clock import at, start_of_day, today
 from app.engagement import checkin
 from app.extensions import db
 from app.mall import coupons, verification
@@ -71,7 +71,8 @@ def _store_with_clerk(code: str, name: str, username: str) -> Staff:
 
 
 def _moment(day, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=business_tz())
+    """That business day at that local hour."""
+    return start_of_day(day) + timedelta(hours=hour, minutes=minute)
 
 
 def _member_steps(rng: random.Random, number: int, joined, profile: str, clerks: list[Staff],
