@@ -90,6 +90,7 @@ def every_admin_write(app, world, admin) -> list[tuple[str, str, dict | None]]:
         ("POST", "/tasks", {"title": "消费3次", "kind": "purchases", "target": 3, "reward_points": 10}),
         ("PATCH", f"/tasks/{tasks[0]}", {"title": "完善资料2"}),
         ("DELETE", f"/tasks/{tasks[1]}", None),
+        ("POST", "/jobs/expire_coupons/runs", None),
         ("POST", "/password", {"current_password": PASSWORD, "new_password": "long-enough-5"}),
     ]
 
