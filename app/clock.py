@@ -15,10 +15,24 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 _DAY: ContextVar[date | None] = ContextVar("business_day", default=None)  # of the request or job under way
+_AT: ContextVar[datetime | None] = ContextVar("clock_at", default=None)  # the demo data's past moment (`at`)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return _AT.get() or datetime.now(timezone.utc)
+
+
+@contextmanager
+def at(moment: datetime) -> Iterator[None]:
+    """Inside, `now()` is `moment` and `today()` its business day: the demo data (app/demo_history.py)
+    writes months of history through the services, each step as of its own past moment. (Tests travel
+    with time_machine, which moves every clock of the process.)"""
+    moment_token, day_token = _AT.set(moment), _DAY.set(local_date(moment))
+    try:
+        yield
+    finally:
+        _DAY.reset(day_token)
+        _AT.reset(moment_token)
 
 
 def business_tz() -> ZoneInfo:

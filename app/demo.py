@@ -1,9 +1,11 @@
-"""Demo data for `make run`: tiers, a store with a clerk and a manager, an operator, and
-two members whose history went through the real services (so their ledgers balance)."""
+"""Demo data for `make run`: tiers, a store with a clerk and a manager, an operator, six months
+of members (app/demo_history.py), and two members of today, Alice and Bob, whose logins the
+README shows; all of it through the real services (so every ledger balances)."""
 from sqlalchemy import select
 
 from app.accounts import create_account
 from app.campaigns.demo import load_campaigns_demo
+from app.demo_history import load_history
 from app.engagement.demo import load_engagement_demo
 from app.extensions import db
 from app.mall.demo import load_mall_demo
@@ -51,6 +53,7 @@ def load_demo_data() -> bool:
     load_engagement_demo()  # before the members' history, so it moves their task progress
     clerk = create_account(Staff, *LOGINS["clerk"], name="店员小李", store_id=store.id)
     manager = create_account(Staff, *LOGINS["manager"], name="店长老张", store_id=store.id, role=MANAGER)
+    load_history(clerk, manager)  # six months of members, before today's Alice and Bob
 
     alice, _ = members.get_or_create("fake-openid-alice", "fake-unionid-alice")
     members.update_profile(alice, nickname="Alice", gender="female")

@@ -126,6 +126,8 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     # layers, segments and campaigns (app/layers, app/campaigns)
     "SEGMENT_NOT_FOUND": (404, "人群不存在"),
     "CAMPAIGN_NOT_FOUND": (404, "活动不存在"),
+    # console: members and scheduled jobs (issue 14)
+    "JOB_NOT_FOUND": (404, "定时任务不存在"),
 }
 
 

@@ -11,7 +11,7 @@ the higher; a batch job passes `skip_locked` and takes the members it skipped on
 """
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
@@ -64,6 +64,21 @@ class Member(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
     tier: Mapped[Tier] = relationship(lazy="joined")
+
+
+# The operators' member search (app/members/search.py) on PostgreSQL, at a million members: a
+# phone by its last digits (reverse(phone) LIKE '4321%'), a nickname by its beginning (1-2
+# characters, lower(nickname) LIKE 'ab%') or anywhere in it (3 or more: trigrams). PostgreSQL only
+# (migration 0015): SQLite, the embedded default, scans its members.
+for _index in (
+    Index("ix_members_phone_reversed", func.reverse(Member.phone).label("phone_reversed"),
+          postgresql_ops={"phone_reversed": "text_pattern_ops"}),
+    Index("ix_members_nickname_lower", func.lower(Member.nickname).label("nickname_lower"),
+          postgresql_ops={"nickname_lower": "text_pattern_ops"}),
+    Index("ix_members_nickname_trgm", func.lower(Member.nickname).label("nickname_lower"), postgresql_using="gin",
+          postgresql_ops={"nickname_lower": "gin_trgm_ops"}),
+):
+    _index.ddl_if(dialect="postgresql")
 
 
 def lock_member(member_id: int) -> Member:

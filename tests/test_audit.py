@@ -101,6 +101,7 @@ def every_admin_write(app, world, admin) -> list[tuple[str, str, dict | None]]:
         ("POST", "/campaigns", {"name": "回归礼", "segment_id": segment, "points": 5, "starts_at": now().isoformat()}),
         ("POST", f"/campaigns/{campaign}/launch", None),
         ("PUT", "/churn-recall", {"campaign_id": recall, "enabled": True}),
+        ("POST", "/jobs/expire_coupons/runs", None),
         ("POST", "/password", {"current_password": PASSWORD, "new_password": "long-enough-5"}),
     ]
 

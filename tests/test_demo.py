@@ -1,13 +1,36 @@
 """`make run`'s demo data goes through the real services, so it obeys their rules (the lock
-order included) and leaves ledgers that balance."""
-from sqlalchemy import select
+order included) and leaves ledgers that balance; it spans six months, so the console has a
+living programme to show."""
+from datetime import timedelta
 
+from sqlalchemy import func, select
+
+from app.clock import local_date, start_of_day, today
 from app.extensions import db
-from app.member_row import Member
+from app.mall.models import Coupon
+from app.member_row import Member, Tier
+from app.members.models import TierChange
+from app.points.models import LedgerEntry
+from app.purchases.models import Purchase
+from app.tasks.models import JobRun
 from tests.helpers import assert_ledger_consistent
 
 
-def test_the_demo_data_loads_once_through_the_services(app):
+def tier_story(nickname: str) -> tuple:
+    """(tier, growth, points) of the member now, and their tier changes (from, to, why)."""
+    member = db.session.execute(select(Member).where(Member.nickname == nickname)).scalar_one()
+    names = dict(db.session.execute(select(Tier.id, Tier.name)).all())
+    changes = db.session.execute(select(TierChange).where(TierChange.member_id == member.id)
+                                 .order_by(TierChange.id)).scalars()
+    return ((member.tier.name, member.growth, member.points_balance),
+            [(names.get(change.from_tier_id), names[change.to_tier_id], change.reason) for change in changes])
+
+
+def count(*where, of=Member) -> int:
+    return db.session.execute(select(func.count()).select_from(of).where(*where)).scalar_one()
+
+
+def test_the_demo_data_loads_once_through_the_services_and_spans_months(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo-data"])
     assert (first.exit_code, first.output.strip()) == (0, "demo data loaded"), first.output
@@ -15,6 +38,30 @@ def test_the_demo_data_loads_once_through_the_services(app):
     assert again.output.strip() == "demo data already present"
     with app.app_context():
         members = db.session.execute(select(Member).order_by(Member.id)).scalars().all()
-        assert [member.nickname for member in members] == ["Alice", "Bob"]
+        assert [member.nickname for member in members[-2:]] == ["Alice", "Bob"]  # today's, the README's logins
+        assert len(members) == 204  # 200 of the last six months, the veteran, the returns, Alice and Bob
         for member in members:
-            assert assert_ledger_consistent(member.id)["balance"] > 0
+            assert_ledger_consistent(member.id)
+        assert_the_history_is_alive()
+
+
+def assert_the_history_is_alive():
+    four_months_ago = start_of_day(today() - timedelta(days=120))
+    first_join = db.session.execute(select(func.min(Member.created_at))).scalar_one()
+    assert local_date(first_join) <= today() - timedelta(days=365)  # the veteran
+    assert count(Member.created_at < four_months_ago) > 40  # the history's first two months
+    # 5,200 yuan made her 金卡 at once; 3,000 yuan returned took 3,000 of each back: 银卡
+    assert tier_story("退货的林女士") == (("银卡", 2200, 2200), [("普通", "金卡", "purchase"),
+                                                            ("金卡", "银卡", "refund")])
+    # 5,600 yuan: 金卡; 300 yuan more at ×1.5 (450 points) in twelve months is below 金卡's 5,000 to keep
+    # it: the review lowers him one level and re-bases his growth on 银卡's threshold
+    assert tier_story("老会员周先生") == (("银卡", 1000, 6050), [("普通", "金卡", "purchase"),
+                                                             ("金卡", "银卡", "tier_review")])
+    assert count(TierChange.reason == "purchase", of=TierChange) > 30  # upgrades
+    assert count(LedgerEntry.kind == "expire", of=LedgerEntry) > 100  # welcome points that lapsed
+    assert count(Coupon.state == "used", of=Coupon) > 50 and count(Coupon.state == "expired", of=Coupon) > 50
+    assert db.session.execute(select(func.count(func.distinct(Purchase.store_id)))).scalar_one() == 3
+    last_purchase = select(func.max(Purchase.created_at)).where(Purchase.member_id == Member.id).scalar_subquery()
+    assert count(last_purchase < four_months_ago) > 10  # dormant for months
+    assert {job for (job,) in db.session.execute(select(JobRun.job).distinct())} == {
+        "expire_points", "expire_coupons", "review_tiers"}

@@ -34,7 +34,9 @@ def register_api(app) -> None:
         admin_campaigns,
         admin_engagement,
         admin_layers,
+        admin_jobs,
         admin_mall,
+        admin_members,
         admin_messaging,
         auth,
         member,
@@ -59,7 +61,7 @@ def register_api(app) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route: an id past its column's range is a 404
     configure_docs(app)
     api.init_app(app)
-    for module in (auth, member, staff, admin, member_engagement, admin_engagement,
+    for module in (auth, member, staff, admin, admin_members, admin_jobs, member_engagement, admin_engagement,
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
                    admin_benefits, member_points_conversion, admin_audit, admin_layers, admin_campaigns):
         api.register_blueprint(module.blp)

@@ -77,11 +77,13 @@ class JobRunSchema(Schema):
     id = fields.Integer()
     job = fields.String()
     business_date = fields.Date()
-    status = fields.String()
+    status = fields.String(metadata={"description": "queued, running, ok or failed"})
     counts = fields.Dict()
     error = fields.String(allow_none=True)
     started_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
+    started_by = fields.String(allow_none=True, metadata={
+        "description": "the operator who ran it now (`admin:<id>`); null: the schedule ran it"})
 
 
 class JobRunPageSchema(Schema):

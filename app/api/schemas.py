@@ -7,6 +7,7 @@ from app.accounts import PASSWORD_LENGTH
 from app.api.converters import INTEGER_MAX
 from app.layers.models import LAYERS
 from app.layers.rfm import layer_of
+from app.members.search import mask_phone
 
 # Bounds keep every amount inside a BIGINT and inside what a store could sell.
 MAX_FEN = 10**10  # 100 million yuan
@@ -172,15 +173,12 @@ class MemberSummarySchema(Schema):
     member_id = fields.Integer(attribute="id")
     card_no = fields.String()
     nickname = fields.String(allow_none=True)
-    phone = fields.Method("masked_phone")
+    phone = fields.Function(lambda member: mask_phone(member.phone))
     tier = fields.String(attribute="tier.name")
     tier_level = fields.Integer(attribute="tier.level")
     discount_pct = fields.Function(lambda m: m.tier.benefits.get("discount_pct"))
     points_balance = fields.Integer()
     growth = fields.Integer()
-
-    def masked_phone(self, member):
-        return member.phone and f"{member.phone[:3]}****{member.phone[-4:]}"
 
 
 class MemberLookupArgs(Strict):

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from app.clock import local_date, now, today
-from app.db_helpers import insert_ignoring_conflict
+from app.db_helpers import insert_ignoring_conflict, newest_first
 from app.engagement import streaks
 from app.engagement.models import CHECKIN, MAKEUP, Checkin, MakeupCard, StreakReward
 from app.engagement.rewards import Reward, multiplied, pay
@@ -204,3 +204,8 @@ def _next_reward(member: Member, rules: CheckinRules, streak: int) -> dict | Non
     milestone = milestones[day]
     return {"streak_day": position, "milestone": day, "days_to_go": position - streak,
             "points": multiplied(milestone.points, member.tier), "growth": milestone.growth}
+
+
+def checkins_page(member_id: int, before_id: int | None, limit: int) -> list[Checkin]:
+    """The member's check-ins and makeups, newest recorded first."""
+    return newest_first(Checkin, before_id, limit, member_id=member_id)

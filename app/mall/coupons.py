@@ -25,6 +25,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day
+from app.db_helpers import newest_first
 from app.errors import AppError, invalid_field
 from app.extensions import db
 from app.mall.codes import new_code
@@ -299,3 +300,8 @@ def member_coupons(member_id: int, tab: str, after_id: int | None, limit: int) -
 # scalar subquery bound by :member_id and :at (now): the card reads it within its own statement.
 USABLE_COUNT = select(func.count()).select_from(Coupon).where(
     Coupon.member_id == bindparam("member_id"), _in_tab(VALID, bindparam("at"))).scalar_subquery()
+
+
+def coupons_page(member_id: int, before_id: int | None, limit: int) -> list[Coupon]:
+    """Every coupon issued to the member, newest first (an operator's view: all states)."""
+    return newest_first(Coupon, before_id, limit, member_id=member_id)

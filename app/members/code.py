@@ -52,6 +52,15 @@ def current_code(member: Member, at: float | None = None) -> MemberCode:
     )
 
 
+def member_id_digits(code: str) -> int | None:
+    """The member id a code of this brand carries (digits 3 to 12), its one-time part unchecked;
+    None if `code` is not one."""
+    if not CODE_RE.match(code) or not code.startswith(current_app.config["MEMBER_CODE_PREFIX"]):
+        return None
+    member_id = int(code[2:12])
+    return member_id if member_id <= MAX_MEMBER_ID else None
+
+
 def resolve_code(code: str, at: float | None = None) -> Member:
     """The member a scanned code names, or the precise reason it is refused."""
     code = code.strip()
@@ -59,8 +68,8 @@ def resolve_code(code: str, at: float | None = None) -> Member:
         raise AppError("MEMBER_CODE_INVALID")
     if not code.startswith(current_app.config["MEMBER_CODE_PREFIX"]):
         raise AppError("MEMBER_CODE_FOREIGN")
-    member_id = int(code[2:12])
-    member = db.session.get(Member, member_id) if member_id <= MAX_MEMBER_ID else None
+    member_id = member_id_digits(code)
+    member = db.session.get(Member, member_id) if member_id is not None else None
     if member is None:
         raise AppError("MEMBER_CODE_INVALID")
     step = _step(time.time() if at is None else at)

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
 from app.extensions import db
@@ -21,6 +21,9 @@ class TierChange(db.Model):
     reason: Mapped[str] = mapped_column(String(32))
     ref: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+    from_tier = relationship("Tier", foreign_keys=[from_tier_id], lazy="joined", viewonly=True)
+    to_tier = relationship("Tier", foreign_keys=[to_tier_id], lazy="joined", viewonly=True)
 
 
 class TierReview(db.Model):

@@ -283,3 +283,8 @@ def entries_page(member_id: int, account: str, before_id: int | None, limit: int
     """Newest first, `limit` entries older than the cursor."""
     return newest_first(LedgerEntry, before_id, limit, LedgerEntry.member_id == member_id,
                         LedgerEntry.account == account)
+
+
+def open_lots_page(member_id: int, before_id: int | None, limit: int) -> list[PointLot]:
+    """The member's lots with points left, newest first, each with its expiry date."""
+    return newest_first(PointLot, before_id, limit, PointLot.member_id == member_id, PointLot.remaining > 0)

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from app.clock import start_of_day, today
-from app.db_helpers import insert_ignoring_conflict, lock
+from app.db_helpers import insert_ignoring_conflict, lock, newest_first
 from app.engagement import referral
 from app.errors import AppError
 from app.events import emit
@@ -134,3 +134,8 @@ def refund(staff: Staff, purchase_id: int, refund_no: str, amount_fen: int) -> t
                               allow_downgrade=True)
     emit("purchase.refunded", purchase=purchase, refund=record)
     return record, True
+
+
+def purchases_page(member_id: int, before_id: int | None, limit: int) -> list[Purchase]:
+    """The member's purchases in every store, newest first."""
+    return newest_first(Purchase, before_id, limit, member_id=member_id)

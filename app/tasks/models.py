@@ -7,7 +7,7 @@ from app.clock import now
 from app.extensions import db
 from app.types import BigId, UtcDateTime
 
-RUNNING, OK, FAILED = "running", "ok", "failed"
+QUEUED, RUNNING, OK, FAILED = "queued", "running", "ok", "failed"
 
 
 class JobRun(db.Model):
@@ -24,3 +24,5 @@ class JobRun(db.Model):
     error: Mapped[str | None] = mapped_column(String(500))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # who asked for this run ("admin:<id>", POST /admin/jobs/{name}/runs); None: the schedule
+    started_by: Mapped[str | None] = mapped_column(String(80))

@@ -16,13 +16,17 @@ def recorded(name: str, only_when_busy: bool = False) -> Callable:
 
     `only_when_busy`: for the outbox dispatcher, which runs every few seconds and after
     every commit with events: only its runs that moved something are recorded (one row).
+    `run_id`: the run an operator asked for (app/tasks/run_now.py), recorded queued; this run is it.
     """
 
     def wrap(job: Callable[[], dict]) -> Callable[[], dict]:
         @functools.wraps(job)
-        def run() -> dict:
+        def run(run_id: int | None = None) -> dict:
             with one_business_day():  # the run's business day, even if it crosses local midnight
-                run_id = None if only_when_busy else _start(name)
+                if run_id is not None:
+                    _begin(run_id)
+                elif not only_when_busy:
+                    run_id = _start(name)
                 started = now()
                 try:
                     counts = job()
@@ -47,6 +51,13 @@ def _start(name: str, started=None) -> int:
     return run.id
 
 
+def _begin(run_id: int) -> None:
+    """A queued run starts (again, if a worker died in it: the job is idempotent)."""
+    db.session.execute(update(JobRun).where(JobRun.id == run_id).values(
+        status=RUNNING, business_date=today(), started_at=now()))
+    db.session.commit()
+
+
 def _end(run_id: int, status: str, counts: dict, error: str | None = None) -> None:
     db.session.execute(update(JobRun).where(JobRun.id == run_id).values(
         status=status, counts=counts, error=error, finished_at=now()))
@@ -56,3 +67,8 @@ def _end(run_id: int, status: str, counts: dict, error: str | None = None) -> No
 def runs_page(job: str | None, before_id: int | None, limit: int) -> list[JobRun]:
     """Runs newest first, optionally of one job."""
     return newest_first(JobRun, before_id, limit, job=job)
+
+
+def fail_unqueued(run_id: int, error: str) -> None:
+    """A run asked for that could not be queued (Redis down) reads failed, with why."""
+    _end(run_id, FAILED, {}, error)
