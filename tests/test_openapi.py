@@ -216,3 +216,24 @@ def test_the_docs_pages_are_off_by_default_in_production():
     assert load_config(production)["API_DOCS"] is False
     assert load_config({**production, "API_DOCS": "1"})["API_DOCS"] is True
     assert load_config({})["API_DOCS"] is True
+
+
+def _reply_schemas(spec: dict):
+    """(path, method, status, schema) of every documented JSON success reply."""
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            schema = _deref(spec, response).get("content", {}).get("application/json", {}).get("schema")
+            if status.startswith("2") and schema is not None:
+                yield path, method, status, _deref(spec, schema)
+
+
+def test_every_list_answers_items_and_next_cursor_never_a_bare_array(spec):
+    """One shape for a front end: a list is {items, next_cursor} (null where there is no next page).
+    Read from the document, so an endpoint added later is held to it too."""
+    bare = [(path, method) for path, method, _, schema in _reply_schemas(spec) if schema.get("type") == "array"]
+    assert bare == []
+    lists = [(path, method, schema) for path, method, _, schema in _reply_schemas(spec)
+             if _deref(spec, schema.get("properties", {}).get("items", {})).get("type") == "array"]
+    assert len(lists) >= 25, "no lists found: the walk is broken"
+    for path, method, schema in lists:
+        assert schema["properties"]["next_cursor"]["type"] == "integer", (path, method)

@@ -11,7 +11,7 @@ from app.api.account_schemas import (
 )
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
-from app.api.pagination import page
+from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import (
     AdjustmentArgs,
@@ -38,9 +38,10 @@ blp.before_request(require(ADMIN))
 
 
 @blp.route("/tiers")
-@blp.response(200, TierSchema(many=True))
+@blp.response(200, page_schema(TierSchema))
 def list_tiers():
-    return tiers.all_tiers()
+    """Every tier, lowest first (a short ladder: one page)."""
+    return whole(tiers.all_tiers())
 
 
 @blp.route("/tiers", methods=["POST"])
@@ -85,9 +86,11 @@ def adjust_points(args, member_id):
 
 
 @blp.route("/stores")
-@blp.response(200, StoreSchema(many=True))
-def list_stores():
-    return stores.all_stores()
+@blp.arguments(IntegerIdCursorArgs, location="query")
+@blp.response(200, page_schema(StoreSchema))
+def list_stores(args):
+    """The stores, newest first."""
+    return page(stores.stores_page(args.get("cursor"), args["limit"] + 1), args["limit"])
 
 
 @blp.route("/stores", methods=["POST"])

@@ -4,7 +4,7 @@ from flask import g
 from app.api.blueprint import Blueprint
 from app.api.idempotency import begin_writes, mutation
 from app.api.images import qr_png_response
-from app.api.pagination import page
+from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import (
     CardSchema,
@@ -87,7 +87,7 @@ def ledger_entries(args):
 
 
 @blp.route("/tiers")
-@blp.response(200, TierSchema(many=True))
+@blp.response(200, page_schema(TierSchema))
 def tiers():
-    """Every tier with its threshold and benefits, lowest first."""
-    return all_tiers()
+    """Every tier with its threshold and benefits, lowest first (a short ladder: one page)."""
+    return whole(all_tiers())

@@ -25,6 +25,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day
+from app.db_helpers import newest_first
 from app.errors import AppError, invalid_field
 from app.extensions import db
 from app.mall.codes import new_code
@@ -117,8 +118,8 @@ def get_template(template_id: int) -> CouponTemplate:
     return template
 
 
-def all_templates() -> list[CouponTemplate]:
-    return list(db.session.execute(select(CouponTemplate).order_by(CouponTemplate.id.desc())).scalars())
+def templates_page(before_id: int | None, limit: int) -> list[CouponTemplate]:
+    return newest_first(CouponTemplate, before_id, limit)
 
 
 def _stores(store_ids: list[int]) -> list[Store]:

@@ -1,5 +1,4 @@
 """Stores and their staff accounts."""
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import accounts
@@ -9,8 +8,8 @@ from app.extensions import db
 from app.stores.models import Staff, Store
 
 
-def all_stores() -> list[Store]:
-    return list(db.session.execute(select(Store).order_by(Store.id)).scalars())
+def stores_page(before_id: int | None, limit: int) -> list[Store]:
+    return newest_first(Store, before_id, limit)
 
 
 def create_store(code: str, name: str) -> Store:
