@@ -238,7 +238,8 @@ def test_operators_set_rules_and_members_report_subscriptions(app, world, fake_w
     assert first.json["items"][0]["remaining"] == replay.json["items"][0]["remaining"] == 1
     second = member.post("/api/v1/member/subscriptions", json=report)
     rejected = member.post("/api/v1/member/subscriptions", json={"results": {TEMPLATE: "reject"}})
-    assert second.json["items"][0]["remaining"] == rejected.json["items"][0]["remaining"] == 2  # a refusal keeps earlier ones
+    # a refusal keeps earlier ones
+    assert second.json["items"][0]["remaining"] == rejected.json["items"][0]["remaining"] == 2
 
 
 @pytest.mark.parametrize("kind, body, status, code", [

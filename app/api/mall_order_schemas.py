@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.api.mall_schemas import COUNT, NAME, ORDER_NO, CouponDetailSchema, CouponTemplateBriefSchema
-from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, Strict
+from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, Strict, one_of
 from app.mall.models import (
     AWAITING_SHIPMENT,
     CANCELLED,
@@ -101,9 +101,9 @@ class OrderSchema(Schema):
     id = fields.Integer()
     item_id = fields.Integer()
     item_name = fields.String(attribute="item.name")
-    kind = fields.String(attribute="item.kind")
+    kind = one_of([COUPON_ITEM, PHYSICAL, VIRTUAL], attribute="item.kind")
     points = fields.Integer()
-    state = fields.String()
+    state = one_of([COMPLETED, AWAITING_SHIPMENT, SHIPPED, CANCELLED])
     coupon = fields.Nested(CouponDetailSchema, allow_none=True)
     ship_to = fields.Dict(allow_none=True)
     carrier = fields.String(allow_none=True)

@@ -17,8 +17,9 @@ blp.before_request(require(MEMBER))
 @blp.route("/subscriptions")
 @blp.response(200, page_schema(SubscriptionSchema))
 def list_subscriptions():
-    """The templates our messages use (pass them to wx.requestSubscribeMessage) and what is left of
-    each (one per message rule: one page)."""
+    """The templates our messages use and what is left of each (one per message rule: one page).
+
+    Pass them to wx.requestSubscribeMessage."""
     return whole(subscriptions.templates_for(g.principal.id))
 
 

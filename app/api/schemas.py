@@ -5,6 +5,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.accounts import PASSWORD_LENGTH
 from app.api.converters import INTEGER_MAX
+from app.points.models import GROWTH, POINTS
+from app.security import AUDIENCES
+from app.stores.models import CLERK, MANAGER
 
 # Bounds keep every amount inside a BIGINT and inside what a store could sell.
 MAX_FEN = 10**10  # 100 million yuan
@@ -19,6 +22,14 @@ _text = validate.Length(min=1, max=64)
 
 class Strict(Schema):
     """Unknown fields are errors (marshmallow's default), named in the reply."""
+
+
+def one_of(values, **kwargs) -> fields.String:
+    """A reply's string field with its values listed (an enum in the document; a dump never validates)."""
+    return fields.String(validate=validate.OneOf(values), **kwargs)
+
+
+GENDERS = ["unknown", "male", "female"]
 
 
 class CursorArgs(Strict):
@@ -48,7 +59,7 @@ class PasswordLoginArgs(Strict):
 
 class TokenReply(Schema):
     token = fields.String()
-    audience = fields.String()
+    audience = one_of(AUDIENCES)
     expires_in = fields.Integer()
     member_id = fields.Integer()
     created = fields.Boolean()
@@ -128,7 +139,7 @@ class MemberCodeSchema(Schema):
 
 class ProfileArgs(Strict):
     nickname = fields.String(validate=validate.Length(min=1, max=64))
-    gender = fields.String(validate=validate.OneOf(["unknown", "male", "female"]))
+    gender = fields.String(validate=validate.OneOf(GENDERS))
     birthday = fields.Date()
 
 
@@ -136,7 +147,7 @@ class ProfileSchema(Schema):
     """The reply: what a member has not given yet is null (and a PATCH cannot set null)."""
 
     nickname = fields.String(allow_none=True)
-    gender = fields.String()
+    gender = one_of(GENDERS)
     birthday = fields.Date(allow_none=True)
     phone = fields.String(allow_none=True)
     card_no = fields.String()
@@ -148,7 +159,7 @@ class PhoneBindArgs(Strict):
 
 class LedgerEntrySchema(Schema):
     id = fields.Integer()
-    account = fields.String()
+    account = one_of([POINTS, GROWTH])
     delta = fields.Integer()
     kind = fields.String()
     ref = fields.String(allow_none=True)
@@ -158,7 +169,7 @@ class LedgerEntrySchema(Schema):
 
 
 class LedgerArgs(CursorArgs):
-    account = fields.String(load_default="points", validate=validate.OneOf(["points", "growth"]))
+    account = fields.String(load_default=POINTS, validate=validate.OneOf([POINTS, GROWTH]))
 
 
 class LedgerPageSchema(Schema):
@@ -170,10 +181,11 @@ class MemberSummarySchema(Schema):
     member_id = fields.Integer(attribute="id")
     card_no = fields.String()
     nickname = fields.String(allow_none=True)
-    phone = fields.Method("masked_phone")
+    phone = fields.Method("masked_phone", metadata={"type": "string", "nullable": True, "example": "138****8000"})
     tier = fields.String(attribute="tier.name")
     tier_level = fields.Integer(attribute="tier.level")
-    discount_pct = fields.Function(lambda m: m.tier.benefits.get("discount_pct"))
+    discount_pct = fields.Function(lambda m: m.tier.benefits.get("discount_pct"),
+                                   metadata={"type": "integer", "nullable": True})
     points_balance = fields.Integer()
     growth = fields.Integer()
 
@@ -245,7 +257,7 @@ class AdjustmentArgs(Strict):
 class AdminMemberSchema(MemberSummarySchema):
     openid = fields.String()
     birthday = fields.Date(allow_none=True)
-    gender = fields.String()
+    gender = one_of(GENDERS)
     created_at = fields.DateTime()
 
 
@@ -259,7 +271,7 @@ class StaffArgs(Strict):
     username = fields.String(required=True, validate=[_text, validate.Regexp(r"^[\w.\-]+$")])
     password = fields.String(required=True, load_only=True, validate=validate.Length(*PASSWORD_LENGTH))
     name = fields.String(required=True, validate=_text)
-    role = fields.String(load_default="clerk", validate=validate.OneOf(["clerk", "manager"]))
+    role = fields.String(load_default=CLERK, validate=validate.OneOf([CLERK, MANAGER]))
 
 
 class StaffSchema(Schema):
@@ -267,7 +279,7 @@ class StaffSchema(Schema):
     store_id = fields.Integer()
     username = fields.String()
     name = fields.String()
-    role = fields.String()
+    role = one_of([CLERK, MANAGER])
     active = fields.Boolean(metadata={"description": "false: disabled, cannot log in, its tokens ended"})
 
 

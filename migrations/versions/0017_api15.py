@@ -1,0 +1,27 @@
+"""a store's purchases and verifications, newest first: the cashier's recent lists page by (store_id, id)
+
+Revision ID: 0017_api15
+Revises: 0011_merge
+Create Date: 2026-12-02 10:00:00
+
+"""
+from alembic import op
+
+revision = '0017_api15'
+down_revision = '0011_merge'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('purchases') as batch_op:
+        batch_op.create_index('ix_purchases_store_id_id', ['store_id', 'id'], unique=False)
+    with op.batch_alter_table('coupon_verifications') as batch_op:
+        batch_op.create_index('ix_coupon_verifications_store_id_id', ['store_id', 'id'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('coupon_verifications') as batch_op:
+        batch_op.drop_index('ix_coupon_verifications_store_id_id')
+    with op.batch_alter_table('purchases') as batch_op:
+        batch_op.drop_index('ix_purchases_store_id_id')
