@@ -37,9 +37,11 @@ def register_api(app) -> None:
         member,
         member_benefits,
         member_engagement,
+        member_history,
         member_mall,
         member_messaging,
         member_points_conversion,
+        member_stores,
         sessions,
         staff,
         staff_mall,
@@ -58,7 +60,7 @@ def register_api(app) -> None:
     api.init_app(app)
     for module in (auth, member, staff, admin, member_engagement, admin_engagement,
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
-                   admin_benefits, member_points_conversion):
+                   admin_benefits, member_points_conversion, member_history, member_stores):
         api.register_blueprint(module.blp)
     for blp in sessions.blueprints:
         api.register_blueprint(blp)

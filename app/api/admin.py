@@ -10,6 +10,7 @@ from app.api.account_schemas import (
     StaffPageSchema,
 )
 from app.api.blueprint import Blueprint
+from app.api.display import titled
 from app.api.idempotency import mutation
 from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
@@ -22,6 +23,7 @@ from app.api.schemas import (
     LedgerPageSchema,
     StaffArgs,
     StaffSchema,
+    StorePatchSchema,
     StoreSchema,
     TierPatchSchema,
     TierSchema,
@@ -73,7 +75,7 @@ def get_member(member_id):
 def member_ledger(args, member_id):
     members.get_member(member_id)
     items = ledger.entries_page(member_id, args["account"], args.get("cursor"), args["limit"] + 1)
-    return page(items, args["limit"])
+    return page(titled(items), args["limit"])
 
 
 @blp.route("/members/<int:member_id>/points-adjustments", methods=["POST"])
@@ -99,6 +101,15 @@ def list_stores(args):
 @blp.response(201, StoreSchema)
 def create_store(args):
     return stores.create_store(**args)
+
+
+@blp.route("/stores/<int:store_id>", methods=["PATCH"])
+@mutation
+@blp.arguments(StorePatchSchema)
+@blp.response(200, StoreSchema)
+def update_store(args, store_id):
+    """Change a store's name, address, opening hours or location."""
+    return stores.update_store(store_id, **args)
 
 
 @blp.route("/stores/<int:store_id>/staff", methods=["POST"])

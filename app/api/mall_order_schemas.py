@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.api.mall_schemas import COUNT, NAME, ORDER_NO, CouponDetailSchema, CouponTemplateBriefSchema
 from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, Strict, one_of
+from app.errors import CATALOGUE
 from app.mall.models import (
     AWAITING_SHIPMENT,
     CANCELLED,
@@ -79,6 +80,8 @@ class OfferSchema(Schema):
     sale_ends_at = fields.DateTime(attribute="item.sale_ends_at", allow_none=True)
     redeemable = fields.Boolean()
     reason = fields.String(allow_none=True, metadata={"description": "an error code, null when redeemable"})
+    reason_text = fields.Function(lambda offer: offer.reason and CATALOGUE[offer.reason][1], metadata={
+        "type": "string", "nullable": True, "description": "why not, in Chinese (the code's message)"})
 
 
 class OfferPageSchema(Schema):

@@ -2,6 +2,7 @@
 from flask import g
 
 from app.api.blueprint import Blueprint
+from app.api.display import titled
 from app.api.idempotency import begin_writes, mutation
 from app.api.images import qr_png_response
 from app.api.pagination import page, page_schema, whole
@@ -83,7 +84,7 @@ def bind_phone(args):
 def ledger_entries(args):
     """The member's own points (or growth) history, newest first."""
     items = ledger.entries_page(g.principal.id, args["account"], args.get("cursor"), args["limit"] + 1)
-    return page(items, args["limit"])
+    return page(titled(items), args["limit"])
 
 
 @blp.route("/tiers")

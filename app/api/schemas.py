@@ -2,9 +2,11 @@
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow.utils import get_value
 
 from app.accounts import PASSWORD_LENGTH
 from app.api.converters import INTEGER_MAX
+from app.api.display import benefit_labels
 from app.points.models import GROWTH, POINTS
 from app.security import AUDIENCES
 from app.stores.models import CLERK, MANAGER
@@ -92,6 +94,12 @@ class TierSchema(Schema):
     # display flags (discount_pct, free_shipping, ...) and coupon packs to claim:
     # "monthly_coupons" / "birthday_coupons" / "upgrade_coupons": [{"template_id", "count"}]
     benefits = fields.Dict(keys=fields.String(), load_default=dict, validate=_check_coupon_packs)
+    # a tier row, or the card's tier (a mapping)
+    benefit_labels = fields.Function(lambda tier: benefit_labels(get_value(tier, "benefits") or {},
+                                                                 get_value(tier, "points_multiplier_pct")),
+                                     dump_only=True, metadata={
+        "type": "array", "items": {"type": "string"}, "description": "what the tier gives, in Chinese",
+        "example": ["95折", "消费积分1.5倍", "包邮"]})
 
 
 class TierPatchSchema(TierSchema):
@@ -159,6 +167,7 @@ class PhoneBindArgs(Strict):
 
 class LedgerEntrySchema(Schema):
     id = fields.Integer()
+    title = fields.String(metadata={"description": "what the entry was, in Chinese (e.g. 门店消费 · 静安店)"})
     account = one_of([POINTS, GROWTH])
     delta = fields.Integer()
     kind = fields.String()
@@ -261,10 +270,37 @@ class AdminMemberSchema(MemberSummarySchema):
     created_at = fields.DateTime()
 
 
+class StrictFloat(fields.Float):
+    """A JSON number only: marshmallow's Float also takes "1.5" and true, as Integer(strict=True) does not."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 class StoreSchema(Strict):
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=[validate.Length(min=1, max=32), validate.Regexp(r"^[\w\-]+$")])
     name = fields.String(required=True, validate=_text)
+    address = fields.String(allow_none=True, validate=validate.Length(min=1, max=200),
+                            metadata={"example": "上海市静安区南京西路1601号"})
+    opening_hours = fields.String(allow_none=True, validate=validate.Length(min=1, max=64),
+                                  metadata={"example": "10:00-22:00"})
+    latitude = StrictFloat(allow_none=True, validate=validate.Range(min=-90, max=90),
+                            metadata={"description": "GCJ-02, as wx.getLocation gives it", "example": 31.2243})
+    longitude = StrictFloat(allow_none=True, validate=validate.Range(min=-180, max=180),
+                             metadata={"description": "GCJ-02", "example": 121.4456})
+
+
+class StorePatchSchema(StoreSchema):
+    """Any field but the code (printed on the store's mini-program code); only what it names changes."""
+
+    class Meta:
+        exclude = ("code",)
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
 
 
 class StaffArgs(Strict):

@@ -2,10 +2,11 @@
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
 from app.extensions import db
+from app.member_row import Tier
 from app.types import BigId, UtcDateTime
 
 
@@ -21,6 +22,10 @@ class TierChange(db.Model):
     reason: Mapped[str] = mapped_column(String(32))
     ref: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+    # a handful of tier rows: after the first change read, the rest come from the session
+    from_tier: Mapped[Tier | None] = relationship(foreign_keys=[from_tier_id])
+    to_tier: Mapped[Tier] = relationship(foreign_keys=[to_tier_id])
 
 
 class TierReview(db.Model):

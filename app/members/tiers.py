@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import now
+from app.db_helpers import newest_first
 from app.errors import AppError
 from app.events import emit
 from app.extensions import db
@@ -103,3 +104,8 @@ def _check_ladder() -> None:
     thresholds = [tier.growth_threshold for tier in ladder]
     if thresholds[0] != 0 or thresholds != sorted(set(thresholds)):
         raise AppError("TIER_CONFLICT", details={"thresholds_by_level": thresholds})
+
+
+def tier_changes_page(member_id: int, before_id: int | None, limit: int) -> list[TierChange]:
+    """The member's tier history (from, to, why, when), newest first."""
+    return newest_first(TierChange, before_id, limit, member_id=member_id)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.clock import now
 from app.extensions import db
 from app.member_row import Member
+from app.stores.models import Store
 from app.types import BigId, UtcDateTime
 
 
@@ -36,6 +37,8 @@ class Purchase(db.Model):
     # read by the reply to a purchase (the member's new balance and tier): the member is in the
     # session then (locked by the purchase), so reading it costs no query
     member: Mapped[Member] = relationship()
+    store: Mapped[Store] = relationship()
+    refunds: Mapped[list["Refund"]] = relationship(order_by="Refund.id")
 
 
 class Refund(db.Model):
