@@ -23,6 +23,11 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 install: $(BIN)/.installed
 
+# openapi-typescript and tsc, pinned in package.json, for tests/test_typescript_client.py
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
 ## run: the API on http://127.0.0.1:$${PORT:-5000} with SQLite, demo data and the fake WeChat
 run: install
 	mkdir -p instance
@@ -34,7 +39,7 @@ services:
 	scripts/ensure-services.sh
 
 ## test: the whole suite on SQLite, then on PostgreSQL, with a real Redis
-test: install services
+test: install node_modules/.installed services
 	$(EXCLUSIVE) $(PG_TEST_URL) $(TEST_REDIS_URL) -- $(MAKE) test-sqlite test-postgres
 
 test-sqlite:

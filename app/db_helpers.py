@@ -19,7 +19,7 @@ a path that breaks it fails at once, in the tests, rather than deadlocking one d
 """
 import functools
 
-from sqlalchemy import String, bindparam, cast, event, insert, select
+from sqlalchemy import String, and_, bindparam, cast, event, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
@@ -164,14 +164,26 @@ def insert_many_ignoring_conflict(model, rows: list[dict], conflict_columns: lis
     return inserted
 
 
-def newest_first(model, before_id: int | None, limit: int, *where, **equal_to) -> list:
+def newest_first(model, before_id: int | None, limit: int, *where, options: tuple = (), **equal_to) -> list:
     """A page of rows, newest (highest id) first, older than the cursor (the last id seen), that match
-    `where` and `equal_to`; None values of `equal_to` filter nothing. Every newest-first list pages here."""
-    stmt = select(model).where(*where).filter_by(**{name: value for name, value in equal_to.items()
+    `where` and `equal_to`; None values of `equal_to` filter nothing; `options` load what the page shows
+    with it (selectinload ...). Every newest-first list pages here."""
+    stmt = select(model).options(*options).where(*where).filter_by(**{name: value for name, value in equal_to.items()
                                                     if value is not None})
     if before_id is not None:
         stmt = stmt.where(model.id < before_id)
     return list(db.session.execute(stmt.order_by(model.id.desc()).limit(limit)).scalars())
+
+
+def soonest_first(model, column, after_id: int | None, limit: int, owner, *where) -> list:
+    """A page of the `owner`'s rows that match `where`, by `column` ascending (an expiry: soonest first),
+    then id, after the cursor: the last id seen, which must be the owner's (another member's row anchors
+    nothing) but may have left `where` since (a coupon used meanwhile still anchors the next page)."""
+    stmt = select(model).where(owner, *where)
+    if after_id is not None:
+        anchor = select(column).where(model.id == after_id, owner).scalar_subquery()
+        stmt = stmt.where(or_(column > anchor, and_(column == anchor, model.id > after_id)))
+    return list(db.session.execute(stmt.order_by(column, model.id).limit(limit)).scalars())
 
 
 class iso_date(FunctionElement):

@@ -81,7 +81,7 @@ def create_task(world, **fields) -> dict:
 
 
 def member_task(member, task_id: int) -> dict:
-    return next(task for task in member.get(MEMBER_TASKS).json if task["id"] == task_id)
+    return next(task for task in member.get(MEMBER_TASKS).json["items"] if task["id"] == task_id)
 
 
 def add_points(app, member_id: int, delta: int) -> None:

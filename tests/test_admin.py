@@ -15,14 +15,15 @@ def adjustments_url(member_id: int) -> str:
 
 
 def ladder(admin) -> list[tuple]:
-    return [(tier["level"], tier["name"], tier["growth_threshold"]) for tier in admin.get(TIERS_URL).json]
+    return [(tier["level"], tier["name"], tier["growth_threshold"]) for tier in admin.get(TIERS_URL).json["items"]]
 
 
 def test_tiers_are_listed_lowest_first_with_their_benefits(world):
     reply = world.admin().get(TIERS_URL)
     assert reply.status_code == 200
     assert [(t["level"], t["name"], t["growth_threshold"], t["points_multiplier_pct"], t["benefits"])
-            for t in reply.json] == [tuple(row) for row in TIERS]
+            for t in reply.json["items"]] == [tuple(row) for row in TIERS]
+    assert reply.json["next_cursor"] is None  # the ladder is one page
     assert reply.json == world.member().get("/api/v1/member/tiers").json  # members see the same ladder
 
 
@@ -187,7 +188,7 @@ def test_stores_are_created_once_per_code(world):
 
     taken = admin.post("/api/v1/admin/stores", json={"code": "SZ-01", "name": "另一家"})
     assert (taken.status_code, error_code(taken)) == (409, "STORE_CODE_TAKEN")
-    assert [store["code"] for store in admin.get("/api/v1/admin/stores").json] == ["A", "B", "SZ-01"]
+    assert [store["code"] for store in admin.get("/api/v1/admin/stores").json["items"]] == ["SZ-01", "B", "A"]
 
 
 def test_new_staff_can_log_in_and_work_in_their_store_only(app, world):

@@ -171,7 +171,7 @@ def test_claiming_issues_the_pack_once_and_claiming_again_answers_the_same(app, 
         member = member_caller(app, member_id)
         reply = member.get(BENEFITS)
         assert reply.status_code == 200, reply.json
-        (listed,) = reply.json
+        (listed,) = reply.json["items"]
         assert (listed["state"], listed["days_left"], listed["expires_on"]) == ("claimable", 8, "2027-02-28")
         assert listed["coupons"] == [{"template_id": template_id, "name": "月度礼券", "value": "5元代金券",
                                       "count": 2}]
@@ -268,8 +268,8 @@ def test_operators_see_the_claim_rate_per_benefit_and_period(app, world):
     with time_machine.travel(local(2027, 3, 1, 12), tick=False):
         assert member_caller(app, ids[1]).post(f"{BENEFITS}/{grant_ids[ids[1]]}/claim").status_code == 409
         reply = world.admin().get("/api/v1/admin/benefits/claim-rates?benefit=monthly")
-    assert reply.json == [{"benefit": "monthly", "period": "2027-02", "granted": 4, "claimed": 1, "expired": 3,
-                           "claim_rate": 0.25}]
+    assert reply.json == {"items": [{"benefit": "monthly", "period": "2027-02", "granted": 4, "claimed": 1,
+                                     "expired": 3, "claim_rate": 0.25}], "next_cursor": None}
 
 
 def test_operators_set_coupon_packs_on_a_tier_and_a_malformed_pack_is_refused(app, world):

@@ -22,7 +22,8 @@ def test_a_new_members_card(world):
     assert card["member_id"] == alice.member_id
     level, name, threshold, multiplier, benefits = TIERS[0]
     assert card["tier"] == {"id": world.tiers[name], "level": level, "name": name, "growth_threshold": threshold,
-                            "points_multiplier_pct": multiplier, "benefits": benefits}
+                            "points_multiplier_pct": multiplier, "benefits": benefits,
+                            "benefit_labels": []}  # 普通 gives nothing beyond the base
     assert card["growth"] == 0
     assert card["next_tier"] == {"name": "银卡", "level": 1, "growth_threshold": 1000, "growth_needed": 1000}
     assert card["points"] == {"balance": 0, "next_expiry": None}

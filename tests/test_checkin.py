@@ -354,7 +354,7 @@ def test_operators_see_check_ins_makeups_and_the_check_in_rate_per_day(app, worl
     checked_in(alice)
     checked_in(bob)
     assert make_up(bob, "2026-03-01").status_code == 201
-    rows = operator(app).get("/api/v1/admin/checkins/numbers?from=2026-03-01&to=2026-03-02").json
+    rows = operator(app).get("/api/v1/admin/checkins/numbers?from=2026-03-01&to=2026-03-02").json["items"]
     assert [(r["day"], r["checkins"], r["makeups"], r["members"], r["checkin_rate"]) for r in rows] == [
         ("2026-03-01", 1, 1, 2, 0.5), ("2026-03-02", 2, 0, 3, 0.6667)]
     assert [r["points_paid"] for r in rows] == [10, 10]

@@ -348,7 +348,7 @@ def test_the_numbers_count_redemptions_coupons_verifications_and_home_stores(app
         cancelled = created(redeem(member, bag["id"], ship_to=SHIP_TO))
         assert member.post(f"{ORDERS}/{cancelled['id']}/cancel", json={}).status_code == 200
         created(clerk.post("/api/v1/staff/verifications",
-                           json={"code": order["coupon"]["code"], "order_no": "POS-1", "order_amount_fen": 150_00}))
+                           json={"code": order["coupon"]["code"], "order_no": "POS-1", "amount_fen": 150_00}))
         created(member.post(f"{MEMBER_API}/store-visits", json={"scene": store_scene(app, world.stores["A"])}))
     with time_machine.travel("2026-06-11T04:00:00+00:00", tick=False):
         created(redeem(member, coupon_item["id"]))  # the next day: outside a one-day range

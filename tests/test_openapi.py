@@ -216,3 +216,83 @@ def test_the_docs_pages_are_off_by_default_in_production():
     assert load_config(production)["API_DOCS"] is False
     assert load_config({**production, "API_DOCS": "1"})["API_DOCS"] is True
     assert load_config({})["API_DOCS"] is True
+
+
+def _reply_schemas(spec: dict):
+    """(path, method, status, schema) of every documented JSON success reply."""
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            schema = _deref(spec, response).get("content", {}).get("application/json", {}).get("schema")
+            if status.startswith("2") and schema is not None:
+                yield path, method, status, _deref(spec, schema)
+
+
+def test_every_list_answers_items_and_next_cursor_never_a_bare_array(spec):
+    """One shape for a front end: a list is {items, next_cursor} (null where there is no next page).
+    Read from the document, so an endpoint added later is held to it too."""
+    bare = [(path, method) for path, method, _, schema in _reply_schemas(spec) if schema.get("type") == "array"]
+    assert bare == []
+    lists = [(path, method, schema) for path, method, _, schema in _reply_schemas(spec)
+             if _deref(spec, schema.get("properties", {}).get("items", {})).get("type") == "array"]
+    assert len(lists) >= 25, "no lists found: the walk is broken"
+    for path, method, schema in lists:
+        assert schema["properties"]["next_cursor"]["type"] == "integer", (path, method)
+
+
+def test_every_operation_has_a_unique_operation_id_and_a_one_line_summary(spec):
+    """Named centrally (app/api/blueprint.py), so a new endpoint has both without remembering:
+    a generated client names its functions after the operationId."""
+    ids = [operation.get("operationId") for _, _, operation in operations(spec)]
+    assert None not in ids and len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", operation_id) for operation_id in ids), ids
+    for path, method, operation in operations(spec):
+        summary = operation.get("summary", "")
+        assert summary.strip() and "\n" not in summary and len(summary) <= 120, (path, method, summary)
+
+
+def _untyped(spec: dict, node: dict, where: str):
+    """Where a schema's property (or its items) says neither a type nor a reference."""
+    for name, prop in node.get("properties", {}).items():
+        if not {"type", "$ref", "allOf", "oneOf", "anyOf"} & prop.keys():
+            yield f"{where}.{name}"
+        yield from _untyped(spec, prop, f"{where}.{name}")
+        if isinstance(prop.get("items"), dict):
+            yield from _untyped(spec, prop["items"], f"{where}.{name}[]")
+
+
+def test_no_field_or_parameter_is_untyped(spec):
+    untyped = [where for name, schema in spec["components"]["schemas"].items()
+               for where in _untyped(spec, schema, name)]
+    untyped += [f"{method} {path} {param['name']}" for path, method, operation in operations(spec)
+                for param in operation.get("parameters", []) if "type" not in param.get("schema", {})]
+    assert untyped == []
+
+
+def test_a_state_is_documented_with_its_values(spec):
+    states = [(name, prop.get("enum")) for name, schema in spec["components"]["schemas"].items()
+              for field_name, prop in schema.get("properties", {}).items()
+              if field_name.endswith("state") and prop.get("type") == "string"]
+    assert len(states) >= 8, "no states found: the walk is broken"
+    assert [name for name, enum in states if not enum] == []
+
+
+def _example_body(spec: dict, path: str, method: str) -> dict:
+    """A request body made of the document's examples, as someone pasting them into /docs would send."""
+    schema = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    properties = _deref(spec, schema)["properties"]
+    return {name: prop["example"] for name, prop in properties.items() if "example" in prop}
+
+
+def test_the_examples_work_when_pasted_against_the_demo_data(app, spec):
+    """`make run` loads the demo data; an example naming what it does not hold would be refused."""
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    member = Caller(app, Caller(app).post("/api/v1/auth/member/login", json={"code": "alice"}).json["token"])
+    reply = member.post("/api/v1/member/subscriptions",
+                        json=_example_body(spec, "/api/v1/member/subscriptions", "post"))
+    assert reply.status_code == 200, reply.json
+    login = Caller(app).post("/api/v1/auth/admin/login", json={"username": "admin", "password": "admin-pass-1"})
+    rule_path = "/api/v1/admin/message-rules/{kind}"
+    body = _example_body(spec, rule_path, "put")
+    assert {"template_id", "fields"} <= body.keys()
+    reply = Caller(app, login.json["token"]).request("PUT", rule_path.format(kind="points_expiring"), json=body)
+    assert reply.status_code == 200, reply.json

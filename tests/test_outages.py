@@ -68,7 +68,7 @@ def test_with_redis_down_no_request_is_a_500_and_a_commit_that_cannot_nudge_stan
             (lambda: staff.post(f"{STAFF_API}/member-lookups", json={"code": member_code}), 200),
             (lambda: staff.post(f"{STAFF_API}/coupon-previews", json={"code": coupon_code}), 200),
             (lambda: staff.post(f"{STAFF_API}/verifications",
-                                json={"code": coupon_code, "order_no": "POS-1", "order_amount_fen": 150_00}), 201),
+                                json={"code": coupon_code, "order_no": "POS-1", "amount_fen": 150_00}), 201),
         ]:
             served_or_unavailable(app, send, served)
         # the store's code needs WeChat's access token, which every process shares in Redis

@@ -226,18 +226,20 @@ def test_operators_set_rules_and_members_report_subscriptions(app, world, fake_w
     reply = admin.request("PUT", f"{ADMIN}/message-rules/points_expiring", json=rule)
     assert reply.status_code == 200, reply.json
     assert reply.json["fields"] == rule["fields"] and reply.json["updated_by"].startswith("admin:")
-    assert [r["event_kind"] for r in admin.get(f"{ADMIN}/message-rules").json] == ["points_expiring"]
+    assert [r["event_kind"] for r in admin.get(f"{ADMIN}/message-rules").json["items"]] == ["points_expiring"]
 
     member = world.member("alice")
-    assert member.get("/api/v1/member/subscriptions").json == [
-        {"template_id": TEMPLATE, "event_kinds": ["points_expiring"], "long_term": False, "remaining": 0}]
+    assert member.get("/api/v1/member/subscriptions").json == {"items": [
+        {"template_id": TEMPLATE, "event_kinds": ["points_expiring"], "long_term": False, "remaining": 0}],
+        "next_cursor": None}
     report = {"results": {TEMPLATE: "accept"}}
     first = member.post("/api/v1/member/subscriptions", json=report, headers={"Idempotency-Key": "k1"})
     replay = member.post("/api/v1/member/subscriptions", json=report, headers={"Idempotency-Key": "k1"})
-    assert first.json[0]["remaining"] == replay.json[0]["remaining"] == 1
+    assert first.json["items"][0]["remaining"] == replay.json["items"][0]["remaining"] == 1
     second = member.post("/api/v1/member/subscriptions", json=report)
     rejected = member.post("/api/v1/member/subscriptions", json={"results": {TEMPLATE: "reject"}})
-    assert second.json[0]["remaining"] == rejected.json[0]["remaining"] == 2  # a refusal keeps earlier ones
+    # a refusal keeps earlier ones
+    assert second.json["items"][0]["remaining"] == rejected.json["items"][0]["remaining"] == 2
 
 
 @pytest.mark.parametrize("kind, body, status, code", [
@@ -249,7 +251,7 @@ def test_operators_set_rules_and_members_report_subscriptions(app, world, fake_w
 def test_a_bad_rule_is_refused_and_writes_nothing(app, world, kind, body, status, code):
     reply = world.admin().request("PUT", f"{ADMIN}/message-rules/{kind}", json=body)
     assert (reply.status_code, reply.json["error"]["code"]) == (status, code)
-    assert world.admin().get(f"{ADMIN}/message-rules").json == []
+    assert world.admin().get(f"{ADMIN}/message-rules").json["items"] == []
 
 
 def test_a_report_naming_a_template_no_rule_sends_is_refused(app, world):
@@ -260,7 +262,7 @@ def test_a_report_naming_a_template_no_rule_sends_is_refused(app, world):
     reply = member.post("/api/v1/member/subscriptions", json={"results": {TEMPLATE: "accept", "other": "accept"}})
     assert (reply.status_code, reply.json["error"]["code"]) == (422, "SUBSCRIBE_TEMPLATE_UNKNOWN")
     assert reply.json["error"]["details"] == {"template_ids": ["other"]}
-    assert member.get("/api/v1/member/subscriptions").json[0]["remaining"] == 0
+    assert member.get("/api/v1/member/subscriptions").json["items"][0]["remaining"] == 0
     bad = member.post("/api/v1/member/subscriptions", json={"results": {TEMPLATE: "maybe"}})
     assert bad.status_code == 422
 

@@ -7,26 +7,27 @@ from pathlib import Path
 import time_machine
 from sqlalchemy import select
 
-from app.engagement.models import Referral
+from app.engagement.models import Referral, Task
 from app.extensions import db
-from app.mall.models import AWAITING_SHIPMENT, MallItem, MallOrder
+from app.mall.models import AWAITING_SHIPMENT, CouponTemplate, MallItem, MallOrder
+from app.stores.models import Store
 from app.tasks import jobs
 from app.tasks.models import JobRun
-from tests.engagement_steps import referral_rules
-from tests.mall_steps import ADMIN, MEMBER_API, create_item, give_points, make_members, member_caller
+from tests.engagement_steps import create_task, referral_rules
+from tests.mall_steps import ADMIN, MEMBER_API, create_item, create_template, give_points, make_members, member_caller
 from tests.test_referral import code_of, invited
 
 APP = Path(__file__).resolve().parent.parent / "app"
 SHIP_TO = {"name": "张三", "phone": "13800138000", "address": "上海市静安区南京西路1号"}
 
 
-def walk(caller, url: str, **query) -> list[int]:
-    """The ids on every page, one row a page, following next_cursor to the end."""
+def walk(caller, url: str, key: str = "id", **query) -> list[int]:
+    """The ids (`key`) on every page, one row a page, following next_cursor to the end."""
     ids, cursor = [], None
     while True:
         reply = caller.get(url, query_string={"limit": 1, **query, **({"cursor": cursor} if cursor else {})})
         assert reply.status_code == 200, reply.json
-        ids += [row["id"] for row in reply.json["items"]]
+        ids += [row[key] for row in reply.json["items"]]
         cursor = reply.json["next_cursor"]
         if cursor is None:
             return ids
@@ -76,6 +77,23 @@ def test_invitations_and_job_runs_page_newest_first_with_their_filters(app, worl
     assert walk(admin, f"{ADMIN}/job-runs") == newest_ids(app, JobRun.id)
     expiries = walk(admin, f"{ADMIN}/job-runs", job="expire_points")
     assert len(expiries) == 2 and expiries == newest_ids(app, JobRun.id, JobRun.job == "expire_points")
+
+
+def test_stores_tasks_their_numbers_and_coupon_templates_page_newest_first(app, world):
+    admin = world.admin()
+    for code in ("C", "D"):
+        assert admin.post(f"{ADMIN}/stores", json={"code": code, "name": f"门店{code}"}).status_code == 201
+    for title in ("一", "二", "三"):
+        create_task(world, title=title, kind="purchases")
+    for name in ("甲", "乙"):
+        create_template(admin, name=name)
+    stores = walk(admin, f"{ADMIN}/stores")
+    assert len(stores) == 4 and stores == newest_ids(app, Store.id)  # the world's A and B, then C and D
+    tasks = walk(admin, f"{ADMIN}/tasks")
+    assert len(tasks) == 3 and tasks == newest_ids(app, Task.id)
+    assert walk(admin, f"{ADMIN}/tasks/numbers", key="task_id") == tasks
+    templates = walk(admin, f"{ADMIN}/coupon-templates")
+    assert len(templates) == 2 and templates == newest_ids(app, CouponTemplate.id)
 
 
 def test_only_the_helper_pages_by_cursor():

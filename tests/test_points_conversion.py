@@ -62,7 +62,7 @@ def test_only_lots_inside_the_reminder_window_with_enough_points_convert(app, co
     member_id, (soon_small, far, soon) = member_with_lots(
         app, (400, date(2028, 2, 5)), (900, date(2028, 3, 5)), (600, date(2028, 3, 2)))  # window ends 2 March
     with time_machine.travel(NOW, tick=False):
-        listed = member_caller(app, member_id).get("/api/v1/member/points/conversions").json
+        listed = member_caller(app, member_id).get("/api/v1/member/points/conversions").json["items"]
     assert listed == [{"lot_id": soon, "remaining": 600, "expires_on": "2028-03-02"}]
     assert error_code(convert(app, member_id, far)) == "POINTS_CONVERSION_NOT_DUE"
     assert error_code(convert(app, member_id, soon_small)) == "POINTS_INSUFFICIENT"

@@ -109,7 +109,7 @@ def test_a_member_claims_the_stores_coupon_after_opening_its_code_within_its_lim
     admin, store_a = world.admin(), world.stores["A"]
     welcome = create_template(admin, name="到店礼", total_limit=2, per_member_limit=1, store_ids=[store_a])
     not_offered = create_template(admin, name="别的券")
-    offers = created(offer(admin, store_a, welcome["id"]))
+    offers = created(offer(admin, store_a, welcome["id"]))["items"]
     assert [(o["template"]["name"], o["available"]) for o in offers] == [("到店礼", True)]
     alice, bob, carol = world.member("alice"), world.member("bob"), world.member("carol")
 

@@ -52,7 +52,7 @@ def test_operators_create_read_update_and_delete_a_task(app, world):
                                        "reward_makeup_cards", "auto_pay", "enabled", "starts_at")} == {
         "title": "连续签到7天", "kind": "checkin_streak", "target": 7, "recurrence": "weekly", "reward_points": 70,
         "reward_growth": 0, "reward_makeup_cards": 1, "auto_pay": False, "enabled": True, "starts_at": None}
-    assert admin.get(TASKS).json == [task]
+    assert admin.get(TASKS).json == {"items": [task], "next_cursor": None}
     stored = admin.get(f"{TASKS}/{task['id']}").json["ends_at"]  # read back from the database
     assert datetime.fromisoformat(stored) == datetime(2029, 12, 31, 16, tzinfo=timezone.utc)
     patched = admin.patch(f"{TASKS}/{task['id']}", json={"title": "连续签到", "reward_points": 80, "enabled": False})
@@ -185,7 +185,7 @@ def test_a_task_outside_its_active_window_is_neither_listed_nor_moved(app, world
     disabled = create_task(world, kind="purchases", enabled=False)
     alice = world.member("alice")
     bought(world.staff(), alice.member_id, 10_00)
-    assert alice.get(MEMBER_TASKS).json == []
+    assert alice.get(MEMBER_TASKS).json == {"items": [], "next_cursor": None}
     assert count(app, TaskProgress) == 0
     before = snapshot(app)
     for task in (upcoming, ended, disabled):
@@ -320,7 +320,8 @@ def test_operators_see_each_tasks_numbers(app, world):
         bought(clerk, member.member_id, 10_00)
     assert claim(alice, task["id"]).status_code == 201
     numbers = operator(app).get(f"{TASKS}/numbers").json
-    assert numbers == [{"task_id": task["id"], "title": "消费两次", "kind": "purchases", "recurrence": "once",
-                        "started": 2, "completed": 1, "rewarded": 1, "points_paid": 20, "growth_paid": 5,
-                        "makeup_cards_paid": 0}]
+    assert numbers == {"items": [{"task_id": task["id"], "title": "消费两次", "kind": "purchases",
+                                  "recurrence": "once", "started": 2, "completed": 1, "rewarded": 1,
+                                  "points_paid": 20, "growth_paid": 5, "makeup_cards_paid": 0}],
+                       "next_cursor": None}
     assert count(app, Task) == 1

@@ -29,7 +29,7 @@ def give_coupon(world, member, **template_fields) -> dict:
 
 
 def verify(staff, code: str, amount_fen: int = 150_00, order_no: str = "POS-1"):
-    return staff.post(VERIFICATIONS, json={"code": code, "order_no": order_no, "order_amount_fen": amount_fen})
+    return staff.post(VERIFICATIONS, json={"code": code, "order_no": order_no, "amount_fen": amount_fen})
 
 
 def events(app, coupon_id: int) -> list[tuple]:
@@ -70,10 +70,10 @@ def test_confirming_uses_the_coupon_once_bound_to_store_staff_order_and_time(app
     clerk = world.staff("clerk-a")
     done = verify(clerk, coupon["code"], amount_fen=150_00, order_no="POS-42")
     assert done.status_code == 201, done.json
-    assert {key: done.json[key] for key in ("coupon_id", "store_id", "staff_id", "order_no", "order_amount_fen",
+    assert {key: done.json[key] for key in ("coupon_id", "store_id", "staff_id", "order_no", "amount_fen",
                                             "discount_fen", "verified_at")} == {
         "coupon_id": coupon["id"], "store_id": world.stores["A"], "staff_id": world.staff_ids["clerk-a"],
-        "order_no": "POS-42", "order_amount_fen": 150_00, "discount_fen": 20_00,
+        "order_no": "POS-42", "amount_fen": 150_00, "discount_fen": 20_00,
         "verified_at": "2026-06-10T04:00:00+00:00"}
     again = verify(world.staff("manager-b"), coupon["code"])
     assert (again.status_code, error_code(again)) == (409, "COUPON_ALREADY_USED")

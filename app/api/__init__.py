@@ -33,8 +33,8 @@ def register_api(app) -> None:
         admin_benefits,
         admin_campaigns,
         admin_engagement,
-        admin_layers,
         admin_jobs,
+        admin_layers,
         admin_mall,
         admin_members,
         admin_messaging,
@@ -42,9 +42,11 @@ def register_api(app) -> None:
         member,
         member_benefits,
         member_engagement,
+        member_history,
         member_mall,
         member_messaging,
         member_points_conversion,
+        member_stores,
         sessions,
         staff,
         staff_mall,
@@ -63,7 +65,8 @@ def register_api(app) -> None:
     api.init_app(app)
     for module in (auth, member, staff, admin, admin_members, admin_jobs, member_engagement, admin_engagement,
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
-                   admin_benefits, member_points_conversion, admin_audit, admin_layers, admin_campaigns):
+                   admin_benefits, member_points_conversion, admin_audit, admin_layers, admin_campaigns,
+                   member_history, member_stores):
         api.register_blueprint(module.blp)
     for blp in sessions.blueprints:
         api.register_blueprint(blp)

@@ -11,8 +11,9 @@ from app.api.account_schemas import (
     StaffPageSchema,
 )
 from app.api.blueprint import Blueprint
+from app.api.display import titled
 from app.api.idempotency import mutation
-from app.api.pagination import page
+from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import (
     AdjustmentArgs,
@@ -23,6 +24,7 @@ from app.api.schemas import (
     LedgerPageSchema,
     StaffArgs,
     StaffSchema,
+    StorePatchSchema,
     StoreSchema,
     TierPatchSchema,
     TierSchema,
@@ -40,9 +42,10 @@ blp.before_request(require(ADMIN))
 
 
 @blp.route("/tiers")
-@blp.response(200, TierSchema(many=True))
+@blp.response(200, page_schema(TierSchema))
 def list_tiers():
-    return tiers.all_tiers()
+    """Every tier, lowest first (a short ladder: one page)."""
+    return whole(tiers.all_tiers())
 
 
 @blp.route("/tiers", methods=["POST"])
@@ -74,7 +77,7 @@ def get_member(member_id):
 def member_ledger(args, member_id):
     members.get_member(member_id)
     items = ledger.entries_page(member_id, args["account"], args.get("cursor"), args["limit"] + 1)
-    return page(items, args["limit"])
+    return page(titled(items), args["limit"])
 
 
 @blp.route("/members/<int:member_id>/points-adjustments", methods=["POST"])
@@ -87,9 +90,11 @@ def adjust_points(args, member_id):
 
 
 @blp.route("/stores")
-@blp.response(200, StoreSchema(many=True))
-def list_stores():
-    return stores.all_stores()
+@blp.arguments(IntegerIdCursorArgs, location="query")
+@blp.response(200, page_schema(StoreSchema))
+def list_stores(args):
+    """The stores, newest first."""
+    return page(stores.stores_page(args.get("cursor"), args["limit"] + 1), args["limit"])
 
 
 @blp.route("/stores", methods=["POST"])
@@ -98,6 +103,15 @@ def list_stores():
 @blp.response(201, StoreSchema)
 def create_store(args):
     return stores.create_store(**args)
+
+
+@blp.route("/stores/<int:store_id>", methods=["PATCH"])
+@mutation
+@blp.arguments(StorePatchSchema)
+@blp.response(200, StoreSchema)
+def update_store(args, store_id):
+    """Change a store's name, address, opening hours or location."""
+    return stores.update_store(store_id, **args)
 
 
 @blp.route("/stores/<int:store_id>/staff", methods=["POST"])

@@ -13,7 +13,9 @@ from app.api.engagement_schemas import (
     TaskSchema,
 )
 from app.api.idempotency import mutation
+from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
+from app.api.schemas import IntegerIdCursorArgs
 from app.engagement import settings, stats, tasks
 from app.security import ADMIN
 
@@ -53,9 +55,11 @@ def put_referral_rules(rules):
 
 
 @blp.route("/tasks")
-@blp.response(200, TaskSchema(many=True))
-def list_tasks():
-    return tasks.all_tasks()
+@blp.arguments(IntegerIdCursorArgs, location="query")
+@blp.response(200, page_schema(TaskSchema))
+def list_tasks(args):
+    """The tasks, newest first."""
+    return page(tasks.tasks_page(args.get("cursor"), args["limit"] + 1), args["limit"])
 
 
 @blp.route("/tasks", methods=["POST"])
@@ -90,18 +94,21 @@ def delete_task(task_id):
 
 
 @blp.route("/tasks/numbers")
-@blp.response(200, TaskNumbersSchema(many=True))
-def task_numbers():
-    """Per task: members who started it, completions, rewards paid."""
-    return tasks.task_numbers()
+@blp.arguments(IntegerIdCursorArgs, location="query")
+@blp.response(200, page_schema(TaskNumbersSchema))
+def task_numbers(args):
+    """Per task, newest first: members who started it, completions, rewards paid."""
+    listed = page(tasks.tasks_page(args.get("cursor"), args["limit"] + 1), args["limit"])
+    return {**listed, "items": tasks.task_numbers(listed["items"])}
 
 
 @blp.route("/checkins/numbers")
 @blp.arguments(DateRangeArgs, location="query")
-@blp.response(200, CheckinDayNumbersSchema(many=True))
+@blp.response(200, page_schema(CheckinDayNumbersSchema))
 def checkin_numbers(args):
-    """Per business day: check-ins, makeups, members, check-in rate, points paid."""
-    return stats.checkin_numbers(*stats.date_range(args.get("from_"), args.get("to")))
+    """Per business day of the range (at most its days: one page): check-ins, makeups, members,
+    check-in rate, points paid."""
+    return whole(stats.checkin_numbers(*stats.date_range(args.get("from_"), args.get("to"))))
 
 
 @blp.route("/referrals/numbers")

@@ -27,7 +27,7 @@ from app.api.mall_schemas import (
     TemplatePatchSchema,
     TemplateRefArgs,
 )
-from app.api.pagination import page
+from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import MAX_ID, IntegerIdCursorArgs
 from app.mall import coupons, items, numbers, redemption, store_coupons
@@ -40,9 +40,11 @@ blp.before_request(require(ADMIN))
 
 
 @blp.route("/coupon-templates")
-@blp.response(200, CouponTemplateSchema(many=True))
-def list_templates():
-    return coupons.all_templates()
+@blp.arguments(IntegerIdCursorArgs, location="query")
+@blp.response(200, page_schema(CouponTemplateSchema))
+def list_templates(args):
+    """The coupon templates, newest first."""
+    return page(coupons.templates_page(args.get("cursor"), args["limit"] + 1), args["limit"])
 
 
 @blp.route("/coupon-templates", methods=["POST"])
@@ -166,18 +168,19 @@ def store_code(store_id):
 
 
 @blp.route("/stores/<int:store_id>/coupon-offers")
-@blp.response(200, StoreOfferSchema(many=True))
+@blp.response(200, page_schema(StoreOfferSchema))
 def list_store_offers(store_id):
-    return store_coupons.store_offers(store_id)
+    """The templates this store's code offers (a store's handful: one page)."""
+    return whole(store_coupons.store_offers(store_id))
 
 
 @blp.route("/stores/<int:store_id>/coupon-offers", methods=["POST"])
 @mutation
 @blp.arguments(TemplateRefArgs)
-@blp.response(201, StoreOfferSchema(many=True))
+@blp.response(201, page_schema(StoreOfferSchema))
 def add_store_offer(args, store_id):
-    """Let members who open this store's code claim the template's coupons."""
-    return store_coupons.add_offer(store_id, args["template_id"])
+    """Let members who open this store's code claim the template's coupons; answers the store's offers."""
+    return whole(store_coupons.add_offer(store_id, args["template_id"]))
 
 
 @blp.route("/stores/<int:store_id>/coupon-offers/<int:template_id>", methods=["DELETE"])

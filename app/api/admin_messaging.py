@@ -10,7 +10,7 @@ from app.api.messaging_schemas import (
     MessagePageSchema,
     MessageRuleSchema,
 )
-from app.api.pagination import page
+from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.messaging import rules
 from app.messaging.service import messages_page
@@ -23,9 +23,10 @@ blp.before_request(require(ADMIN))
 
 
 @blp.route("/message-rules")
-@blp.response(200, MessageRuleSchema(many=True))
+@blp.response(200, page_schema(MessageRuleSchema))
 def list_rules():
-    return rules.all_rules()
+    """One rule per event kind, by kind (one page)."""
+    return whole(rules.all_rules())
 
 
 @blp.route("/message-rules/<kind>", methods=["PUT"])

@@ -2,8 +2,8 @@
 from marshmallow import Schema, fields, validate
 
 from app.api.mall_schemas import CouponSchema
-from app.api.schemas import Strict
-from app.mall.benefit_models import BENEFIT_KINDS
+from app.api.schemas import Strict, one_of
+from app.mall.benefit_models import BENEFIT_KINDS, CLAIMABLE, CLAIMED, EXPIRED
 
 
 class PackCouponSchema(Schema):
@@ -17,10 +17,10 @@ class EntitlementSchema(Schema):
     """A benefit granted to the member; `days_left` counts down while it can be claimed (0 = last day)."""
 
     id = fields.Integer(attribute="grant.id")
-    benefit = fields.String(attribute="grant.benefit")
+    benefit = one_of(BENEFIT_KINDS, attribute="grant.benefit")
     name = fields.String()
     period = fields.String(attribute="grant.period")
-    state = fields.String()
+    state = one_of([CLAIMABLE, CLAIMED, EXPIRED])
     expires_on = fields.Date()
     days_left = fields.Integer(allow_none=True)
     claimed_at = fields.DateTime(attribute="grant.claimed_at", allow_none=True)
@@ -37,7 +37,7 @@ class ClaimRateArgs(Strict):
 
 
 class ClaimRateSchema(Schema):
-    benefit = fields.String()
+    benefit = one_of(BENEFIT_KINDS)
     period = fields.String()
     granted = fields.Integer()
     claimed = fields.Integer()

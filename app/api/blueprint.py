@@ -1,4 +1,5 @@
-"""flask-smorest's Blueprint, with each argument schema built once and JSON bodies required."""
+"""flask-smorest's Blueprint, with each argument schema built once, JSON bodies required, and
+every operation named and summarised in the document without the view having to remember."""
 import flask_smorest
 from marshmallow import ValidationError
 from webargs import missing
@@ -18,6 +19,29 @@ class BodyRequiredParser(FlaskParser):
         return data
 
 
+def first_clause(text: str) -> str:
+    """Up to the first full stop, colon or semicolon outside parentheses: the summary of a docstring."""
+    depth = 0
+    for at, char in enumerate(text):
+        depth += (char in "(（") - (char in ")）")
+        ends_sentence = char in "。：；" or (char in ".:;" and text[at + 1:at + 2] in ("", " "))
+        if depth == 0 and ends_sentence:
+            return text[:at]
+    return text
+
+
+def operation_names(blueprint: str, endpoint: str, method: str, methods: int, docstring: str | None) -> dict:
+    """operationId from the blueprint and the view (stable while the code keeps its names; the
+    method added where one view serves several), summary from the docstring (or the view's name)."""
+    operation_id = f"{blueprint}_{endpoint}" + (f"_{method}" if methods > 1 else "")
+    text = " ".join((docstring or "").split())
+    if not text:
+        return {"operationId": operation_id, "summary": endpoint.replace("_", " ").capitalize()}
+    summary = first_clause(text)
+    return {"operationId": operation_id, "summary": summary,
+            **({"description": text} if summary != text else {})}
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = BodyRequiredParser()
 
@@ -25,3 +49,11 @@ class Blueprint(flask_smorest.Blueprint):
         """Given a schema class, webargs builds an instance of it for every request (a deep
         copy of every field); an instance built here once serves them all."""
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        methods = {method: doc for method, doc in self._docs[endpoint].items() if method != "parameters"}
+        for method, doc in methods.items():
+            names = operation_names(self.name, endpoint, method, len(methods), obj.__doc__)
+            doc["docstring"] = {}  # replaced by the names, which the view's manual doc may still override
+            doc["manual_doc"] = {**names, **doc.get("manual_doc", {})}

@@ -1,8 +1,8 @@
 """Schemas of the check-in, referral and task endpoints."""
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from app.api.schemas import BUSINESS_DATE, MAX_POINTS, Strict
-from app.engagement.models import RECURRENCES, TASK_KINDS
+from app.api.schemas import BUSINESS_DATE, MAX_POINTS, Strict, one_of
+from app.engagement.models import PENDING, RECURRENCES, REFUSED, REVERSED, REWARDED, TASK_KINDS
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, CheckinRules, ReferralRules
 
 _points = validate.Range(min=0, max=MAX_POINTS)
@@ -77,7 +77,7 @@ class CalendarArgs(Strict):
 
 class CalendarDaySchema(Schema):
     day = fields.Date()
-    state = fields.String(metadata={"description": "checked, made_up, missed, today, future, before_joining"})
+    state = one_of(["checked", "made_up", "missed", "today", "future", "before_joining"])
     can_make_up = fields.Boolean()
 
 
@@ -156,7 +156,7 @@ class InvitationCardSchema(Schema):
 class InvitationSchema(Schema):
     id = fields.Integer()
     invitee_nickname = fields.String(attribute="invitee.nickname", allow_none=True)
-    state = fields.String(metadata={"description": "pending, rewarded, refused, reversed"})
+    state = one_of([PENDING, REWARDED, REFUSED, REVERSED])
     reason = fields.String(allow_none=True, metadata={
         "description": "refused: self_invitation, phone_reused, daily_cap, monthly_cap"})
     points = fields.Integer(attribute="inviter_points")
@@ -212,12 +212,12 @@ class MemberTaskSchema(Schema):
     id = fields.Integer()
     title = fields.String()
     description = fields.String(allow_none=True)
-    kind = fields.String()
+    kind = one_of(TASK_KINDS)
     target = fields.Integer()
-    recurrence = fields.String()
+    recurrence = one_of(RECURRENCES)
     period = fields.String()
     progress = fields.Integer()
-    state = fields.String(metadata={"description": "in_progress, claimable, claimed"})
+    state = one_of(["in_progress", "claimable", "claimed"])
     auto_pay = fields.Boolean()
     reward = fields.Nested(TaskRewardSchema)
     ends_at = fields.DateTime(allow_none=True)
@@ -236,8 +236,8 @@ class TaskClaimSchema(Schema):
 class TaskNumbersSchema(Schema):
     task_id = fields.Integer()
     title = fields.String()
-    kind = fields.String()
-    recurrence = fields.String()
+    kind = one_of(TASK_KINDS)
+    recurrence = one_of(RECURRENCES)
     started = fields.Integer()
     completed = fields.Integer()
     rewarded = fields.Integer()

@@ -2,7 +2,8 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.api.mall_schemas import COUNT, NAME, ORDER_NO, CouponDetailSchema, CouponTemplateBriefSchema
-from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, Strict
+from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, Strict, one_of
+from app.errors import CATALOGUE
 from app.mall.models import (
     AWAITING_SHIPMENT,
     CANCELLED,
@@ -79,6 +80,8 @@ class OfferSchema(Schema):
     sale_ends_at = fields.DateTime(attribute="item.sale_ends_at", allow_none=True)
     redeemable = fields.Boolean()
     reason = fields.String(allow_none=True, metadata={"description": "an error code, null when redeemable"})
+    reason_text = fields.Function(lambda offer: offer.reason and CATALOGUE[offer.reason][1], metadata={
+        "type": "string", "nullable": True, "description": "why not, in Chinese (the code's message)"})
 
 
 class OfferPageSchema(Schema):
@@ -101,9 +104,9 @@ class OrderSchema(Schema):
     id = fields.Integer()
     item_id = fields.Integer()
     item_name = fields.String(attribute="item.name")
-    kind = fields.String(attribute="item.kind")
+    kind = one_of([COUPON_ITEM, PHYSICAL, VIRTUAL], attribute="item.kind")
     points = fields.Integer()
-    state = fields.String()
+    state = one_of([COMPLETED, AWAITING_SHIPMENT, SHIPPED, CANCELLED])
     coupon = fields.Nested(CouponDetailSchema, allow_none=True)
     ship_to = fields.Dict(allow_none=True)
     carrier = fields.String(allow_none=True)

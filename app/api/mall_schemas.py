@@ -1,13 +1,26 @@
 """Schemas of the mall: coupons, verification, items, orders, store visits and numbers."""
 from marshmallow import Schema, fields, validate
 
-from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict
+from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict, one_of
 from app.clock import now
 from app.mall.codes import grouped
 from app.mall.coupons import TABS, VALID, describe, display_state
 from app.mall.models import (
     COUPON_KINDS,
+    EXPIRED,
+    FROM_BENEFIT,
+    FROM_GRANT,
+    FROM_REDEMPTION,
+    FROM_STORE_CLAIM,
+    ISSUED,
+    USED,
+    VOIDED,
 )
+from app.mall.points_conversion import SOURCE as FROM_CONVERSION
+
+COUPON_STATES = [ISSUED, USED, EXPIRED, VOIDED]
+COUPON_SOURCES = [FROM_REDEMPTION, FROM_BENEFIT, FROM_STORE_CLAIM, FROM_GRANT, FROM_CONVERSION]
+SUMMARY = {"type": "string", "description": "the value in words, e.g. 满100减20", "example": "满100减20"}
 
 # Validators shared with app/api/mall_order_schemas.py.
 NAME = validate.Length(min=1, max=64)
@@ -33,7 +46,7 @@ class CouponTemplateSchema(Strict):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=NAME)
     kind = fields.String(required=True, validate=validate.OneOf(COUPON_KINDS))
-    summary = fields.Function(describe, dump_only=True)
+    summary = fields.Function(describe, dump_only=True, metadata=SUMMARY)
     amount_off_fen = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_FEN))
     percent_off = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=99))
     max_off_fen = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_FEN))
@@ -56,8 +69,8 @@ class CouponTemplateSchema(Strict):
 class CouponTemplateBriefSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    kind = fields.String()
-    summary = fields.Function(describe)
+    kind = one_of(COUPON_KINDS)
+    summary = fields.Function(describe, metadata=SUMMARY)
     threshold_fen = fields.Integer()
     valid_from = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
@@ -76,18 +89,19 @@ class CouponSchema(Schema):
     id = fields.Integer()
     template_id = fields.Integer()
     name = fields.String(attribute="template.name")
-    kind = fields.String(attribute="template.kind")
-    summary = fields.Function(lambda coupon: describe(coupon.template))
+    kind = one_of(COUPON_KINDS, attribute="template.kind")
+    summary = fields.Function(lambda coupon: describe(coupon.template), metadata=SUMMARY)
     amount_off_fen = fields.Integer(attribute="template.amount_off_fen", allow_none=True)
     percent_off = fields.Integer(attribute="template.percent_off", allow_none=True)
     max_off_fen = fields.Integer(attribute="template.max_off_fen", allow_none=True)
     threshold_fen = fields.Integer(attribute="template.threshold_fen")
     gift_name = fields.String(attribute="template.gift_name", allow_none=True)
     stores = fields.List(fields.Nested(StoreRefSchema), attribute="template.stores")
-    state = fields.Function(lambda coupon: display_state(coupon, now()))
+    state = fields.Function(lambda coupon: display_state(coupon, now()), validate=validate.OneOf(COUPON_STATES),
+                            metadata={"type": "string"})
     valid_from = fields.DateTime()
     valid_until = fields.DateTime()
-    source = fields.String()
+    source = one_of(COUPON_SOURCES)
     issued_at = fields.DateTime()
 
 
@@ -95,12 +109,13 @@ class CouponDetailSchema(CouponSchema):
     """With the code: what the member shows in a store (also as a QR image)."""
 
     code = fields.String()
-    code_grouped = fields.Function(lambda coupon: grouped(coupon.code))
+    code_grouped = fields.Function(lambda coupon: grouped(coupon.code),
+                                   metadata={"type": "string", "example": "ABCD-EFGH-JKMN-P"})
 
 
 class CouponEventSchema(Schema):
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
+    from_state = one_of(COUPON_STATES, allow_none=True)
+    to_state = one_of(COUPON_STATES)
     actor = fields.String()
     store_id = fields.Integer(allow_none=True)
     ref = fields.String(allow_none=True)
@@ -145,7 +160,8 @@ class CodeArgs(Strict):
 
 class VerifyArgs(CodeArgs):
     order_no = fields.String(required=True, validate=ORDER_NO)
-    order_amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_FEN))
+    amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_FEN),
+                                metadata={"description": "the order's amount, as a purchase's amount_fen"})
 
 
 class OwnerSchema(MemberSummarySchema):
@@ -154,7 +170,8 @@ class OwnerSchema(MemberSummarySchema):
     class Meta:
         fields = ("nickname", "phone", "tier")
 
-    nickname = fields.Function(lambda member: member.nickname and f"{member.nickname[0]}**")
+    nickname = fields.Function(lambda member: member.nickname and f"{member.nickname[0]}**",
+                               metadata={"type": "string", "nullable": True, "example": "张**"})
 
 
 class RefusalSchema(Schema):
@@ -176,7 +193,7 @@ class VerificationSchema(Schema):
     store_id = fields.Integer()
     staff_id = fields.Integer()
     order_no = fields.String()
-    order_amount_fen = fields.Integer()
+    amount_fen = fields.Integer(attribute="order_amount_fen")
     discount_fen = fields.Integer()
     verified_at = fields.DateTime()
     undone_at = fields.DateTime(allow_none=True)

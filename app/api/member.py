@@ -2,9 +2,10 @@
 from flask import g
 
 from app.api.blueprint import Blueprint
+from app.api.display import titled
 from app.api.idempotency import begin_writes, mutation
 from app.api.images import qr_png_response
-from app.api.pagination import page
+from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import (
     CardSchema,
@@ -83,11 +84,11 @@ def bind_phone(args):
 def ledger_entries(args):
     """The member's own points (or growth) history, newest first."""
     items = ledger.entries_page(g.principal.id, args["account"], args.get("cursor"), args["limit"] + 1)
-    return page(items, args["limit"])
+    return page(titled(items), args["limit"])
 
 
 @blp.route("/tiers")
-@blp.response(200, TierSchema(many=True))
+@blp.response(200, page_schema(TierSchema))
 def tiers():
-    """Every tier with its threshold and benefits, lowest first."""
-    return all_tiers()
+    """Every tier with its threshold and benefits, lowest first (a short ladder: one page)."""
+    return whole(all_tiers())

@@ -4,6 +4,7 @@ from flask import g
 from app.api.benefit_schemas import ClaimedSchema, EntitlementSchema
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
+from app.api.pagination import page_schema, whole
 from app.api.principals import require
 from app.mall import benefits
 from app.security import MEMBER
@@ -14,10 +15,11 @@ blp.before_request(require(MEMBER))
 
 
 @blp.route("/benefits")
-@blp.response(200, EntitlementSchema(many=True))
+@blp.response(200, page_schema(EntitlementSchema))
 def list_benefits():
-    """The caller's benefits: claimable ones first (soonest ending first, with days left), then the rest."""
-    return benefits.member_benefits(g.principal.id)
+    """The caller's benefits: claimable ones first (soonest ending first, with days left), then the
+    latest 50 of the rest (one page)."""
+    return whole(benefits.member_benefits(g.principal.id))
 
 
 @blp.route("/benefits/<int:grant_id>/claim", methods=["POST"])

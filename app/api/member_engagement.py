@@ -16,7 +16,7 @@ from app.api.engagement_schemas import (
     TaskClaimSchema,
 )
 from app.api.idempotency import mutation
-from app.api.pagination import page
+from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import CursorArgs
 from app.clock import today
@@ -79,10 +79,10 @@ def invitations(args):
 
 
 @blp.route("/tasks")
-@blp.response(200, MemberTaskSchema(many=True))
+@blp.response(200, page_schema(MemberTaskSchema))
 def member_tasks():
-    """The live tasks, with this member's progress in each one's current period."""
-    return tasks.member_tasks(g.principal.id)
+    """The live tasks, with this member's progress in each one's current period (what operators run now: one page)."""
+    return whole(tasks.member_tasks(g.principal.id))
 
 
 @blp.route("/tasks/<int:task_id>/claims", methods=["POST"])

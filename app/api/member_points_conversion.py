@@ -5,6 +5,7 @@ from app.api.benefit_schemas import ConvertibleLotSchema
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.mall_schemas import CouponDetailSchema
+from app.api.pagination import page_schema, whole
 from app.api.principals import require
 from app.mall import points_conversion
 from app.security import MEMBER
@@ -15,10 +16,10 @@ blp.before_request(require(MEMBER))
 
 
 @blp.route("/points/conversions")
-@blp.response(200, ConvertibleLotSchema(many=True))
+@blp.response(200, page_schema(ConvertibleLotSchema))
 def convertible():
-    """The caller's points lots that may be converted now (expiring within the reminder window)."""
-    return points_conversion.convertible_lots(g.principal.id)
+    """The caller's points lots that may be converted now (expiring within the reminder window: one page)."""
+    return whole(points_conversion.convertible_lots(g.principal.id))
 
 
 @blp.route("/points/lots/<int:lot_id>/conversion", methods=["POST"])

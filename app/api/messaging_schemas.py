@@ -1,11 +1,15 @@
 """Schemas of the subscribe-message endpoints: quota reports, rules, the message log, job runs."""
 from marshmallow import Schema, fields, validate
 
-from app.api.schemas import CursorArgs, Strict
+from app.api.schemas import CursorArgs, Strict, one_of
+from app.messaging.demo import DEMO_RULES
 from app.messaging.models import FAILED, PENDING, RETRYING, SENDING, SENT, SKIPPED, TEMPLATE_ID_LENGTH, UNCONFIRMED
 from app.messaging.subscriptions import RESULTS
 
 _template_id = validate.Length(min=1, max=TEMPLATE_ID_LENGTH)
+# examples name the demo's template (`make run`), so that they work when pasted into /docs
+EXAMPLE_TEMPLATE = DEMO_RULES["points_expiring"][0]
+MESSAGE_STATUSES = (PENDING, SENDING, RETRYING, SENT, SKIPPED, FAILED, UNCONFIRMED)
 
 
 class SubscriptionReportArgs(Strict):
@@ -14,7 +18,7 @@ class SubscriptionReportArgs(Strict):
         required=True, validate=validate.Length(min=1, max=10),
         metadata={"description": "wx.requestSubscribeMessage's result: {template id: accept | reject | ban | "
                                  "filter | acceptWithAudio | acceptWithAlert}",
-                  "example": {"tmpl-points-expiring": "accept"}})
+                  "example": {EXAMPLE_TEMPLATE: "accept"}})
 
 
 class SubscriptionSchema(Schema):
@@ -26,7 +30,7 @@ class SubscriptionSchema(Schema):
 
 class MessageRuleSchema(Strict):
     event_kind = fields.String(dump_only=True)
-    template_id = fields.String(required=True, validate=_template_id)
+    template_id = fields.String(required=True, validate=_template_id, metadata={"example": EXAMPLE_TEMPLATE})
     page = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     # named "fields" in JSON and on the model (the attribute name would hide marshmallow's module)
     template_fields = fields.Dict(
@@ -42,7 +46,7 @@ class MessageRuleSchema(Strict):
 
 
 class MessageLogArgs(CursorArgs):
-    status = fields.String(validate=validate.OneOf((PENDING, SENDING, RETRYING, SENT, SKIPPED, FAILED, UNCONFIRMED)))
+    status = fields.String(validate=validate.OneOf(MESSAGE_STATUSES))
     member_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))  # members.id is an INTEGER
 
 
@@ -54,7 +58,7 @@ class MessageSchema(Schema):
     template_id = fields.String()
     page = fields.String(allow_none=True)
     data = fields.Dict()
-    status = fields.String()
+    status = one_of(MESSAGE_STATUSES)
     error_code = fields.String(allow_none=True, metadata={
         "description": "WeChat's errcode (43101, 47003, …) or NO_QUOTA, OUTCOME_UNKNOWN, a transport failure"})
     error_message = fields.String(allow_none=True)

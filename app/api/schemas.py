@@ -2,12 +2,17 @@
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow.utils import get_value
 
 from app.accounts import PASSWORD_LENGTH
 from app.api.converters import INTEGER_MAX
+from app.api.display import benefit_labels
 from app.layers.models import LAYERS
 from app.layers.rfm import layer_of
 from app.members.search import mask_phone
+from app.points.models import GROWTH, POINTS
+from app.security import AUDIENCES
+from app.stores.models import CLERK, MANAGER
 
 # Bounds keep every amount inside a BIGINT and inside what a store could sell.
 MAX_FEN = 10**10  # 100 million yuan
@@ -22,6 +27,14 @@ _text = validate.Length(min=1, max=64)
 
 class Strict(Schema):
     """Unknown fields are errors (marshmallow's default), named in the reply."""
+
+
+def one_of(values, **kwargs) -> fields.String:
+    """A reply's string field with its values listed (an enum in the document; a dump never validates)."""
+    return fields.String(validate=validate.OneOf(values), **kwargs)
+
+
+GENDERS = ["unknown", "male", "female"]
 
 
 class CursorArgs(Strict):
@@ -51,7 +64,7 @@ class PasswordLoginArgs(Strict):
 
 class TokenReply(Schema):
     token = fields.String()
-    audience = fields.String()
+    audience = one_of(AUDIENCES)
     expires_in = fields.Integer()
     member_id = fields.Integer()
     created = fields.Boolean()
@@ -84,6 +97,12 @@ class TierSchema(Schema):
     # display flags (discount_pct, free_shipping, ...) and coupon packs to claim:
     # "monthly_coupons" / "birthday_coupons" / "upgrade_coupons": [{"template_id", "count"}]
     benefits = fields.Dict(keys=fields.String(), load_default=dict, validate=_check_coupon_packs)
+    # a tier row, or the card's tier (a mapping)
+    benefit_labels = fields.Function(lambda tier: benefit_labels(get_value(tier, "benefits") or {},
+                                                                 get_value(tier, "points_multiplier_pct")),
+                                     dump_only=True, metadata={
+        "type": "array", "items": {"type": "string"}, "description": "what the tier gives, in Chinese",
+        "example": ["95折", "消费积分1.5倍", "包邮"]})
 
 
 class TierPatchSchema(TierSchema):
@@ -131,7 +150,7 @@ class MemberCodeSchema(Schema):
 
 class ProfileArgs(Strict):
     nickname = fields.String(validate=validate.Length(min=1, max=64))
-    gender = fields.String(validate=validate.OneOf(["unknown", "male", "female"]))
+    gender = fields.String(validate=validate.OneOf(GENDERS))
     birthday = fields.Date()
 
 
@@ -139,7 +158,7 @@ class ProfileSchema(Schema):
     """The reply: what a member has not given yet is null (and a PATCH cannot set null)."""
 
     nickname = fields.String(allow_none=True)
-    gender = fields.String()
+    gender = one_of(GENDERS)
     birthday = fields.Date(allow_none=True)
     phone = fields.String(allow_none=True)
     card_no = fields.String()
@@ -151,7 +170,8 @@ class PhoneBindArgs(Strict):
 
 class LedgerEntrySchema(Schema):
     id = fields.Integer()
-    account = fields.String()
+    title = fields.String(metadata={"description": "what the entry was, in Chinese (e.g. 门店消费 · 静安店)"})
+    account = one_of([POINTS, GROWTH])
     delta = fields.Integer()
     kind = fields.String()
     ref = fields.String(allow_none=True)
@@ -161,7 +181,7 @@ class LedgerEntrySchema(Schema):
 
 
 class LedgerArgs(CursorArgs):
-    account = fields.String(load_default="points", validate=validate.OneOf(["points", "growth"]))
+    account = fields.String(load_default=POINTS, validate=validate.OneOf([POINTS, GROWTH]))
 
 
 class LedgerPageSchema(Schema):
@@ -173,10 +193,12 @@ class MemberSummarySchema(Schema):
     member_id = fields.Integer(attribute="id")
     card_no = fields.String()
     nickname = fields.String(allow_none=True)
-    phone = fields.Function(lambda member: mask_phone(member.phone))
+    phone = fields.Function(lambda member: mask_phone(member.phone),
+                            metadata={"type": "string", "nullable": True, "example": "138****8000"})
     tier = fields.String(attribute="tier.name")
     tier_level = fields.Integer(attribute="tier.level")
-    discount_pct = fields.Function(lambda m: m.tier.benefits.get("discount_pct"))
+    discount_pct = fields.Function(lambda m: m.tier.benefits.get("discount_pct"),
+                                   metadata={"type": "integer", "nullable": True})
     points_balance = fields.Integer()
     growth = fields.Integer()
 
@@ -265,22 +287,49 @@ class _LayerOf(fields.Nested):
 class AdminMemberSchema(MemberSummarySchema):
     openid = fields.String()
     birthday = fields.Date(allow_none=True)
-    gender = fields.String()
+    gender = one_of(GENDERS)
     created_at = fields.DateTime()
     layer = _LayerOf(MemberLayerSchema, allow_none=True, metadata={"description": "RFM layer and scores"})
+
+
+class StrictFloat(fields.Float):
+    """A JSON number only: marshmallow's Float also takes "1.5" and true, as Integer(strict=True) does not."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._validated(value)
 
 
 class StoreSchema(Strict):
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=[validate.Length(min=1, max=32), validate.Regexp(r"^[\w\-]+$")])
     name = fields.String(required=True, validate=_text)
+    address = fields.String(allow_none=True, validate=validate.Length(min=1, max=200),
+                            metadata={"example": "上海市静安区南京西路1601号"})
+    opening_hours = fields.String(allow_none=True, validate=validate.Length(min=1, max=64),
+                                  metadata={"example": "10:00-22:00"})
+    latitude = StrictFloat(allow_none=True, validate=validate.Range(min=-90, max=90),
+                            metadata={"description": "GCJ-02, as wx.getLocation gives it", "example": 31.2243})
+    longitude = StrictFloat(allow_none=True, validate=validate.Range(min=-180, max=180),
+                             metadata={"description": "GCJ-02", "example": 121.4456})
+
+
+class StorePatchSchema(StoreSchema):
+    """Any field but the code (printed on the store's mini-program code); only what it names changes."""
+
+    class Meta:
+        exclude = ("code",)
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
 
 
 class StaffArgs(Strict):
     username = fields.String(required=True, validate=[_text, validate.Regexp(r"^[\w.\-]+$")])
     password = fields.String(required=True, load_only=True, validate=validate.Length(*PASSWORD_LENGTH))
     name = fields.String(required=True, validate=_text)
-    role = fields.String(load_default="clerk", validate=validate.OneOf(["clerk", "manager"]))
+    role = fields.String(load_default=CLERK, validate=validate.OneOf([CLERK, MANAGER]))
 
 
 class StaffSchema(Schema):
@@ -288,7 +337,7 @@ class StaffSchema(Schema):
     store_id = fields.Integer()
     username = fields.String()
     name = fields.String()
-    role = fields.String()
+    role = one_of([CLERK, MANAGER])
     active = fields.Boolean(metadata={"description": "false: disabled, cannot log in, its tokens ended"})
 
 

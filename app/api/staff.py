@@ -1,18 +1,26 @@
-"""Store staff: look members up by their dynamic code, record purchases and refunds."""
+"""Store staff: who is logged in, look members up by their dynamic code, record purchases and refunds."""
 from flask import current_app, g
 
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
+from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import (
     MemberLookupArgs,
-    MemberLookupSchema,
     PurchaseArgs,
     PurchaseSchema,
     RefundArgs,
     RefundSchema,
 )
+from app.api.staff_schemas import (
+    PurchasePageSchema,
+    RecordedPurchaseSchema,
+    StaffLookupSchema,
+    StaffMeSchema,
+    StorePurchaseArgs,
+)
 from app.limits import failed_attempts_limit
+from app.mall.verification import usable_here
 from app.member_row import Member
 from app.members.code import resolve_code
 from app.members.lookup_ticket import issue_ticket, member_id_of
@@ -32,39 +40,56 @@ def _member_by_code(code: str) -> Member:
 
 
 class _LookedUp:
-    """A member as a lookup shows them: the summary's fields, and the ticket for a purchase."""
+    """A member as a lookup shows them: the summary's fields, the ticket for a purchase and the
+    coupons usable in this store."""
 
-    def __init__(self, member: Member, ticket: str):
-        self.member, self.lookup_ticket = member, ticket
+    def __init__(self, member: Member, ticket: str, usable_coupons: list):
+        self.member, self.lookup_ticket, self.usable_coupons = member, ticket, usable_coupons
         self.lookup_ticket_expires_in = current_app.config["MEMBER_LOOKUP_TICKET_TTL"]
 
     def __getattr__(self, name):  # the summary's fields are the member's
         return getattr(self.member, name)
 
 
+@blp.route("/me")
+@blp.response(200, StaffMeSchema)
+def me():
+    """The logged-in staff account: name, role and store."""
+    return g.principal
+
+
 @blp.route("/member-lookups", methods=["POST"])
 @blp.arguments(MemberLookupArgs)
-@blp.response(200, MemberLookupSchema)
+@blp.response(200, StaffLookupSchema)
 def lookup_member(args):
-    """Scan a member's dynamic code: who they are, their tier, discount and points, and a
-    ticket that names them in this account's purchases for a few minutes."""
+    """Scan a member's dynamic code: who they are, their tier, discount and points, the coupons
+    usable here, and a ticket that names them in this account's purchases for a few minutes."""
     member = _member_by_code(args["code"])
-    return _LookedUp(member, issue_ticket(member, g.principal))
+    return _LookedUp(member, issue_ticket(member, g.principal), usable_here(member.id, g.principal.store_id))
 
 
 @blp.route("/purchases", methods=["POST"])
 @mutation
 @blp.arguments(PurchaseArgs)
-@blp.response(201, PurchaseSchema)
+@blp.response(201, RecordedPurchaseSchema)
 def record_purchase(args):
     """Record a purchase in the caller's store, the member named by a code scanned now or a
-    lookup's ticket; the same order number again returns it."""
+    lookup's ticket; the same order number again returns it. With the member's new balance and tier."""
     if "member_code" in args:
         member_id = _member_by_code(args["member_code"]).id
     else:
         member_id = member_id_of(args["lookup_ticket"], g.principal)
     purchase, _ = purchases.record_purchase(g.principal, member_id, args["order_no"], args["amount_fen"])
     return purchase
+
+
+@blp.route("/purchases")
+@blp.arguments(StorePurchaseArgs, location="query")
+@blp.response(200, PurchasePageSchema)
+def list_purchases(args):
+    """The store's purchases, newest first; `order_no` finds the one of an order number."""
+    return page(purchases.store_purchases(g.principal, args.get("order_no"), args.get("cursor"), args["limit"] + 1),
+                args["limit"])
 
 
 @blp.route("/purchases/<int:purchase_id>")

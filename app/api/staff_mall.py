@@ -10,8 +10,10 @@ from app.api.mall_schemas import (
     VerificationSchema,
     VerifyArgs,
 )
+from app.api.pagination import page
 from app.api.principals import require
-from app.api.schemas import MAX_ID
+from app.api.schemas import MAX_ID, CursorArgs
+from app.api.staff_schemas import VerificationPageSchema
 from app.limits import failed_attempts_limit
 from app.mall import verification
 from app.security import STAFF
@@ -41,7 +43,15 @@ def preview(args):
 def verify(args):
     """Use the coupon on an order in the caller's store: exactly once, whoever else tries."""
     with failed_coupon_codes():
-        return verification.confirm(g.principal, args["code"], args["order_no"], args["order_amount_fen"])
+        return verification.confirm(g.principal, args["code"], args["order_no"], args["amount_fen"])
+
+
+@blp.route("/verifications")
+@blp.arguments(CursorArgs, location="query")
+@blp.response(200, VerificationPageSchema)
+def list_verifications(args):
+    """The store's verifications, newest first (undone ones with `undone_at`)."""
+    return page(verification.store_verifications(g.principal, args.get("cursor"), args["limit"] + 1), args["limit"])
 
 
 @blp.route(f"/verifications/<int(max={MAX_ID}):verification_id>/undo", methods=["POST"])

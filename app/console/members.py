@@ -60,7 +60,7 @@ def member(member_id, form_errors=None, status=200):
     entries = page(ledger.entries_page(member_id, "points", ledger_cursor, PAGE_SIZE + 1), PAGE_SIZE)
     html = render_template(
         "console/member.html", member=found, card=card_view(found, CARD_QUERY), entries=entries,
-        tier_changes=_recent(tiers.changes_page, member_id), lots=_recent(ledger.open_lots_page, member_id),
+        tier_changes=_recent(tiers.tier_changes_page, member_id), lots=_recent(ledger.open_lots_page, member_id),
         coupons=_recent(coupons.coupons_page, member_id), purchases=_recent(purchases.purchases_page, member_id),
         orders=redemption.orders_page(None, HISTORY_SIZE, member_id=member_id),
         checkins=_recent(checkin.checkins_page, member_id), referrals=_recent(referral.invitations_page, member_id),

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, or_, select
 
 from app.clock import now, today
-from app.db_helpers import insert_ignoring_conflict
+from app.db_helpers import insert_ignoring_conflict, newest_first
 from app.engagement.models import Task, TaskClaim, TaskProgress
 from app.engagement.rewards import Reward, pay
 from app.errors import AppError, invalid_field
@@ -94,8 +94,8 @@ def forget_enabled_tasks() -> None:
 # --- operators -------------------------------------------------------------------------
 
 
-def all_tasks() -> list[Task]:
-    return list(db.session.execute(select(Task).order_by(Task.sort_order, Task.id)).scalars())
+def tasks_page(before_id: int | None, limit: int) -> list[Task]:
+    return newest_first(Task, before_id, limit)
 
 
 def get_task(task_id: int) -> Task:
@@ -212,18 +212,20 @@ def pay_once(task: Task, member_id: int, period: str, automatic: bool) -> TaskCl
     return row
 
 
-def task_numbers() -> list[dict]:
-    """Per task, over all its periods: members who started, completions, rewards paid."""
-    started = dict(db.session.execute(select(TaskProgress.task_id, func.count()).group_by(TaskProgress.task_id)).all())
+def task_numbers(tasks: list[Task]) -> list[dict]:
+    """Per task (a page of them), over all its periods: members who started, completions, rewards paid."""
+    ids = [task.id for task in tasks]
+    started = dict(db.session.execute(select(TaskProgress.task_id, func.count())
+                                      .where(TaskProgress.task_id.in_(ids)).group_by(TaskProgress.task_id)).all())
     completed = dict(db.session.execute(select(TaskProgress.task_id, func.count())
-                                        .where(TaskProgress.completed_at.is_not(None))
+                                        .where(TaskProgress.task_id.in_(ids), TaskProgress.completed_at.is_not(None))
                                         .group_by(TaskProgress.task_id)).all())
     paid = {row.task_id: row for row in db.session.execute(select(
         TaskClaim.task_id, func.count().label("rewarded"), func.sum(TaskClaim.points).label("points"),
         func.sum(TaskClaim.growth).label("growth"), func.sum(TaskClaim.makeup_cards).label("makeup_cards"),
-    ).group_by(TaskClaim.task_id))}
+    ).where(TaskClaim.task_id.in_(ids)).group_by(TaskClaim.task_id))}
     numbers = []
-    for task in all_tasks():
+    for task in tasks:
         row = paid.get(task.id)
         numbers.append({
             "task_id": task.id, "title": task.title, "kind": task.kind, "recurrence": task.recurrence,

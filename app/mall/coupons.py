@@ -25,7 +25,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day
-from app.db_helpers import newest_first
+from app.db_helpers import newest_first, soonest_first
 from app.errors import AppError, invalid_field
 from app.extensions import db
 from app.mall.codes import new_code
@@ -118,8 +118,8 @@ def get_template(template_id: int) -> CouponTemplate:
     return template
 
 
-def all_templates() -> list[CouponTemplate]:
-    return list(db.session.execute(select(CouponTemplate).order_by(CouponTemplate.id.desc())).scalars())
+def templates_page(before_id: int | None, limit: int) -> list[CouponTemplate]:
+    return newest_first(CouponTemplate, before_id, limit)
 
 
 def _stores(store_ids: list[int]) -> list[Store]:
@@ -287,13 +287,8 @@ def _in_tab(tab: str, at: datetime):
 
 def member_coupons(member_id: int, tab: str, after_id: int | None, limit: int) -> list[Coupon]:
     """The member's coupons in one tab, soonest-expiring first; the cursor is the last id seen."""
-    stmt = select(Coupon).where(Coupon.member_id == member_id, _in_tab(tab, now()))
-    if after_id is not None:
-        anchor = select(Coupon.valid_until).where(Coupon.id == after_id, Coupon.member_id == member_id) \
-            .scalar_subquery()
-        stmt = stmt.where(or_(Coupon.valid_until > anchor,
-                              and_(Coupon.valid_until == anchor, Coupon.id > after_id)))
-    return list(db.session.execute(stmt.order_by(Coupon.valid_until, Coupon.id).limit(limit)).scalars())
+    return soonest_first(Coupon, Coupon.valid_until, after_id, limit, Coupon.member_id == member_id,
+                         _in_tab(tab, now()))
 
 
 # Coupons the member still holds (issued, not past their end; some may open later) as a

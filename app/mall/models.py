@@ -127,6 +127,7 @@ class CouponVerification(db.Model):
         Index("ux_coupon_verifications_live_coupon", "coupon_id", unique=True,
               postgresql_where=text("undone_at IS NULL"), sqlite_where=text("undone_at IS NULL")),
         Index("ix_coupon_verifications_store_at", "store_id", "verified_at"),
+        Index("ix_coupon_verifications_store_id_id", "store_id", "id"),  # a store's verifications, newest first
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -21,10 +21,11 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.clock import now
+from app.db_helpers import newest_first
 from app.errors import AppError
 from app.extensions import db
 from app.mall.codes import normalize
-from app.mall.coupons import discount_fen, display_state, transition
+from app.mall.coupons import VALID, discount_fen, display_state, member_coupons, transition
 from app.mall.models import EXPIRED, ISSUED, USED, VOIDED, Coupon, CouponVerification
 from app.member_row import Member
 from app.stores.models import MANAGER, Staff
@@ -80,6 +81,19 @@ class Preview:
     @property
     def usable(self) -> bool:
         return self.reason is None
+
+
+def usable_here(member_id: int, store_id: int, limit: int = 20) -> list[Coupon]:
+    """The member's coupons that can be used in this store now (the order amount aside), soonest
+    ending first: up to `limit` of the 100 valid ones ending soonest (a bound on what one lookup reads)."""
+    at = now()
+    usable = [coupon for coupon in member_coupons(member_id, VALID, None, 100) if refusal(coupon, store_id, at) is None]
+    return usable[:limit]
+
+
+def store_verifications(staff: Staff, before_id: int | None, limit: int) -> list[CouponVerification]:
+    """The staff account's store's verifications, newest first (undone ones included, marked)."""
+    return newest_first(CouponVerification, before_id, limit, store_id=staff.store_id)
 
 
 def preview(staff: Staff, code: str) -> Preview:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
 from app.extensions import db
+from app.member_row import Tier
 from app.types import BigId, UtcDateTime
 
 
@@ -22,8 +23,9 @@ class TierChange(db.Model):
     ref: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
-    from_tier = relationship("Tier", foreign_keys=[from_tier_id], lazy="joined", viewonly=True)
-    to_tier = relationship("Tier", foreign_keys=[to_tier_id], lazy="joined", viewonly=True)
+    # a handful of tier rows: after the first change read, the rest come from the session
+    from_tier: Mapped[Tier | None] = relationship(foreign_keys=[from_tier_id])
+    to_tier: Mapped[Tier] = relationship(foreign_keys=[to_tier_id])
 
 
 class TierReview(db.Model):

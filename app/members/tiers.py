@@ -106,8 +106,8 @@ def _check_ladder() -> None:
         raise AppError("TIER_CONFLICT", details={"thresholds_by_level": thresholds})
 
 
-def changes_page(member_id: int, before_id: int | None, limit: int) -> list[TierChange]:
-    """The member's tier history, newest first."""
+def tier_changes_page(member_id: int, before_id: int | None, limit: int) -> list[TierChange]:
+    """The member's tier history (from, to, why, when), newest first."""
     return newest_first(TierChange, before_id, limit, member_id=member_id)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import now, today
-from app.db_helpers import insert_or_nothing, newest_first
+from app.db_helpers import insert_or_nothing, newest_first, soonest_first
 from app.errors import AppError
 from app.extensions import db
 from app.member_row import Member, lock_member
@@ -285,6 +285,8 @@ def entries_page(member_id: int, account: str, before_id: int | None, limit: int
                         LedgerEntry.account == account)
 
 
-def open_lots_page(member_id: int, before_id: int | None, limit: int) -> list[PointLot]:
-    """The member's lots with points left, newest first, each with its expiry date."""
-    return newest_first(PointLot, before_id, limit, PointLot.member_id == member_id, PointLot.remaining > 0)
+def open_lots_page(member_id: int, after_id: int | None, limit: int) -> list[PointLot]:
+    """The member's usable lots (points left, not past their date), soonest expiring first (积分明细,
+    即将过期); the cursor is the last lot seen."""
+    return soonest_first(PointLot, PointLot.expires_on, after_id, limit,
+                         PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_on >= today())

@@ -1,10 +1,12 @@
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
 from app.extensions import db
+from app.member_row import Member
+from app.stores.models import Store
 from app.types import BigId, UtcDateTime
 
 
@@ -18,6 +20,7 @@ class Purchase(db.Model):
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_in_range"),
         Index("ix_purchases_member_id_id", "member_id", "id"),
         Index("ix_purchases_staff_id_created_at", "staff_id", "created_at"),  # a staff account's day
+        Index("ix_purchases_store_id_id", "store_id", "id"),  # a store's purchases, newest first
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -30,6 +33,12 @@ class Purchase(db.Model):
     points_earned: Mapped[int] = mapped_column(BigInteger)
     growth_earned: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+    # read by the reply to a purchase (the member's new balance and tier): the member is in the
+    # session then (locked by the purchase), so reading it costs no query
+    member: Mapped[Member] = relationship()
+    store: Mapped[Store] = relationship()
+    refunds: Mapped[list["Refund"]] = relationship(order_by="Refund.id")
 
 
 class Refund(db.Model):

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.clock import start_of_day, today
 from app.db_helpers import insert_ignoring_conflict, lock, newest_first
@@ -84,6 +85,17 @@ def _check_ceilings(staff: Staff, order_no: str, amount_fen: int) -> None:
     if recorded + amount_fen > config[f"{role}_DAILY_LIMIT_FEN"]:
         raise AppError("STAFF_DAILY_LIMIT_REACHED",
                        details={"limit_fen": config[f"{role}_DAILY_LIMIT_FEN"], "recorded_fen": recorded})
+
+
+def store_purchases(staff: Staff, order_no: str | None, before_id: int | None, limit: int) -> list[Purchase]:
+    """The staff account's store's purchases, newest first; `order_no` finds one."""
+    return newest_first(Purchase, before_id, limit, store_id=staff.store_id, order_no=order_no)
+
+
+def member_purchases(member_id: int, before_id: int | None, limit: int) -> list[Purchase]:
+    """The member's own purchases, newest first, each with its store and refunds."""
+    return newest_first(Purchase, before_id, limit, member_id=member_id,
+                        options=(selectinload(Purchase.store), selectinload(Purchase.refunds)))
 
 
 def get_purchase(staff: Staff, purchase_id: int) -> Purchase:

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
@@ -17,6 +17,11 @@ class Store(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(64))
+    # what a member's store list shows ("nearby" from the location, GCJ-02 as wx.getLocation gives it)
+    address: Mapped[str | None] = mapped_column(String(200))
+    opening_hours: Mapped[str | None] = mapped_column(String(64))
+    latitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
+    longitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
 

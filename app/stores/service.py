@@ -1,5 +1,4 @@
 """Stores and their staff accounts."""
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import accounts
@@ -9,17 +8,28 @@ from app.extensions import db
 from app.stores.models import Staff, Store
 
 
-def all_stores() -> list[Store]:
-    return list(db.session.execute(select(Store).order_by(Store.id)).scalars())
+def stores_page(before_id: int | None, limit: int) -> list[Store]:
+    return newest_first(Store, before_id, limit)
 
 
-def create_store(code: str, name: str) -> Store:
-    store = Store(code=code, name=name)
+def create_store(code: str, name: str, **details) -> Store:
+    """A store; `details` are what members see of it (address, opening_hours, latitude, longitude)."""
+    store = Store(code=code, name=name, **details)
     try:
         with db.session.begin_nested():
             db.session.add(store)
     except IntegrityError:
         raise AppError("STORE_CODE_TAKEN") from None
+    return store
+
+
+def update_store(store_id: int, **fields) -> Store:
+    store = db.session.get(Store, store_id)
+    if store is None:
+        raise AppError("STORE_NOT_FOUND")
+    for name, value in fields.items():
+        setattr(store, name, value)
+    db.session.flush()
     return store
 
 
