@@ -78,7 +78,7 @@ def _member_list(path: str, schema, pages, doc: str) -> None:
 
 
 _member_list("tier-changes", TierChangePageSchema, tiers.tier_changes_page, "Tier history: from, to, why, when.")
-_member_list("points/lots", LotPageSchema, ledger.open_lots_page, "Usable lots, soonest expiring first, each with its expiry date.")
+_member_list("points/lots", LotPageSchema, ledger.open_lots_page, "Usable lots, soonest expiring first.")
 _member_list("coupons", MemberCouponPageSchema, coupons.coupons_page, "Every coupon issued to the member, any state.")
 _member_list("mall-orders", AdminOrderPageSchema,
              lambda member_id, cursor, limit: redemption.orders_page(cursor, limit, member_id=member_id),
