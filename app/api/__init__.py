@@ -33,6 +33,7 @@ def register_api(app) -> None:
         admin_engagement,
         admin_mall,
         admin_messaging,
+        admin_numbers,
         auth,
         member,
         member_benefits,
@@ -58,7 +59,7 @@ def register_api(app) -> None:
     api.init_app(app)
     for module in (auth, member, staff, admin, member_engagement, admin_engagement,
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
-                   admin_benefits, member_points_conversion):
+                   admin_benefits, member_points_conversion, admin_numbers):
         api.register_blueprint(module.blp)
     for blp in sessions.blueprints:
         api.register_blueprint(blp)
