@@ -133,8 +133,9 @@ class Snapshot:
         return sum(self.by("outstanding_points").values()) + self.after.total("points")
 
     def distinct(self, metric: str, detail: str) -> Counter:
-        """Members counted once in a window (detail), per tier: the snapshot's, and those the days
-        after it add (a window's own start, not the snapshot's, is not moved: read it as of that day)."""
+        """Members counted once in a window (detail: "7d", "active", "7d:previous", ...), per tier: the
+        snapshot's count, plus those the live days after it add. The window starts where it did for
+        the day after the snapshot (today, when the job ran last night); a previous window is over."""
         counted = self.by(metric, detail=detail)
         if detail.endswith(":previous"):
             return counted
