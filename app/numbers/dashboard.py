@@ -8,7 +8,7 @@ from app.extensions import db
 from app.members.tiers import all_tiers
 from app.numbers.models import NO_STORE
 from app.numbers.periods import preset_period
-from app.numbers.reading import Facts, Snapshot
+from app.numbers.reading import Facts, LiveFacts, Snapshot
 from app.stores.models import Store
 
 
@@ -68,7 +68,8 @@ def series(facts: Facts) -> list[dict]:
 
 def dashboard(preset: str) -> dict:
     period = preset_period(preset, today())
-    current, previous, snapshot = Facts(period), Facts(period.previous), Snapshot()
+    live = LiveFacts()
+    current, previous, snapshot = Facts(period, live), Facts(period.previous, live), Snapshot(live)
     members_by_tier = snapshot.members_by_tier()
     members = sum(members_by_tier.values())
     members_before = members - current.total("new_members")  # at the end of the previous period

@@ -10,7 +10,7 @@ count or a sum over rows of one day, read through an index on its time column.
 """
 from datetime import date, timedelta
 
-from sqlalchemy import BigInteger, String, cast, func, literal, select
+from sqlalchemy import BigInteger, String, cast, func, literal, select, union_all
 
 from app.clock import start_of_day
 from app.engagement.models import CHECKIN, Checkin
@@ -36,12 +36,12 @@ def tier_at(instant):
     return func.coalesce(left, Member.tier_id)
 
 
-def _summed(metric: str, rows) -> list[Fact]:
+def _summed(metric: str, rows):
     """Σ value of the rows (tier_id, store_id, detail, value) per tier, store and detail."""
     rows = rows.subquery()
     keys = (rows.c.tier_id, rows.c.store_id, rows.c.detail)
-    stmt = select(*keys, cast(func.sum(rows.c.value), BigInteger)).group_by(*keys)
-    return [(metric, tier, store, detail, int(value)) for tier, store, detail, value in db.session.execute(stmt)]
+    return select(cast(literal(metric), String).label("metric"), *keys,
+                  cast(func.sum(rows.c.value), BigInteger).label("value")).group_by(*keys)
 
 
 def _of_members(source, member_id, *where, tier, value=1, store=None, detail="", joins=()):
@@ -97,4 +97,6 @@ def facts_of_day(day: date) -> list[Fact]:
                                     TierChange.from_tier_id.is_not(None), tier=TierChange.to_tier_id,
                                     detail=cast(TierChange.from_tier_id, String)),
     }
-    return [fact for metric, stmt in rows.items() for fact in _summed(metric, stmt)]
+    every = union_all(*(_summed(metric, stmt) for metric, stmt in rows.items()))  # one round trip
+    return [(metric, tier, store, detail, int(value)) for metric, tier, store, detail, value
+            in db.session.execute(select(every.subquery()))]

@@ -43,20 +43,32 @@ def _project(counter: Counter, names: tuple, fields: tuple) -> Counter:
     return projected
 
 
+class LiveFacts:
+    """The days not rolled up yet (normally only today), their facts read once per page."""
+
+    def __init__(self):
+        self.rolled_to = last_rolled_day()
+        self.first = self.rolled_to + timedelta(days=1) if self.rolled_to else today()
+        self._days: dict[date, list] = {}
+
+    def of(self, day: date) -> list:
+        if day not in self._days:
+            self._days[day] = facts_of_day(day)
+        return self._days[day]
+
+
 class Facts:
     """The additive facts of a period, summed (`total`, `by`) and per day (`daily`)."""
 
-    def __init__(self, period: Period):
+    def __init__(self, period: Period, live: LiveFacts):
         self.period = period
         self._totals: dict[str, Counter] = defaultdict(Counter)  # metric → (tier, store, detail) → Σ
         self._days: dict[str, Counter] = defaultdict(Counter)  # metric → (day, tier, detail) → Σ
-        rolled_to = last_rolled_day()
-        rolled = period.up_to(rolled_to) if rolled_to else None
+        rolled = period.up_to(live.rolled_to) if live.rolled_to else None
         if rolled is not None:
             self._read_rolled(rolled)
-        live_from = rolled_to + timedelta(days=1) if rolled_to else today()
-        for day in Period(max(live_from, period.first), period.last).each_day():
-            for metric, tier_id, store_id, detail, value in facts_of_day(day):
+        for day in Period(max(live.first, period.first), period.last).each_day():
+            for metric, tier_id, store_id, detail, value in live.of(day):
                 self._totals[metric][(tier_id, store_id, detail)] += value
                 self._days[metric][(day, tier_id, detail)] += value
 
@@ -100,7 +112,7 @@ class Facts:
 class Snapshot:
     """The latest snapshot (of yesterday, when the job ran) and the live facts after it."""
 
-    def __init__(self):
+    def __init__(self, live: LiveFacts):
         self.day: date | None = db.session.execute(select(func.max(DailySnapshot.day))).scalar_one()
         self.values: Counter = Counter()
         if self.day is not None:
@@ -108,7 +120,7 @@ class Snapshot:
                     select(DailySnapshot.metric, DailySnapshot.tier_id, DailySnapshot.store_id, DailySnapshot.detail,
                            DailySnapshot.value).where(DailySnapshot.day == self.day)):
                 self.values[(metric, tier_id, store_id, detail)] += value
-        self.after = Facts(Period(self.day + timedelta(days=1) if self.day else today(), today()))
+        self.after = Facts(Period(self.day + timedelta(days=1) if self.day else today(), today()), live)
 
     def by(self, metric: str, field: str = "tier", detail: str = "") -> Counter:
         """The snapshot's values of a metric and detail per tier (or store)."""

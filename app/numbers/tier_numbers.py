@@ -7,14 +7,15 @@ from app.clock import today
 from app.members.tiers import all_tiers
 from app.numbers.dashboard import ratio
 from app.numbers.periods import preset_period
-from app.numbers.reading import Facts, Snapshot
+from app.numbers.reading import Facts, LiveFacts, Snapshot
 
 UP, DOWN = "up", "down"
 
 
 def tier_numbers(preset: str) -> dict:
     period = preset_period(preset, today())
-    facts, snapshot = Facts(period), Snapshot()
+    live = LiveFacts()
+    facts, snapshot = Facts(period, live), Snapshot(live)
     tiers = all_tiers()
     level = {tier.id: tier.level for tier in tiers}
     name = {tier.id: tier.name for tier in tiers}
