@@ -1,19 +1,7 @@
 """Operators: the dashboard and tier numbers, as JSON and as CSV tables (admin token)."""
 from app.api.blueprint import Blueprint
-from app.api.csv_replies import csv_response
-from app.api.numbers_schemas import (
-    DashboardCsvArgs,
-    DashboardDaySchema,
-    DashboardSchema,
-    DashboardStoreSchema,
-    DashboardTierSchema,
-    PresetArgs,
-    PyramidTierSchema,
-    TierCsvArgs,
-    TierDaySchema,
-    TierFlowSchema,
-    TierNumbersSchema,
-)
+from app.api.numbers_csv import dashboard_csv, tiers_csv
+from app.api.numbers_schemas import DashboardCsvArgs, DashboardSchema, PresetArgs, TierCsvArgs, TierNumbersSchema
 from app.api.principals import require
 from app.numbers.dashboard import dashboard
 from app.numbers.tier_numbers import tier_numbers
@@ -23,12 +11,7 @@ blp = Blueprint("admin_numbers", __name__, url_prefix="/api/v1/admin",
                 description="The programme's numbers, from the daily rollups (admin token)")
 blp.before_request(require(ADMIN))
 
-KPI_COLUMNS = ["kpi", "value", "previous", "change", "change_pct"]
-CSV = {"content_type": "text/csv", "description": "The table as CSV, streamed; `table` picks which"}
-
-
-def _columns(schema) -> list[str]:
-    return list(schema().fields)
+CSV = {"content_type": "text/csv", "description": "The table as CSV (UTF-8 with a BOM), streamed; `table` picks it"}
 
 
 @blp.route("/dashboard")
@@ -42,13 +25,8 @@ def get_dashboard(args):
 @blp.route("/dashboard.csv")
 @blp.arguments(DashboardCsvArgs, location="query")
 @blp.response(200, **CSV)
-def dashboard_csv(args):
-    numbers, table = dashboard(args["preset"]), args["table"]
-    name = f"dashboard-{args['preset']}-{table}.csv"
-    if table == "kpis":
-        return csv_response(name, KPI_COLUMNS, ({"kpi": kpi, **values} for kpi, values in numbers["kpis"].items()))
-    schema = {"by_tier": DashboardTierSchema, "by_store": DashboardStoreSchema, "series": DashboardDaySchema}[table]
-    return csv_response(name, _columns(schema), numbers[table])
+def get_dashboard_csv(args):
+    return dashboard_csv(args["preset"], args["table"])
 
 
 @blp.route("/tiers/numbers")
@@ -62,7 +40,5 @@ def get_tier_numbers(args):
 @blp.route("/tiers/numbers.csv")
 @blp.arguments(TierCsvArgs, location="query")
 @blp.response(200, **CSV)
-def tier_numbers_csv(args):
-    numbers, table = tier_numbers(args["preset"]), args["table"]
-    schema = {"pyramid": PyramidTierSchema, "flow": TierFlowSchema, "series": TierDaySchema}[table]
-    return csv_response(f"tiers-{args['preset']}-{table}.csv", _columns(schema), numbers[table])
+def get_tier_numbers_csv(args):
+    return tiers_csv(args["preset"], args["table"])

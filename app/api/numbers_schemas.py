@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 from app.api.schemas import Strict
 from app.numbers.periods import PRESETS
 
-DASHBOARD_TABLES = ("kpis", "by_tier", "by_store", "series")
+DASHBOARD_TABLES = ("kpis", "by_tier", "by_store", "series")  # app/api/numbers_csv.py
 TIER_TABLES = ("pyramid", "flow", "series")
 
 
