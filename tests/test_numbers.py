@@ -268,3 +268,17 @@ def test_csv_tables(app, world, ctx):
 def test_an_unknown_preset_or_table_is_refused(app, world, query):
     reply = world.admin().get(f"/api/v1/admin/dashboard.csv?{query}")
     assert reply.status_code == 422, reply.json
+
+
+def test_before_the_first_run_today_is_read_live(app, world, ctx):
+    with on(3, 10, 10):
+        alice = step(join, "alice", world.stores["A"])
+        step(buy, world, "clerk-a", alice, 120_00, "A1")
+    with on(3, 10, 15):
+        numbers = world.admin().get("/api/v1/admin/dashboard?preset=7d").json
+    assert numbers["snapshot_day"] is None
+    assert {key: numbers["kpis"][key]["value"] for key in ("members_total", "members_new", "purchases", "spend_fen",
+                                                           "points_issued", "points_outstanding",
+                                                           "members_active_30d", "repeat_purchase_rate")} == {
+        "members_total": 1, "members_new": 1, "purchases": 1, "spend_fen": 120_00, "points_issued": 120,
+        "points_outstanding": 120, "members_active_30d": 1, "repeat_purchase_rate": 0.0}
