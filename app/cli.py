@@ -10,6 +10,7 @@ from app.demo import LOGINS, MEMBER_CODES, load_demo_data
 from app.errors import AppError
 from app.extensions import db
 from app.operators import service as operators
+from app.operators.roles import ADMIN
 
 
 def register_cli(app) -> None:
@@ -27,11 +28,11 @@ def register_cli(app) -> None:
     @click.option("--password", envvar="OPERATOR_PASSWORD", prompt=True, hide_input=True, confirmation_prompt=True,
                   show_envvar=True, help="asked for (hidden, twice) unless in the environment")
     def create_operator(username, name, password):
-        """Create an operator account, e.g. the first one: asked for, or from OPERATOR_USERNAME,
+        """Create an admin operator account, e.g. the first one: asked for, or from OPERATOR_USERNAME,
         OPERATOR_NAME and OPERATOR_PASSWORD. There is no default password; the API's rules apply."""
         try:
             operator = operators.create_operator(**OperatorArgs().load(
-                {"username": username, "name": name, "password": password}))
+                {"username": username, "name": name, "password": password, "role": ADMIN}))
         except ValidationError as error:
             raise click.ClickException(f"refused: {error.messages}") from None
         except AppError as error:
@@ -66,6 +67,7 @@ def _welcome(base: str, wechat: str) -> str:
     return f"""
 membermall is running at {base}
   API docs:     {base}/docs   (OpenAPI: {base}/openapi.json)
+  Console:      {base}/console/   (username "{LOGINS['operator'][0]}", password "{LOGINS['operator'][1]}")
   WeChat:       {wechat} (fake)
   Log in as a member:  POST {base}/api/v1/auth/member/login {{"code": <one of {codes}>}}
   Log in as staff / operator:

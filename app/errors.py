@@ -119,6 +119,10 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "TASK_NOT_COMPLETED": (409, "任务尚未完成"),
     "TASK_ALREADY_CLAIMED": (409, "本期任务奖励已领取"),
     "TASK_IN_USE": (409, "已有会员参与该任务，不能删除，可停用或设置结束时间"),
+    # operator roles, the audit log and the console (app/operators, app/audit, app/console)
+    "OPERATOR_LAST_ADMIN": (409, "至少要保留一名启用的管理员"),
+    "AUDIT_ENTRY_NOT_FOUND": (404, "审计记录不存在"),
+    "CSRF_INVALID": (400, "页面已过期或请求来源不明，请刷新页面后重试"),
 }
 
 

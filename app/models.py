@@ -1,4 +1,5 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
+from app.audit.models import AuditEntry  # noqa: F401
 from app.engagement.models import (  # noqa: F401
     Checkin,
     EngagementSetting,

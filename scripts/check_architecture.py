@@ -1,5 +1,5 @@
 """The package graph of app/: no import cycle between its packages, and no package below the
-HTTP layer imports app/api.
+HTTP layers (app/api, app/console) imports them.
 
 A node is a name directly under app/: a package (app/members, app/points, app/mall, ...) or a
 top-level module (app/clock.py, app/db_helpers.py, ...). Every import counts, read with `ast`
@@ -18,10 +18,10 @@ from collections import defaultdict, deque
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app"
-API = "api"
-# Who may import app/api besides itself: the command line, which reuses its input schemas
-# (app/__init__.py, which registers the blueprints, is outside the graph).
-API_USERS = {"cli"}
+# The HTTP layers, and who besides themselves may import each: the console and the command
+# line reuse the API's input schemas (app/__init__.py, which registers the blueprints, is
+# outside the graph). Nothing imports the console.
+HTTP_USERS = {"api": {"cli", "console"}, "console": set()}
 
 Graph = dict[str, dict[str, list[str]]]  # node → node it imports → where ("app/x/y.py:12")
 
@@ -117,10 +117,11 @@ def problems(app_dir: Path = APP) -> list[str]:
         found.append(f"cycle: {' -> '.join(cycle)} ("
                      + "; ".join(f"{graph[a][b][0]} imports app.{b}" for a, b in zip(cycle, cycle[1:])) + ")"
                      + (f"; and all of {', '.join(sorted(group))} reach one another" if len(group) > 2 else ""))
-    for source in sorted(graph):
-        if source != API and source not in API_USERS and API in graph[source]:
-            found.append(f"{source} imports app.{API} (HTTP only: domain code never does): "
-                         + ", ".join(graph[source][API]))
+    for layer, users in HTTP_USERS.items():
+        for source in sorted(graph):
+            if source != layer and source not in users and layer in graph[source]:
+                found.append(f"{source} imports app.{layer} (HTTP only: domain code never does): "
+                             + ", ".join(graph[source][layer]))
     return found
 
 
@@ -131,7 +132,8 @@ def main() -> int:
     if found := problems():
         print("\n" + "\n".join(found), file=sys.stderr)
         return 1
-    print("\nno cycle; only app/__init__.py and app/cli.py import app/api")
+    print("\nno cycle; only app/__init__.py, app/cli.py and app/console import app/api; only app/__init__.py "
+          "imports app/console")
     return 0
 
 

@@ -209,13 +209,19 @@ def test_unknown_staff_is_staff_not_found(app, world):
 
 def test_operators_are_created_listed_and_log_in(app, world):
     admin = world.admin()
-    created = admin.post(f"{ADMIN_API}/operators", json={"username": "ops.li", "password": NEW_PASSWORD, "name": "李"})
+    created = admin.post(f"{ADMIN_API}/operators", json={"username": "ops.li", "password": NEW_PASSWORD, "name": "李",
+                                                         "role": "operator"})
     assert created.status_code == 201, created.json
-    assert created.json == {"id": created.json["id"], "username": "ops.li", "name": "李", "active": True}
-    taken = admin.post(f"{ADMIN_API}/operators", json={"username": "ops.li", "password": NEW_PASSWORD, "name": "x"})
+    assert created.json == {"id": created.json["id"], "username": "ops.li", "name": "李", "role": "operator",
+                            "active": True}
+    taken = admin.post(f"{ADMIN_API}/operators", json={"username": "ops.li", "password": NEW_PASSWORD, "name": "x",
+                                                       "role": "admin"})
     assert (taken.status_code, error_code(taken)) == (409, "USERNAME_TAKEN")
-    short = admin.post(f"{ADMIN_API}/operators", json={"username": "ops.wang", "password": "short", "name": "王"})
-    assert (short.status_code, error_code(short)) == (422, "VALIDATION_ERROR")
+    for invalid in ({"username": "ops.wang", "password": "short", "name": "王", "role": "admin"},
+                    {"username": "ops.wang", "password": NEW_PASSWORD, "name": "王"},  # a role is required
+                    {"username": "ops.wang", "password": NEW_PASSWORD, "name": "王", "role": "root"}):
+        refused = admin.post(f"{ADMIN_API}/operators", json=invalid)
+        assert (refused.status_code, error_code(refused)) == (422, "VALIDATION_ERROR")
 
     listed = admin.get(f"{ADMIN_API}/operators").json
     assert [(o["username"], o["active"]) for o in listed["items"]] == [("ops.li", True), ("operator", True)]

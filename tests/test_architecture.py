@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts.check_architecture import API_USERS, import_graph, problems
+from scripts.check_architecture import HTTP_USERS, import_graph, problems
 
 CHECK = Path(__file__).parent.parent / "scripts" / "check_architecture.py"
 
@@ -58,12 +58,22 @@ def test_a_domain_package_importing_the_api_is_named_the_command_line_may(tmp_pa
         "members/service.py": "def f():\n    from app.api.views import g\n",
         "cli.py": "from app.api.views import schema\n",
     })
-    assert "cli" in API_USERS
+    assert "cli" in HTTP_USERS["api"]
     assert problems(app) == [
         "cycle: api -> members -> api (app/api/views.py:1 imports app.members; "
         "app/members/service.py:2 imports app.api)",
         "members imports app.api (HTTP only: domain code never does): app/members/service.py:2",
     ]
+
+
+def test_nothing_imports_the_console_and_the_console_may_import_the_api(tmp_path):
+    app = tree(tmp_path, {
+        "console/pages.py": "from app.api.schemas import Args\nfrom app.members import service\n",
+        "api/schemas.py": "",
+        "members/service.py": "",
+        "mall/views.py": "from app.console.pages import page\n",
+    })
+    assert problems(app) == ["mall imports app.console (HTTP only: domain code never does): app/mall/views.py:1"]
 
 
 def test_the_app_factory_is_outside_the_graph_and_a_layered_tree_passes(tmp_path):

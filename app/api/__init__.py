@@ -29,6 +29,7 @@ Every error answers `{"error": {"code", "message", "details"}}` with one of thes
 def register_api(app) -> None:
     from app.api import (
         admin,
+        admin_audit,
         admin_benefits,
         admin_engagement,
         admin_mall,
@@ -59,7 +60,7 @@ def register_api(app) -> None:
     api.init_app(app)
     for module in (auth, member, staff, admin, member_engagement, admin_engagement,
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
-                   admin_benefits, member_points_conversion, admin_numbers):
+                   admin_benefits, member_points_conversion, admin_audit, admin_numbers):
         api.register_blueprint(module.blp)
     for blp in sessions.blueprints:
         api.register_blueprint(blp)

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from app.accounts import PASSWORD_LENGTH
 from app.api.schemas import IntegerIdCursorArgs, StaffArgs, StaffSchema, Strict
+from app.operators.roles import ROLES
 
 
 def _new_password():
@@ -28,17 +29,28 @@ class StaffPageSchema(Schema):
     next_cursor = fields.Integer(allow_none=True)
 
 
-class OperatorArgs(StaffArgs):
-    """A staff account's username, password and name; an operator has no role."""
+def _operator_role(**kwargs):
+    return fields.String(validate=validate.OneOf(ROLES), **kwargs,
+                         metadata={"description": "admin: everything and the operator accounts; "
+                                                  "operator: reads and writes; analyst: reads only"})
 
-    class Meta:
-        exclude = ("role",)
+
+class OperatorArgs(StaffArgs):
+    """A staff account's username, password and name, and the operator's role (no default:
+    whoever adds an account says what it may do)."""
+
+    role = _operator_role(required=True)
+
+
+class OperatorRoleArgs(Strict):
+    role = _operator_role(required=True)
 
 
 class OperatorSchema(Schema):
     id = fields.Integer()
     username = fields.String()
     name = fields.String()
+    role = _operator_role()
     active = fields.Boolean(metadata={"description": "false: disabled, cannot log in, its tokens ended"})
 
 

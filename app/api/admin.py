@@ -4,6 +4,7 @@ from flask import g
 from app.api.account_schemas import (
     OperatorArgs,
     OperatorPageSchema,
+    OperatorRoleArgs,
     OperatorSchema,
     PasswordResetArgs,
     StaffListArgs,
@@ -29,6 +30,7 @@ from app.api.schemas import (
 from app.members import service as members
 from app.members import tiers
 from app.operators import service as operators
+from app.operators.roles import accounts_only
 from app.points import service as ledger
 from app.security import ADMIN
 from app.stores import service as stores
@@ -144,6 +146,7 @@ def reset_staff_password(args, staff_id):
 
 
 @blp.route("/operators")
+@accounts_only
 @blp.arguments(IntegerIdCursorArgs, location="query")
 @blp.response(200, OperatorPageSchema)
 def list_operators(args):
@@ -152,6 +155,7 @@ def list_operators(args):
 
 
 @blp.route("/operators", methods=["POST"])
+@accounts_only
 @mutation
 @blp.arguments(OperatorArgs)
 @blp.response(201, OperatorSchema)
@@ -160,6 +164,7 @@ def create_operator(args):
 
 
 @blp.route("/operators/<int:operator_id>/disable", methods=["POST"])
+@accounts_only
 @mutation
 @blp.response(200, OperatorSchema)
 def disable_operator(operator_id):
@@ -169,6 +174,7 @@ def disable_operator(operator_id):
 
 
 @blp.route("/operators/<int:operator_id>/enable", methods=["POST"])
+@accounts_only
 @mutation
 @blp.response(200, OperatorSchema)
 def enable_operator(operator_id):
@@ -176,9 +182,21 @@ def enable_operator(operator_id):
 
 
 @blp.route("/operators/<int:operator_id>/password", methods=["POST"])
+@accounts_only
 @mutation
 @blp.arguments(PasswordResetArgs)
 @blp.response(200, OperatorSchema)
 def reset_operator_password(args, operator_id):
     """Set a new password (pass it on; they may change it themselves); the account's tokens end."""
     return operators.reset_operator_password(operator_id, args["password"], actor=g.scope)
+
+
+@blp.route("/operators/<int:operator_id>/role", methods=["POST"])
+@accounts_only
+@mutation
+@blp.arguments(OperatorRoleArgs)
+@blp.response(200, OperatorSchema)
+def change_operator_role(args, operator_id):
+    """Give the account another role; its tokens end (it logs in again with the new role). The last
+    active admin keeps the role (409 OPERATOR_LAST_ADMIN)."""
+    return operators.set_operator_role(g.principal, operator_id, args["role"])

@@ -4,17 +4,14 @@ from flask import current_app
 from app.accounts import authenticate
 from app.api.blueprint import Blueprint
 from app.api.idempotency import transaction
-from app.api.limits import client_address, failed_attempts_limit, rate_limit
 from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
+from app.limits import failed_logins, login_rate
 from app.members import service as members
 from app.operators.models import Operator
 from app.security import ADMIN, MEMBER, STAFF, issue_token
 from app.stores.models import Staff
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Logins (no token needed)")
-login_rate = rate_limit("LOGIN_RATE", "login", client_address)
-# Per username too: spreading a guesser over many addresses must not help it.
-failed_logins = failed_attempts_limit("LOGIN_FAILURES_PER_ACCOUNT", "login-failures")
 
 
 def _token_reply(audience: str, account, **extra) -> dict:

@@ -1,4 +1,5 @@
-"""What the schemas cannot see, checked for every routed API request before its view.
+"""What the schemas cannot see, checked for every routed API request before its view
+(the console checks its forms with `unstorable_fields`, app/console/pages.py).
 
 - A body in another media type than JSON would be read as no body at all (a PATCH
   answering 200 having saved nothing): 415 UNSUPPORTED_MEDIA_TYPE.
@@ -21,10 +22,9 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def check_request_input() -> None:
-    if request.url_rule is None:
-        return  # routing failed: the 404 or 405 answers
-    params = [*request.args.items(multi=True), *(request.view_args or {}).items()]
-    fields = [name for name, value in params if _unstorable(name) or _unstorable(value)]
+    if request.url_rule is None or not request.path.startswith("/api/"):
+        return  # routing failed (the 404 or 405 answers), or not the JSON API
+    fields = unstorable_fields([*request.args.items(multi=True), *(request.view_args or {}).items()])
     raw = request.get_data(cache=True)
     if raw:
         if not request.is_json:
@@ -32,6 +32,11 @@ def check_request_input() -> None:
         fields += _unstorable_body_fields(raw)
     if fields:
         raise AppError("VALIDATION_ERROR", details={"fields": {name: [UNSTORABLE_MESSAGE] for name in fields}})
+
+
+def unstorable_fields(pairs) -> list[str]:
+    """The names of the (name, value) pairs that hold text no database can store."""
+    return [name for name, value in pairs if _unstorable(name) or _unstorable(value)]
 
 
 def _unstorable_body_fields(raw: bytes) -> list[str]:

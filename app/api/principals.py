@@ -2,11 +2,13 @@
 from flask import current_app, g, request
 from sqlalchemy import bindparam, select
 
+from app.audit import service as audit
 from app.clock import now
 from app.engagement import referral
 from app.errors import AppError
 from app.extensions import db
 from app.member_row import Member
+from app.operators import roles
 from app.operators.models import Operator
 from app.security import ADMIN, MEMBER, STAFF, read_token, token_in_date
 from app.stores.models import Staff
@@ -43,6 +45,14 @@ def require(audience: str):
             return
         principal = db.session.execute(_LOAD[audience], {"id": claims["sub"]}).scalar_one_or_none()
         g.principal = _checked(principal, claims["ver"])
+        if audience == ADMIN:
+            # the one rule of roles, for every admin blueprint (each has this hook)
+            if not roles.permitted(g.principal.role, request.method, current_app.view_functions.get(request.endpoint)):
+                raise AppError("ROLE_FORBIDDEN")
+            if request.method not in _READS:  # every operator write lands in the audit log
+                audit.begin(g.principal, request.endpoint, request.method, request.path, request.view_args or {},
+                            {"query": request.args.to_dict(), "body": request.get_json(silent=True)},
+                            g.get("request_id", ""))
 
     return authenticate
 

@@ -8,10 +8,11 @@ from flask import g
 
 from app import accounts
 from app.api.account_schemas import PasswordChangeArgs
-from app.api.auth import failed_logins, login_rate
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.principals import require
+from app.limits import failed_logins, login_rate
+from app.operators.roles import own_session
 from app.security import ADMIN, MEMBER, STAFF
 
 
@@ -21,6 +22,7 @@ def _session_blueprint(audience: str, with_password: bool) -> Blueprint:
     blp.before_request(require(audience))
 
     @blp.route("/logout", methods=["POST"])
+    @own_session
     @mutation
     @blp.response(204)
     def logout():
@@ -29,6 +31,7 @@ def _session_blueprint(audience: str, with_password: bool) -> Blueprint:
 
     if with_password:
         @blp.route("/password", methods=["POST"])
+        @own_session
         @login_rate  # counts with the logins: a wrong current password is a guess like a failed login
         @mutation
         @blp.arguments(PasswordChangeArgs)

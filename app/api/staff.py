@@ -3,7 +3,6 @@ from flask import current_app, g
 
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
-from app.api.limits import failed_attempts_limit
 from app.api.principals import require
 from app.api.schemas import (
     MemberLookupArgs,
@@ -13,6 +12,7 @@ from app.api.schemas import (
     RefundArgs,
     RefundSchema,
 )
+from app.limits import failed_attempts_limit
 from app.member_row import Member
 from app.members.code import resolve_code
 from app.members.lookup_ticket import issue_ticket, member_id_of

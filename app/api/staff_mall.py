@@ -3,7 +3,6 @@ from flask import g
 
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
-from app.api.limits import failed_attempts_limit
 from app.api.mall_schemas import (
     CodeArgs,
     PreviewSchema,
@@ -13,6 +12,7 @@ from app.api.mall_schemas import (
 )
 from app.api.principals import require
 from app.api.schemas import MAX_ID
+from app.limits import failed_attempts_limit
 from app.mall import verification
 from app.security import STAFF
 

@@ -101,6 +101,13 @@ def _failing_closed():
         raise AppError("SERVICE_UNAVAILABLE", details={"retry_after": STORAGE_DOWN_RETRY_AFTER}) from error
 
 
+# The logins' limits, shared by the API's logins and the console's (app/console): per client
+# address, and per username too: spreading a guesser over many addresses must not help it.
+# A failed login's key is "<audience>:<username>", so the API and the console count together.
+login_rate = rate_limit("LOGIN_RATE", "login", client_address)
+failed_logins = failed_attempts_limit("LOGIN_FAILURES_PER_ACCOUNT", "login-failures")
+
+
 def _limits_of(setting: str, scope: str, key: str) -> tuple[FixedWindowRateLimiter, list[RateLimitItem], tuple]:
     config = current_app.config
     return current_app.extensions[_EXTENSION], parse_many(config[setting]), (config["RATELIMIT_KEY_PREFIX"], scope, key)

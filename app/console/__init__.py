@@ -1,0 +1,27 @@
+"""The operators' console at /console/: server-rendered pages in Chinese over the same services
+as the admin API. HTTP only, like app/api: nothing below imports it. See README.md here."""
+from flask import request
+
+from app.console import session
+from app.console.pages import PREFIX
+
+# Every page is same-origin only: no inline script or style, no frame, no form posted elsewhere.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                           "frame-ancestors 'none'; form-action 'self'")
+
+
+def init_app(app) -> None:
+    from app.console import accounts, audit_log, home, login
+
+    session.configure(app)
+    for module in (login, home, audit_log, accounts):
+        app.register_blueprint(module.blp)
+
+    @app.after_request
+    def _console_headers(response):
+        if request.path == PREFIX or request.path.startswith(f"{PREFIX}/"):
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Referrer-Policy"] = "same-origin"
+            response.headers.setdefault("Cache-Control", "no-store")  # pages hold personal data (assets: no-cache)
+        return response
