@@ -11,10 +11,10 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
 
 
 def init_app(app) -> None:
-    from app.console import accounts, audit_log, home, login
+    from app.console import accounts, audit_log, home, login, tiers
 
     session.configure(app)
-    for module in (login, home, audit_log, accounts):
+    for module in (login, home, tiers, audit_log, accounts):
         app.register_blueprint(module.blp)
 
     @app.after_request

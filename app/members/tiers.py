@@ -103,9 +103,3 @@ def _check_ladder() -> None:
     thresholds = [tier.growth_threshold for tier in ladder]
     if thresholds[0] != 0 or thresholds != sorted(set(thresholds)):
         raise AppError("TIER_CONFLICT", details={"thresholds_by_level": thresholds})
-
-
-def members_per_tier() -> list[tuple[Tier, int]]:
-    """Every tier, lowest first, with its number of members now."""
-    counts = dict(db.session.execute(select(Member.tier_id, func.count()).group_by(Member.tier_id)).all())
-    return [(tier, counts.get(tier.id, 0)) for tier in all_tiers()]
