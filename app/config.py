@@ -57,6 +57,9 @@ def load_config(env=None) -> dict:
         # growth = floor(yuan * GROWTH_PER_YUAN); see app/points/rules.py.
         "POINTS_PER_YUAN": _int(env, "POINTS_PER_YUAN", 1),
         "GROWTH_PER_YUAN": _int(env, "GROWTH_PER_YUAN", 1),
+        # What outstanding points are worth to the brand (the liability on the dashboard), in fen
+        # per 100 points: 100 = 1 fen a point, as points are spent in the mall.
+        "POINTS_VALUE_FEN_PER_100_POINTS": _int(env, "POINTS_VALUE_FEN_PER_100_POINTS", 100),
         # "year_end:1" = 31 Dec of the year after the credit; "days:365" = N days later.
         "POINTS_EXPIRY": env.get("POINTS_EXPIRY", "year_end:1"),
         "MEMBER_TOKEN_TTL": _int(env, "MEMBER_TOKEN_TTL", 7 * 24 * 3600),

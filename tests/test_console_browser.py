@@ -13,16 +13,17 @@ def operators_count(app) -> int:
         return db.session.execute(select(func.count()).select_from(Operator)).scalar_one()
 
 
-def test_an_admin_logs_in_and_sees_members_per_tier_drawn(app, world, console):
+def test_an_admin_logs_in_and_sees_members_per_tier_drawn(app, world, console):  # before any rollup: live
     for code in ("alice", "bob"):
         world.member(code)  # two new members, both in the entry tier
     page = console(ADMIN)
-    chart = page.find("[data-chart=members-per-tier]")
+    chart = page.find("[data-chart=by-tier]")
     page.wait_for(lambda: page.script("return !!echarts.getInstanceByDom(arguments[0])", chart), "chart not drawn")
     assert chart.find_elements("css selector", "canvas, svg")
     series = page.script("return echarts.getInstanceByDom(arguments[0]).getOption().series"
                          ".map(function (s) { return {name: s.name, data: s.data}; })", chart)
-    assert series == [{"name": "会员数", "data": [2, 0, 0, 0]}]  # 普通, 银卡, 金卡, 钻石
+    assert series == [{"name": "会员数", "data": [2, 0, 0, 0]},  # 普通, 银卡, 金卡, 钻石
+                      {"name": "消费笔数", "data": [0, 0, 0, 0]}]
     labels = [link.text for link in page.all("nav.sidebar a")]
     assert labels[0] == "概览" and "审计日志" in labels and "账号" in labels
 

@@ -11,6 +11,7 @@ from app.idempotency import service as idempotency
 from app.mall import benefits, coupon_reminders, coupons
 from app.members import tier_review
 from app.messaging import outbox
+from app.numbers import rollup
 from app.points import expiry
 from app.points.models import PointLot
 from tests.helpers import events_heard
@@ -29,6 +30,7 @@ SWEEPS = {
     "grant_birthday_benefits": benefits.grant_birthdays,
     "remind_benefits_expiring": benefits.remind_expiring,
     "purge_idempotency_records": idempotency.purge_expired,
+    "roll_up_numbers": rollup.roll_up,
     "dispatch_outbox": lambda: outbox.dispatch_pending(lambda message_ids: None),
 }
 

@@ -35,8 +35,8 @@ from tests.jobs_helpers import (
 
 UTC = timezone.utc
 CRON_JOBS = ["expire_points", "review_tiers", "expire_coupons", "expire_benefits", "grant_monthly_benefits",
-             "grant_birthday_benefits", "remind_points_expiring", "warn_tier_downgrades", "remind_coupons_expiring",
-             "remind_benefits_expiring", "compute_layers", "purge_idempotency_records"]
+             "grant_birthday_benefits", "roll_up_numbers", "remind_points_expiring", "warn_tier_downgrades",
+             "remind_coupons_expiring", "remind_benefits_expiring", "compute_layers", "purge_idempotency_records"]
 INTERVAL_JOBS = {"dispatch_outbox", "run_campaigns"}
 
 

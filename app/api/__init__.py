@@ -38,6 +38,7 @@ def register_api(app) -> None:
         admin_mall,
         admin_members,
         admin_messaging,
+        admin_numbers,
         auth,
         member,
         member_benefits,
@@ -66,7 +67,7 @@ def register_api(app) -> None:
     for module in (auth, member, staff, admin, admin_members, admin_jobs, member_engagement, admin_engagement,
                    member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
                    admin_benefits, member_points_conversion, admin_audit, admin_layers, admin_campaigns,
-                   member_history, member_stores):
+                   admin_numbers, member_history, member_stores):
         api.register_blueprint(module.blp)
     for blp in sessions.blueprints:
         api.register_blueprint(blp)

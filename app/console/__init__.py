@@ -11,10 +11,10 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
 
 
 def init_app(app) -> None:
-    from app.console import accounts, audit_log, campaigns, home, jobs, layers, login, members, segments
+    from app.console import accounts, audit_log, campaigns, home, jobs, layers, login, members, segments, tiers
 
     session.configure(app)
-    for module in (login, home, audit_log, accounts, members, layers, segments, campaigns, jobs):
+    for module in (login, home, tiers, audit_log, accounts, members, layers, segments, campaigns, jobs):
         app.register_blueprint(module.blp)
 
     @app.after_request

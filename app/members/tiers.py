@@ -110,8 +110,3 @@ def tier_changes_page(member_id: int, before_id: int | None, limit: int) -> list
     """The member's tier history (from, to, why, when), newest first."""
     return newest_first(TierChange, before_id, limit, member_id=member_id)
 
-
-def members_per_tier() -> list[tuple[Tier, int]]:
-    """Every tier, lowest first, with its number of members now."""
-    counts = dict(db.session.execute(select(Member.tier_id, func.count()).group_by(Member.tier_id)).all())
-    return [(tier, counts.get(tier.id, 0)) for tier in all_tiers()]

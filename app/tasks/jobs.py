@@ -22,6 +22,7 @@ from app.mall import benefits, coupon_reminders, coupons
 from app.members import tier_review
 from app.messaging import outbox
 from app.messaging.delivery import Outcome, deliver
+from app.numbers import rollup
 from app.points import expiry
 from app.tasks.queue import current_run, get_queue, run_inline
 from app.tasks.runs import recorded
@@ -117,6 +118,11 @@ def remind_benefits_expiring() -> dict:
 @recorded("purge_idempotency_records")
 def purge_idempotency_records() -> dict:
     return run_batches(idempotency.purge_expired())
+
+
+@recorded("roll_up_numbers")
+def roll_up_numbers() -> dict:
+    return run_batches(rollup.roll_up())
 
 
 @recorded("compute_layers")

@@ -35,6 +35,8 @@ def schedule(config: dict) -> tuple[Scheduled, ...]:
         # the month's pack on the 1st, birthday packs every day (a birthday set later still counts)
         Scheduled(jobs.grant_monthly_benefits, cron="10 0 1 * *"),
         Scheduled(jobs.grant_birthday_benefits, cron="30 0 * * *"),
+        # yesterday's numbers, once the night's expiry, reviews and grants have written theirs
+        Scheduled(jobs.roll_up_numbers, cron="40 0 * * *"),
         # reminders in the morning, not at midnight
         Scheduled(jobs.remind_points_expiring, cron="0 10 * * *"),
         Scheduled(jobs.warn_tier_downgrades, cron="5 10 * * *"),
