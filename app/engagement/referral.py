@@ -39,7 +39,7 @@ from app.db_helpers import end_transaction, insert_ignoring_conflict, lock_rows,
 from app.engagement.models import PENDING, REFUSED, REVERSED, REWARDED, PhoneBinding, Referral
 from app.engagement.rewards import Reward, pay, take_back
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, ReferralRules, load
-from app.errors import AppError
+from app.errors import AppError, EngagementError
 from app.events import emit
 from app.extensions import db
 from app.member_row import Member, lock_members
@@ -71,13 +71,13 @@ def code_of(member: Member) -> str:
 def inviter_for(code: str) -> Member:
     code = code.strip().upper()
     if not CODE_RE.match(code):
-        raise AppError("INVITE_CODE_INVALID")
+        raise AppError(EngagementError.INVITE_CODE_INVALID)
     member_id = 0
     for char in code[:-TAG_LENGTH]:
         member_id = member_id * 32 + ALPHABET.index(char)
     member = db.session.get(Member, member_id)
     if member is None or not tag_matches(bytes.fromhex(member.code_secret), b"invite-code", code[-TAG_LENGTH:]):
-        raise AppError("INVITE_CODE_INVALID")
+        raise AppError(EngagementError.INVITE_CODE_INVALID)
     return member
 
 

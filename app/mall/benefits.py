@@ -32,7 +32,7 @@ from sqlalchemy import and_, case, extract, func, insert, select, update
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day, today
 from app.db_helpers import insert_many_ignoring_conflict
-from app.errors import AppError
+from app.errors import AppError, CouponError
 from app.extensions import db
 from app.mall import coupons
 from app.mall.benefit_models import (
@@ -177,7 +177,7 @@ def claim(member_id: int, grant_id: int) -> Claimed:
     grant = db.session.execute(select(BenefitGrant).where(BenefitGrant.id == grant_id)
                                .execution_options(populate_existing=True)).scalar_one_or_none()
     if grant is None or grant.member_id != member_id:
-        raise AppError("BENEFIT_NOT_FOUND")
+        raise AppError(CouponError.BENEFIT_NOT_FOUND)
     if grant.state != CLAIMED:
         at = now()
         moved = db.session.execute(
@@ -185,7 +185,7 @@ def claim(member_id: int, grant_id: int) -> Claimed:
                                        BenefitGrant.expires_at > at)
             .values(state=CLAIMED, claimed_at=at).execution_options(synchronize_session=False)).rowcount == 1
         if not moved:
-            raise AppError("BENEFIT_EXPIRED", details={"expires_on": last_day(grant).isoformat()})
+            raise AppError(CouponError.BENEFIT_EXPIRED, details={"expires_on": last_day(grant).isoformat()})
         grant.state, grant.claimed_at = CLAIMED, at
         for entry in grant.coupons:
             template = coupons.get_template(entry["template_id"])

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import now
-from app.errors import AppError
+from app.errors import AppError, MemberError
 from app.events import emit
 from app.extensions import db
 from app.member_row import Member, Tier
@@ -73,7 +73,7 @@ def change_tier(member: Member, to_tier: Tier, reason: str, ref: str | None = No
 def get_tier(tier_id: int) -> Tier:
     tier = db.session.get(Tier, tier_id)
     if tier is None:
-        raise AppError("TIER_NOT_FOUND")
+        raise AppError(MemberError.TIER_NOT_FOUND)
     return tier
 
 
@@ -98,8 +98,8 @@ def _check_ladder() -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise AppError("TIER_CONFLICT") from None
+        raise AppError(MemberError.TIER_CONFLICT) from None
     ladder = all_tiers()
     thresholds = [tier.growth_threshold for tier in ladder]
     if thresholds[0] != 0 or thresholds != sorted(set(thresholds)):
-        raise AppError("TIER_CONFLICT", details={"thresholds_by_level": thresholds})
+        raise AppError(MemberError.TIER_CONFLICT, details={"thresholds_by_level": thresholds})

@@ -6,7 +6,7 @@ defaults in code: an event whose kind has no enabled rule is dispatched without 
 from sqlalchemy import select
 
 from app.clock import now
-from app.errors import AppError
+from app.errors import AppError, MessagingError
 from app.extensions import db
 from app.messaging.models import MessageRule
 
@@ -36,7 +36,7 @@ def save_rule(kind: str, template_id: str, fields: dict[str, str], page: str | N
               enabled: bool = True, actor: str | None = None) -> MessageRule:
     """Create or replace the rule of an event kind. Sends already dispatched keep their data."""
     if kind not in EVENT_KINDS:
-        raise AppError("MESSAGE_RULE_NOT_FOUND", details={"kinds": list(EVENT_KINDS)})
+        raise AppError(MessagingError.MESSAGE_RULE_NOT_FOUND, details={"kinds": list(EVENT_KINDS)})
     rule = db.session.execute(
         select(MessageRule).where(MessageRule.event_kind == kind).with_for_update()
     ).scalar_one_or_none() or MessageRule(event_kind=kind)

@@ -3,7 +3,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import accounts
 from app.db_helpers import lock, newest_first
-from app.errors import AppError
+from app.errors import AppError, AuthError, StoreError
 from app.extensions import db
 from app.operators.models import Operator
 
@@ -18,7 +18,7 @@ def create_operator(username: str, password: str, name: str) -> Operator:
         with db.session.begin_nested():
             return accounts.create_account(Operator, username, password, name=name)
     except IntegrityError:
-        raise AppError("USERNAME_TAKEN") from None
+        raise AppError(StoreError.USERNAME_TAKEN) from None
 
 
 def set_operator_active(actor: Operator, operator_id: int, active: bool) -> Operator:
@@ -26,10 +26,10 @@ def set_operator_active(actor: Operator, operator_id: int, active: bool) -> Oper
     rows are locked (ascending ids, the lock order) and the actor checked again under the
     lock: of two operators disabling each other at once, the second finds itself disabled."""
     if operator_id == actor.id and not active:
-        raise AppError("OPERATOR_SELF_DISABLE")
+        raise AppError(StoreError.OPERATOR_SELF_DISABLE)
     locked = {id_: lock(Operator, id_) for id_ in sorted({actor.id, operator_id})}
     if not locked[actor.id].active:
-        raise AppError("AUTH_INVALID")
+        raise AppError(AuthError.AUTH_INVALID)
     operator = _found(locked[operator_id])
     accounts.set_active(operator, active, actor=f"admin:{actor.id}")
     return operator
@@ -44,5 +44,5 @@ def reset_operator_password(operator_id: int, password: str, actor: str) -> Oper
 
 def _found(operator: Operator | None) -> Operator:
     if operator is None:
-        raise AppError("OPERATOR_NOT_FOUND")
+        raise AppError(StoreError.OPERATOR_NOT_FOUND)
     return operator
