@@ -43,6 +43,7 @@ from app.errors import AppError, EngagementError
 from app.events import emit
 from app.extensions import db
 from app.member_row import Member, lock_members
+from app.messaging.kinds import EventKind
 from app.messaging.service import record_event
 from app.tags import ALPHABET, tag, tag_matches
 from app.wechat import get_wechat
@@ -216,7 +217,7 @@ def _qualify(referral: Referral, qualified_by: str, purchase_id: int | None = No
     pay(referral.inviter_id, rules.inviter, "referral", f"{key}:inviter", ref)
     pay(referral.invitee_id, rules.invitee, "referral", f"{key}:invitee", ref)
     invitee = db.session.get(Member, referral.invitee_id)
-    record_event("referral_rewarded", referral.inviter_id, {
+    record_event(EventKind.REFERRAL_REWARDED, referral.inviter_id, {
         "invitee": invitee.nickname or "新朋友", "points": rules.inviter.points, "growth": rules.inviter.growth,
         "rewarded_on": today().isoformat(),
     })

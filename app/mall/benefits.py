@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, extract, func, insert, select, update
+from sqlalchemy import and_, case, extract, func, select, update
 
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day, today
@@ -48,9 +48,10 @@ from app.mall.models import Coupon
 from app.member_row import Member, Tier, lock_member
 from app.members.models import TierChange
 from app.messaging.countdown import remind_ending
-from app.messaging.models import OutboxEvent
+from app.messaging.kinds import EventKind
+from app.messaging.service import record_events
 
-CLAIMABLE_KIND, EXPIRING_KIND = "benefit_claimable", "benefit_expiring"
+CLAIMABLE_KIND, EXPIRING_KIND = EventKind.BENEFIT_CLAIMABLE, EventKind.BENEFIT_EXPIRING
 NAMES = {MONTHLY: "每月礼券", BIRTHDAY: "生日礼", UPGRADE: "升级礼包"}
 BATCH = 1000
 
@@ -77,12 +78,9 @@ def _grant(benefit: str, period: str, tier: Tier, member_ids, expires_at: dateti
         {"member_id": member_id, "benefit": benefit, "period": period, "tier_id": tier.id, "coupons": pack,
          "state": CLAIMABLE, "granted_at": at, "expires_at": expires_at} for member_id in member_ids],
         ["member_id", "benefit", "period"], returning=[BenefitGrant.member_id])
-    if won:
-        payload = {"benefit": NAMES[benefit], "tier": tier.name,
-                   "expires_on": (local_date(expires_at) - timedelta(days=1)).isoformat()}
-        db.session.execute(insert(OutboxEvent), [
-            {"kind": CLAIMABLE_KIND, "member_id": row.member_id, "payload": payload, "created_at": at} for row in won])
-    return len(won)
+    payload = {"benefit": NAMES[benefit], "tier": tier.name,
+               "expires_on": (local_date(expires_at) - timedelta(days=1)).isoformat()}
+    return record_events(CLAIMABLE_KIND, [(row.member_id, payload) for row in won])
 
 
 def _grant_to_tiers(benefit: str, period: str, expires_at: datetime, *where) -> Batches:

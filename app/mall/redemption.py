@@ -44,6 +44,7 @@ from app.mall.models import (
     MallOrder,
 )
 from app.member_row import lock_member
+from app.messaging.kinds import EventKind
 from app.messaging.service import record_event
 from app.points import service as ledger
 
@@ -76,7 +77,7 @@ def redeem(member_id: int, item_id: int, ship_to: dict | None = None) -> MallOrd
                                               actor=f"member:{member.id}", ref=ref)
         db.session.flush()
     emit("mall.redeemed", order=order)
-    record_event("mall_redeemed", member.id, {
+    record_event(EventKind.MALL_REDEEMED, member.id, {
         "order_id": order.id, "item_name": item.name, "points": order.points,
         "points_left": member.points_balance, "redeemed_on": local_date(at).isoformat(),
     })
@@ -134,7 +135,7 @@ def ship_order(order_id: int, carrier: str, tracking_no: str) -> MallOrder:
     order = _get_order(order_id)
     at = now()
     _move(order, SHIPPED, MallError.MALL_ORDER_NOT_SHIPPABLE, carrier=carrier, tracking_no=tracking_no, shipped_at=at)
-    record_event("order_shipped", order.member_id, {
+    record_event(EventKind.ORDER_SHIPPED, order.member_id, {
         "order_id": order.id, "item_name": order.item.name, "points": order.points,
         "carrier": carrier, "tracking_no": tracking_no, "shipped_on": local_date(at).isoformat(),
     })

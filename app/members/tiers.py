@@ -10,6 +10,7 @@ from app.events import emit
 from app.extensions import db
 from app.member_row import Member, Tier
 from app.members.models import TierChange
+from app.messaging.kinds import EventKind
 from app.messaging.service import record_event
 
 
@@ -63,7 +64,7 @@ def change_tier(member: Member, to_tier: Tier, reason: str, ref: str | None = No
     member.tier = to_tier
     member.tier_since = at
     db.session.add(change)
-    kind = "tier_upgraded" if to_tier.level > current.level else "tier_downgraded"
+    kind = EventKind.TIER_UPGRADED if to_tier.level > current.level else EventKind.TIER_DOWNGRADED
     record_event(kind, member.id, {"from": current.name, "to": to_tier.name, "reason": reason, **details})
     db.session.flush()
     emit("member.tier_changed", member=member, change=change)
