@@ -57,9 +57,9 @@ def put_rule(args, kind):
 def preview_rule(args, kind):
     """The message a sample event of this kind would send, under the rule given or the stored one:
     its data rendered and cut to WeChat's limits exactly as the dispatcher does. Writes nothing."""
-    rule = args["rule"]
+    rule = args.get("rule")
     return rules.preview(kind, rule and {"template_id": rule["template_id"], "fields": rule["fields"],
-                                         "page": rule["page"]}, args["payload"])
+                                         "page": rule["page"]}, args.get("payload"))
 
 
 @blp.route("/messages")

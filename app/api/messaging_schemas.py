@@ -60,12 +60,11 @@ class MessageRuleSchema(Strict):
 
 
 class RulePreviewArgs(Strict):
-    rule = fields.Nested(MessageRuleSchema, load_default=None, allow_none=True,
-                         metadata={"description": "the rule to preview; absent or null: the stored one"})
+    rule = fields.Nested(MessageRuleSchema, metadata={"description": "the rule to preview; absent: the stored one"})
     payload = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=40)),
         values=fields.String(validate=validate.Length(max=200)),
-        load_default=None, allow_none=True, validate=validate.Length(max=20),
+        validate=validate.Length(max=20),
         metadata={"description": "values over the kind's sample payload", "example": {"item_name": "保温杯"}})
 
 

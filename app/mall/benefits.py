@@ -32,7 +32,7 @@ from sqlalchemy import and_, case, extract, func, select, update
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day, today
 from app.db_helpers import insert_many_ignoring_conflict
-from app.errors import AppError, CouponError
+from app.errors import AppError, CouponError, invalid_field
 from app.extensions import db
 from app.mall import coupons
 from app.mall.benefit_models import (
@@ -44,8 +44,9 @@ from app.mall.benefit_models import (
     UPGRADE,
     BenefitGrant,
 )
-from app.mall.models import Coupon
+from app.mall.models import Coupon, CouponTemplate
 from app.member_row import Member, Tier, lock_member
+from app.members.benefit_keys import COUPON_PACKS
 from app.members.models import TierChange
 from app.messaging.countdown import remind_ending
 from app.messaging.kinds import EventKind
@@ -54,6 +55,17 @@ from app.messaging.service import record_events
 CLAIMABLE_KIND, EXPIRING_KIND = EventKind.BENEFIT_CLAIMABLE, EventKind.BENEFIT_EXPIRING
 NAMES = {MONTHLY: "每月礼券", BIRTHDAY: "生日礼", UPGRADE: "升级礼包"}
 BATCH = 1000
+
+
+def check_coupon_packs(tier: Tier) -> None:
+    """`tier.saved`: every template the tier's packs name exists (template 999 would fail each claim)."""
+    for key in COUPON_PACKS:
+        ids = {entry["template_id"] for entry in (tier.benefits or {}).get(key) or []}
+        if not ids:
+            continue
+        missing = ids - set(db.session.execute(select(CouponTemplate.id).where(CouponTemplate.id.in_(ids))).scalars())
+        if missing:
+            raise invalid_field(f"benefits.{key}", f"no coupon template {', '.join(map(str, sorted(missing)))}")
 
 
 def coupon_pack(tier: Tier, benefit: str) -> list[dict]:

@@ -9,6 +9,7 @@ from app.errors import AppError, MemberError
 from app.events import emit
 from app.extensions import db
 from app.member_row import Member, Tier
+from app.members.benefit_keys import check_benefits
 from app.members.models import TierChange
 from app.messaging.kinds import EventKind
 from app.messaging.service import record_event
@@ -81,15 +82,22 @@ def get_tier(tier_id: int) -> Tier:
 def create_tier(**fields) -> Tier:
     tier = Tier(**fields)
     db.session.add(tier)
-    _check_ladder()
-    return tier
+    return _saved(tier)
 
 
 def update_tier(tier_id: int, **fields) -> Tier:
     tier = get_tier(tier_id)
     for name, value in fields.items():
         setattr(tier, name, value)
+    return _saved(tier)
+
+
+def _saved(tier: Tier) -> Tier:
+    """The tier as it is left, checked: its benefits, the ladder, then `tier.saved` (the mall checks
+    that its coupon packs name existing templates)."""
+    check_benefits(tier.benefits or {})
     _check_ladder()
+    emit("tier.saved", tier=tier)
     return tier
 
 
