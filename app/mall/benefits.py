@@ -92,7 +92,7 @@ def _grant(benefit: str, period: str, tier: Tier, member_ids, expires_at: dateti
         ["member_id", "benefit", "period"], returning=[BenefitGrant.member_id])
     payload = {"benefit": NAMES[benefit], "tier": tier.name,
                "expires_on": (local_date(expires_at) - timedelta(days=1)).isoformat()}
-    return record_events(CLAIMABLE_KIND, [(row.member_id, payload) for row in won])
+    return len(record_events(CLAIMABLE_KIND, [(row.member_id, payload) for row in won]))
 
 
 def _grant_to_tiers(benefit: str, period: str, expires_at: datetime, *where) -> Batches:

@@ -29,4 +29,4 @@ def remind_once(kind: EventKind, due: list[tuple[int, str]], payload: Callable[[
     won = insert_many_ignoring_conflict(
         Reminder, [{"kind": kind, "member_id": member_id, "key": key, "created_at": at} for member_id, key in due],
         ["kind", "member_id", "key"], returning=[Reminder.member_id, Reminder.key])
-    return record_events(kind, [(row.member_id, payload(row.member_id, row.key)) for row in won])
+    return len(record_events(kind, [(row.member_id, payload(row.member_id, row.key)) for row in won]))

@@ -20,11 +20,12 @@ WROTE_EVENTS = "outbox_events_written"
 
 
 # Built once, and run past the ORM: nothing reads the event back in the transaction that writes it.
-_INSERT_EVENT = insert(OutboxEvent.__table__)
+_INSERT_EVENTS = insert(OutboxEvent.__table__).returning(OutboxEvent.id, sort_by_parameter_order=True)
 
 
-def record_events(kind: EventKind | str, events: Iterable[tuple[int | None, dict]]) -> int:
-    """Write one event of `kind` per (member id, payload) in the caller's transaction; how many.
+def record_events(kind: EventKind | str, events: Iterable[tuple[int | None, dict]]) -> list[int]:
+    """Write one event of `kind` per (member id, payload) in the caller's transaction (one INSERT
+    of many rows); their ids, in the order given.
 
     A kind or a payload field that app/messaging/kinds.py does not list is a bug of the caller:
     ValueError, before anything is written."""
@@ -34,15 +35,18 @@ def record_events(kind: EventKind | str, events: Iterable[tuple[int | None, dict
     for row in rows:
         if unknown := set(row["payload"]) - set(kind.fields):
             raise ValueError(f"{kind}: payload fields {sorted(unknown)} are not in EventKind.{kind.name}")
-    if rows:
-        db.session.connection().execute(_INSERT_EVENT, rows)
-        db.session.info[WROTE_EVENTS] = True  # app/tasks nudges the dispatcher when this commits
-    return len(rows)
+    if not rows:
+        return []
+    # one row (a redemption's hot path) as a plain INSERT, many as one multi-row INSERT
+    ids = list(db.session.connection().execute(_INSERT_EVENTS, rows[0] if len(rows) == 1 else rows).scalars())
+    db.session.info[WROTE_EVENTS] = True  # app/tasks nudges the dispatcher when this commits
+    return ids
 
 
-def record_event(kind: EventKind | str, member_id: int | None, payload: dict) -> None:
-    """One event: `record_events` with one row."""
-    record_events(kind, [(member_id, payload)])
+def record_event(kind: EventKind | str, member_id: int | None, payload: dict) -> int:
+    """One event: `record_events` with one row; its id."""
+    (event_id,) = record_events(kind, [(member_id, payload)])
+    return event_id
 
 
 def messages_page(status: str | None, member_id: int | None, before_id: int | None, limit: int) -> list[Message]:
