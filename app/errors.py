@@ -6,30 +6,28 @@ switch on `error.code` safely and a mistyped code is an AttributeError where it 
 The enums live here, in the core, because every domain raises them and the core imports no
 domain (one file: no import side effects, one place to read every public code).
 """
-from enum import StrEnum, auto
+from enum import auto
 
 from flask import jsonify
 from redis import exceptions as redis_errors
 from sqlalchemy import exc as sql_errors
 from werkzeug.exceptions import HTTPException
 
+from app.enums import DataEnum
 from app.extensions import db
 
 
-class ErrorCode(StrEnum):
+class ErrorCode(DataEnum):
     """A public error code: the member's name is the code (and its value, so it equals that string and
-    serializes as it), with its HTTP status and default message. `auto()` stands for the name."""
+    serializes as it), written `NAME = auto(), HTTP status, default message`."""
 
-    def __new__(cls, code: str, status: int, message: str):
-        member = str.__new__(cls, code)
-        member._value_ = code
-        member.status = status
-        member.message = message
-        return member
+    @property
+    def status(self) -> int:
+        return self.data[0]
 
-    @staticmethod
-    def _generate_next_value_(name, start, count, last_values):
-        return name
+    @property
+    def message(self) -> str:
+        return self.data[1]
 
 
 def catalogue(enums) -> dict[str, tuple[int, str]]:

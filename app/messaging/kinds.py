@@ -7,16 +7,19 @@ as YYYY-MM-DD, names as text. A kind not listed here is an error where it is wri
 (`EventKind.X`, or `EventKind("x")` for a string) and a 404 or 422 at the API, never a
 surprise at send time.
 """
-from enum import StrEnum
+from app.enums import DataEnum
 
 
-class EventKind(StrEnum):
-    def __new__(cls, value: str, label: str, sample: dict):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        member.sample = sample
-        return member
+class EventKind(DataEnum):
+    """`NAME = value, Chinese label, sample payload`."""
+
+    @property
+    def label(self) -> str:
+        return self.data[0]
+
+    @property
+    def sample(self) -> dict:
+        return self.data[1]
 
     @property
     def fields(self) -> tuple[str, ...]:
