@@ -65,10 +65,9 @@ def test_operators_read_the_kinds_and_the_documents_enum_them(app, world):
     admin = world.admin()
     reply = admin.get(f"{ADMIN}/event-kinds")
     assert reply.status_code == 200
-    assert reply.json[3] == {"kind": "points_expiring", "label": "积分到期提醒",
-                             "placeholders": ["points", "expires_on", "days_left", "offset_days"],
-                             "sample": {"points": 1200, "expires_on": "2026-12-31", "days_left": 7,
-                                        "offset_days": 7}}
+    assert reply.json[9] == {"kind": "referral_rewarded", "label": "邀请奖励到账",
+                             "placeholders": ["invitee", "points", "growth", "rewarded_on"],
+                             "sample": {"invitee": "新朋友", "points": 100, "growth": 10, "rewarded_on": "2026-12-02"}}
     assert [row["kind"] for row in reply.json] == [kind.value for kind in EventKind]
     spec = admin.get("/openapi.json").json
     kinds = [kind.value for kind in EventKind]

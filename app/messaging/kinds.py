@@ -34,8 +34,10 @@ class EventKind(DataEnum):
     TIER_DOWNGRADE_WARNING = "tier_downgrade_warning", "保级提醒", {
         "tier": "金卡会员", "falls_to": "银卡会员", "review_on": "2026-12-31", "days_left": 30, "growth": 320,
         "growth_needed": 680}
+    # `conversion` only when the mall offers to turn the points into a coupon (app/mall/points_conversion.py)
     POINTS_EXPIRING = "points_expiring", "积分到期提醒", {
-        "points": 1200, "expires_on": "2026-12-31", "days_left": 7, "offset_days": 7}
+        "points": 1200, "expires_on": "2026-12-31", "days_left": 7, "offset_days": 7,
+        "conversion": {"template_id": 1, "coupon": "积分兑换券", "value": "5元", "points": 500}}
     COUPON_EXPIRING = "coupon_expiring", "优惠券到期提醒", {
         "coupon_id": 1, "coupon": "满100减20券", "value": "满100元减20元", "expires_on": "2026-12-31", "days_left": 3}
     BENEFIT_CLAIMABLE = "benefit_claimable", "权益可领取", {
