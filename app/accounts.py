@@ -8,7 +8,7 @@ import logging
 
 from sqlalchemy import select
 
-from app.errors import AppError
+from app.errors import AppError, AuthError
 from app.extensions import db
 from app.security import hash_password, password_matches
 
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 def authenticate(model, username: str, password: str):
     account = db.session.execute(select(model).where(model.username == username)).scalar_one_or_none()
     if not password_matches(account and account.password_hash, password) or not account.active:
-        raise AppError("AUTH_BAD_CREDENTIALS")
+        raise AppError(AuthError.AUTH_BAD_CREDENTIALS)
     return account
 
 
@@ -42,7 +42,7 @@ def end_tokens(account) -> None:
 def change_password(account, current: str, new: str, actor: str) -> None:
     """The account holder's own change: the current password first."""
     if not password_matches(account.password_hash, current):
-        raise AppError("CURRENT_PASSWORD_WRONG")
+        raise AppError(AuthError.CURRENT_PASSWORD_WRONG)
     set_password(account, new, actor)
 
 

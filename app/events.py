@@ -17,6 +17,8 @@ The events, with their keyword arguments:
   referral.rewarded      referral            (app/engagement: an invitee qualified, both paid)
   mall.redeemed          order               (app/mall: a redemption, before its commit)
   member.tier_changed    member, change      (app/members/tiers.change_tier: up or down, after its TierChange)
+  tier.saved             tier                (app/members/tiers: created or changed by an operator, flushed;
+                                             a handler may refuse it with errors.invalid_field)
   points.expiring        member_id, expires_on, points, payload
                                              (app/points/expiry: a reminder; a handler may add to its payload)
 """

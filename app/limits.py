@@ -33,7 +33,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from app.errors import AppError
+from app.errors import AppError, RequestError
 
 _EXTENSION = "rate_limits"
 # Seconds a client is told to wait when the limits' storage is down.
@@ -98,7 +98,7 @@ def _failing_closed():
         yield
     except StorageError as error:
         logger.warning("refused: the rate limits' storage failed: %s", error)
-        raise AppError("SERVICE_UNAVAILABLE", details={"retry_after": STORAGE_DOWN_RETRY_AFTER}) from error
+        raise AppError(RequestError.SERVICE_UNAVAILABLE, details={"retry_after": STORAGE_DOWN_RETRY_AFTER}) from error
 
 
 # The logins' limits, shared by the API's logins and the console's (app/console): per client
@@ -116,4 +116,4 @@ def _limits_of(setting: str, scope: str, key: str) -> tuple[FixedWindowRateLimit
 def _refuse_if(exhausted: list[RateLimitItem], limiter: FixedWindowRateLimiter, identity: tuple) -> None:
     if exhausted:
         reset_at = max(limiter.get_window_stats(limit, *identity).reset_time for limit in exhausted)
-        raise AppError("RATE_LIMITED", details={"retry_after": max(int(reset_at - time.time()) + 1, 1)})
+        raise AppError(RequestError.RATE_LIMITED, details={"retry_after": max(int(reset_at - time.time()) + 1, 1)})

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import now
 from app.db_helpers import lock, lock_all, lock_rows, locking
-from app.errors import AppError
+from app.errors import AppError, MemberError
 from app.extensions import db
 from app.types import UtcDateTime
 
@@ -85,7 +85,7 @@ def lock_member(member_id: int) -> Member:
     """The member's row, locked until the transaction ends; MEMBER_NOT_FOUND if there is none."""
     member = lock(Member, member_id)
     if member is None:
-        raise AppError("MEMBER_NOT_FOUND")
+        raise AppError(MemberError.MEMBER_NOT_FOUND)
     return member
 
 

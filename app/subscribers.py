@@ -11,6 +11,7 @@ SUBSCRIBERS = [
     ("member.phone_bound", referral.on_phone_bound),
     ("member.phone_bound", progress.on_phone_bound),
     ("member.tier_changed", benefits.on_tier_changed),
+    ("tier.saved", benefits.check_coupon_packs),
     ("purchase.recorded", referral.on_purchase_recorded),
     ("purchase.recorded", progress.on_purchase_recorded),
     ("purchase.refunded", referral.on_purchase_refunded),

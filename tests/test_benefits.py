@@ -2,6 +2,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
@@ -273,12 +274,49 @@ def test_operators_see_the_claim_rate_per_benefit_and_period(app, world):
 
 
 def test_operators_set_coupon_packs_on_a_tier_and_a_malformed_pack_is_refused(app, world):
+    with app.app_context():
+        template_id = template()
+        db.session.commit()
     admin = world.admin()
     path = f"/api/v1/admin/tiers/{world.tiers['金卡']}"
     bad = admin.patch(path, json={"benefits": {"monthly_coupons": [{"count": 2}]}})
     assert (bad.status_code, error_code(bad)) == (422, "VALIDATION_ERROR")
-    assert "monthly_coupons" in str(bad.json)
+    assert "benefits.monthly_coupons" in bad.json["error"]["details"]["fields"]
     good = admin.patch(path, json={"benefits": {"discount_pct": 95,
-                                                "monthly_coupons": [{"template_id": 7, "count": 2}]}})
+                                                "monthly_coupons": [{"template_id": template_id, "count": 2}]}})
     assert good.status_code == 200, good.json
-    assert good.json["benefits"]["monthly_coupons"] == [{"template_id": 7, "count": 2}]
+    assert good.json["benefits"]["monthly_coupons"] == [{"template_id": template_id, "count": 2}]
+
+
+@pytest.mark.parametrize("benefits, field", [
+    ({"monthly_coupons": [{"template_id": 999, "count": 1}]}, "benefits.monthly_coupons"),  # no such template
+    ({"upgrade_coupons": [{"template_id": "<t>"}, {"template_id": 999}]}, "benefits.upgrade_coupons"),
+    ({"discount_pcnt": 95}, "benefits.discount_pcnt"),  # a typo of a key
+    ({"discount_pct": "95"}, "benefits.discount_pct"),
+    ({"discount_pct": 0}, "benefits.discount_pct"),
+    ({"free_shipping": 1}, "benefits.free_shipping"),
+    ({"birthday_points": True}, "benefits.birthday_points"),
+    ({"checkin_multiplier": "yes"}, "benefits.checkin_multiplier"),
+    ({"birthday_coupons": {"template_id": "<t>"}}, "benefits.birthday_coupons"),  # not a list
+    ({"birthday_coupons": [{"template_id": "<t>", "count": 11}]}, "benefits.birthday_coupons"),
+    ({"birthday_coupons": [{"template_id": "<t>", "extra": 1}]}, "benefits.birthday_coupons"),
+])
+def test_tier_benefits_are_stored_only_with_known_keys_values_and_templates(app, world, benefits, field):
+    with app.app_context():
+        template_id = template()
+        db.session.commit()
+        before = db.session.get(Tier, world.tiers["金卡"]).benefits
+    benefits = {key: [{**entry, "template_id": template_id} if entry.get("template_id") == "<t>" else entry
+                      for entry in value] if isinstance(value, list) else
+                {**value, "template_id": template_id} if isinstance(value, dict) else value
+                for key, value in benefits.items()}
+    admin = world.admin()
+    patched = admin.patch(f"/api/v1/admin/tiers/{world.tiers['金卡']}", json={"benefits": benefits})
+    created = admin.post("/api/v1/admin/tiers", json={"level": 9, "name": "黑金", "growth_threshold": 999_999,
+                                                      "benefits": benefits})
+    for reply in (patched, created):
+        assert (reply.status_code, error_code(reply)) == (422, "VALIDATION_ERROR")
+        assert list(reply.json["error"]["details"]["fields"]) == [field]
+    with app.app_context():
+        assert db.session.get(Tier, world.tiers["金卡"]).benefits == before
+        assert db.session.execute(select(func.count()).select_from(Tier)).scalar_one() == len(world.tiers)

@@ -39,7 +39,7 @@ from sqlalchemy import bindparam, func, select, update
 from app.api.principals import check_principal, hold_principal
 from app.clock import now
 from app.db_helpers import end_transaction, insert_or_nothing
-from app.errors import AppError
+from app.errors import AppError, IdempotencyError
 from app.extensions import db
 from app.idempotency.models import MAX_KEY_LENGTH, IdempotencyRecord
 
@@ -72,7 +72,7 @@ def mutation(view=None, *, calls_out: bool = False):
     def keyed(*args, **kwargs):
         key = request.headers.get(HEADER)
         if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):  # PG stores no NUL
-            raise AppError("IDEMPOTENCY_KEY_INVALID", details={"max_length": MAX_KEY_LENGTH})
+            raise AppError(IdempotencyError.IDEMPOTENCY_KEY_INVALID, details={"max_length": MAX_KEY_LENGTH})
         scope = getattr(g, "scope", "anon")
         g.unclaimed_key = (scope, key, _fingerprint() if key is not None else None)
         try:
@@ -155,7 +155,7 @@ def _claim(scope: str, key: str, fingerprint: str) -> Response | None:
         return None
     replay = _stored_reply(scope, key, fingerprint)
     if replay is None:  # not committed: its request holds the key's lock
-        raise AppError("IDEMPOTENCY_IN_FLIGHT")
+        raise AppError(IdempotencyError.IDEMPOTENCY_IN_FLIGHT)
     return replay
 
 
@@ -166,7 +166,7 @@ def _stored_reply(scope: str, key: str, fingerprint: str) -> Response | None:
     if record is None:
         return None
     if record.fingerprint != fingerprint:
-        raise AppError("IDEMPOTENCY_KEY_REUSED")
+        raise AppError(IdempotencyError.IDEMPOTENCY_KEY_REUSED)
     replay = Response(json.dumps(record.body, ensure_ascii=False), status=record.status_code,
                       mimetype="application/json")
     replay.headers["Idempotent-Replayed"] = "true"

@@ -15,7 +15,7 @@ import re
 
 from flask import request
 
-from app.errors import AppError
+from app.errors import AppError, RequestError
 
 UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired surrogates."
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -28,10 +28,11 @@ def check_request_input() -> None:
     raw = request.get_data(cache=True)
     if raw:
         if not request.is_json:
-            raise AppError("UNSUPPORTED_MEDIA_TYPE", details={"content_type": request.mimetype})
+            raise AppError(RequestError.UNSUPPORTED_MEDIA_TYPE, details={"content_type": request.mimetype})
         fields += _unstorable_body_fields(raw)
     if fields:
-        raise AppError("VALIDATION_ERROR", details={"fields": {name: [UNSTORABLE_MESSAGE] for name in fields}})
+        raise AppError(RequestError.VALIDATION_ERROR,
+                       details={"fields": {name: [UNSTORABLE_MESSAGE] for name in fields}})
 
 
 def unstorable_fields(pairs) -> list[str]:
@@ -43,7 +44,7 @@ def _unstorable_body_fields(raw: bytes) -> list[str]:
     try:
         body = json.loads(raw)
     except RecursionError:
-        raise AppError("BAD_REQUEST", details={"fields": {"json": ["Invalid JSON body."]}}) from None
+        raise AppError(RequestError.BAD_REQUEST, details={"fields": {"json": ["Invalid JSON body."]}}) from None
     except ValueError:
         return []  # malformed JSON: the view's argument parser answers it
     if isinstance(body, dict):

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api.schemas import CursorArgs, Strict, one_of
 from app.messaging.demo import DEMO_RULES
+from app.messaging.kinds import EventKind
 from app.messaging.models import FAILED, PENDING, RETRYING, SENDING, SENT, SKIPPED, TEMPLATE_ID_LENGTH, UNCONFIRMED
 from app.messaging.subscriptions import RESULTS
 
@@ -10,6 +11,13 @@ _template_id = validate.Length(min=1, max=TEMPLATE_ID_LENGTH)
 # examples name the demo's template (`make run`), so that they work when pasted into /docs
 EXAMPLE_TEMPLATE = DEMO_RULES["points_expiring"][0]
 MESSAGE_STATUSES = (PENDING, SENDING, RETRYING, SENT, SKIPPED, FAILED, UNCONFIRMED)
+_event_kind = validate.OneOf([kind.value for kind in EventKind])  # documented as the enum of every kind field
+
+
+def kind_parameter() -> list[dict]:
+    """The `{kind}` path parameter of a rule's routes, documented as the enum of kinds."""
+    return [{"in": "path", "name": "kind", "description": "the event kind (GET /api/v1/admin/event-kinds)",
+             "schema": {"type": "string", "enum": [kind.value for kind in EventKind]}}]
 
 
 class SubscriptionReportArgs(Strict):
@@ -23,13 +31,22 @@ class SubscriptionReportArgs(Strict):
 
 class SubscriptionSchema(Schema):
     template_id = fields.String()
-    event_kinds = fields.List(fields.String(), metadata={"description": "the events this template tells of"})
+    event_kinds = fields.List(fields.String(validate=_event_kind),
+                              metadata={"description": "the events this template tells of"})
     long_term = fields.Boolean()
     remaining = fields.Integer(metadata={"description": "one-time: sends left; long-term: > 0 when subscribed"})
 
 
+class EventKindSchema(Schema):
+    kind = fields.String(validate=_event_kind)
+    label = fields.String(metadata={"description": "its name for operators"})
+    placeholders = fields.List(fields.String(), attribute="fields",
+                               metadata={"description": "the payload fields a rule may use as {name}"})
+    sample = fields.Dict(metadata={"description": "a sample payload, what a preview renders"})
+
+
 class MessageRuleSchema(Strict):
-    event_kind = fields.String(dump_only=True)
+    event_kind = fields.String(dump_only=True, validate=_event_kind)
     template_id = fields.String(required=True, validate=_template_id, metadata={"example": EXAMPLE_TEMPLATE})
     page = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     # named "fields" in JSON and on the model (the attribute name would hide marshmallow's module)
@@ -37,12 +54,33 @@ class MessageRuleSchema(Strict):
         data_key="fields", attribute="fields",
         keys=fields.String(validate=validate.Regexp(r"^[a-z_]+\d+$", error="a template key such as thing1 or date2")),
         values=fields.String(validate=validate.Length(max=200)), required=True, validate=validate.Length(min=1, max=20),
-        metadata={"description": "template key → text with {payload} placeholders; values are fitted to "
-                                 "WeChat's rule of the key's type (thing ≤ 20 characters, phrase ≤ 5, …)",
+        metadata={"description": "template key → text with {placeholders}, fields of the kind's payload (GET "
+                                 "/api/v1/admin/event-kinds); values are fitted to WeChat's rule of the key's type "
+                                 "(thing ≤ 20 characters, phrase ≤ 5, …)",
                   "example": {"thing1": "{points} 积分将于 {expires_on} 过期", "date2": "{expires_on}"}})
     enabled = fields.Boolean(load_default=True)
     updated_by = fields.String(dump_only=True, allow_none=True)
     updated_at = fields.DateTime(dump_only=True)
+
+
+class RulePreviewArgs(Strict):
+    rule = fields.Nested(MessageRuleSchema, metadata={"description": "the rule to preview; absent: the stored one"})
+    payload = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=40)),
+        values=fields.String(validate=validate.Length(max=200)),
+        validate=validate.Length(max=20),
+        metadata={"description": "values over the kind's sample payload", "example": {"item_name": "保温杯"}})
+
+
+class RulePreviewSchema(Schema):
+    """What WeChat would receive: `data` rendered and fitted exactly as the dispatcher does."""
+
+    event_kind = fields.String(validate=_event_kind)
+    label = fields.String()
+    template_id = fields.String()
+    page = fields.String(allow_none=True)
+    payload = fields.Dict(metadata={"description": "the sample event's payload"})
+    data = fields.Dict(metadata={"description": "{template key: {\"value\": text}}, as subscribeMessage.send takes it"})
 
 
 class MessageLogArgs(CursorArgs):
@@ -54,7 +92,7 @@ class MessageSchema(Schema):
     id = fields.Integer()
     event_id = fields.Integer()
     member_id = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(validate=_event_kind)
     template_id = fields.String()
     page = fields.String(allow_none=True)
     data = fields.Dict()

@@ -5,7 +5,7 @@ from sqlalchemy import bindparam, select
 from app.audit import service as audit
 from app.clock import now
 from app.engagement import referral
-from app.errors import AppError
+from app.errors import AppError, AuthError
 from app.extensions import db
 from app.member_row import Member
 from app.operators import roles
@@ -26,15 +26,15 @@ def require(audience: str):
     def authenticate():
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise AppError("AUTH_REQUIRED")
+            raise AppError(AuthError.AUTH_REQUIRED)
         read = read_token(current_app.config["SECRET_KEY"], token.strip())
         if read is None:
-            raise AppError("AUTH_INVALID")
+            raise AppError(AuthError.AUTH_INVALID)
         claims, issued_at = read
         if claims["aud"] != audience:
-            raise AppError("AUDIENCE_FORBIDDEN")
+            raise AppError(AuthError.AUDIENCE_FORBIDDEN)
         if not token_in_date(issued_at, current_app.config[_TTL_SETTING[audience]], now()):
-            raise AppError("AUTH_INVALID")
+            raise AppError(AuthError.AUTH_INVALID)
         g.scope = f"{audience}:{claims['sub']}"
         if audience == MEMBER and request.method not in _READS:
             # A member's write holds the member's row for the whole request, as every writer
@@ -48,7 +48,7 @@ def require(audience: str):
         if audience == ADMIN:
             # the one rule of roles, for every admin blueprint (each has this hook)
             if not roles.permitted(g.principal.role, request.method, current_app.view_functions.get(request.endpoint)):
-                raise AppError("ROLE_FORBIDDEN")
+                raise AppError(AuthError.ROLE_FORBIDDEN)
             if request.method not in _READS:  # every operator write lands in the audit log
                 audit.begin(g.principal, request.endpoint, request.method, request.path, request.view_args or {},
                             {"query": request.args.to_dict(), "body": request.get_json(silent=True)},
@@ -77,5 +77,5 @@ def check_principal() -> None:
 def _checked(principal, token_version: int):
     # a logout, a password change or disabling the account bumped its version: older tokens end
     if principal is None or not getattr(principal, "active", True) or principal.token_version != token_version:
-        raise AppError("AUTH_INVALID")
+        raise AppError(AuthError.AUTH_INVALID)
     return principal

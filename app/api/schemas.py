@@ -70,33 +70,18 @@ class TokenReply(Schema):
     created = fields.Boolean()
 
 
-class CouponPackEntrySchema(Strict):
-    template_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    count = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=10))
-
-
-# the tier benefits granted as coupons to claim (app/mall/benefits.py)
-COUPON_PACKS = ("monthly_coupons", "birthday_coupons", "upgrade_coupons")
-
-
-def _check_coupon_packs(benefits: dict) -> None:
-    for key in COUPON_PACKS:
-        if key in benefits:
-            try:
-                CouponPackEntrySchema(many=True).load(benefits[key])
-            except ValidationError as error:
-                raise ValidationError({key: error.messages}) from None
-
-
 class TierSchema(Schema):
     id = fields.Integer(dump_only=True)
     level = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=32))
     growth_threshold = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10**12))
     points_multiplier_pct = fields.Integer(strict=True, load_default=100, validate=validate.Range(min=0, max=1000))
-    # display flags (discount_pct, free_shipping, ...) and coupon packs to claim:
-    # "monthly_coupons" / "birthday_coupons" / "upgrade_coupons": [{"template_id", "count"}]
-    benefits = fields.Dict(keys=fields.String(), load_default=dict, validate=_check_coupon_packs)
+    # which keys, and their values, the tier service checks (app/members/benefit_keys.py)
+    benefits = fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "only these keys: discount_pct (1–100), free_shipping, birthday_points (≥ 0), "
+                       "checkin_multiplier, and coupon packs to claim monthly_coupons / birthday_coupons / "
+                       "upgrade_coupons: [{\"template_id\": an existing template, \"count\": 1–10}]",
+        "example": {"discount_pct": 95, "free_shipping": True, "monthly_coupons": [{"template_id": 1, "count": 2}]}})
     # a tier row, or the card's tier (a mapping)
     benefit_labels = fields.Function(lambda tier: benefit_labels(get_value(tier, "benefits") or {},
                                                                  get_value(tier, "points_multiplier_pct")),

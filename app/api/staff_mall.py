@@ -14,6 +14,7 @@ from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import MAX_ID, CursorArgs
 from app.api.staff_schemas import VerificationPageSchema
+from app.errors import CouponError
 from app.limits import failed_attempts_limit
 from app.mall import verification
 from app.security import STAFF
@@ -23,7 +24,7 @@ blp.before_request(require(STAFF))
 
 # Only codes that name no coupon count: a clerk meeting used or expired coupons is not guessing.
 failed_coupon_codes = failed_attempts_limit("COUPON_LOOKUP_FAILURES", "coupon-code-failures",
-                                            counted=lambda error: error.code == "COUPON_NOT_FOUND")
+                                            counted=lambda error: error.code == CouponError.COUPON_NOT_FOUND)
 
 
 @blp.route("/coupon-previews", methods=["POST"])

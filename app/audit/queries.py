@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.clock import start_of_day
 from app.db_helpers import newest_first
-from app.errors import AppError
+from app.errors import AppError, ConsoleError
 from app.extensions import db
 
 
@@ -26,7 +26,7 @@ def entries_page(before_id: int | None, limit: int, *, operator_id: int | None =
 def get_entry(entry_id: int) -> AuditEntry:
     entry = db.session.get(AuditEntry, entry_id)
     if entry is None:
-        raise AppError("AUDIT_ENTRY_NOT_FOUND")
+        raise AppError(ConsoleError.AUDIT_ENTRY_NOT_FOUND)
     return entry
 
 

@@ -26,10 +26,9 @@ from app.errors import AppError
 from app.extensions import db
 from app.mall.coupons import get_template, issue_to_locked_member
 from app.member_row import Member, lock_member, lock_members
+from app.messaging.kinds import EventKind
 from app.messaging.service import record_event
 from app.points.service import Posting, credit_points
-
-CAMPAIGN_REACHED = "campaign_reached"  # the outbox event kind; payload: campaign, coupon, points
 
 
 def run_due() -> Batches:
@@ -128,7 +127,7 @@ def _grant(campaign: Campaign, template, member_id: int) -> dict:
         credit_points(member_id, campaign.points, Posting(kind="campaign", key=f"{ref}:member:{member_id}",
                                                           ref=ref, actor=ref, reason=campaign.name))
     if campaign.send_message:
-        outcome["event_id"] = record_event(CAMPAIGN_REACHED, member_id, {
+        outcome["event_id"] = record_event(EventKind.CAMPAIGN_REACHED, member_id, {
             "campaign": campaign.name, "points": campaign.points or 0,
             "coupon": template.name if template is not None and outcome["coupon_id"] else ""})
     return outcome

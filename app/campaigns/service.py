@@ -7,7 +7,7 @@ from app.campaigns.holdout import held_out
 from app.campaigns.models import Campaign, RecallSetting
 from app.clock import now
 from app.db_helpers import newest_first
-from app.errors import AppError, invalid_field
+from app.errors import AppError, CampaignError, invalid_field
 from app.extensions import db
 from app.layers import segments
 from app.layers.models import MemberLayer
@@ -32,7 +32,7 @@ def create_campaign(actor: str | None, **fields) -> Campaign:
 def get_campaign(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise AppError("CAMPAIGN_NOT_FOUND")
+        raise AppError(CampaignError.CAMPAIGN_NOT_FOUND)
     return campaign
 
 
@@ -80,7 +80,7 @@ def launch(campaign_id: int, actor: str | None) -> Campaign:
     campaign = db.session.execute(
         select(Campaign).where(Campaign.id == campaign_id).with_for_update()).scalar_one_or_none()
     if campaign is None:
-        raise AppError("CAMPAIGN_NOT_FOUND")
+        raise AppError(CampaignError.CAMPAIGN_NOT_FOUND)
     if campaign.launched_at is None:
         campaign.launched_at, campaign.launched_by = now(), actor
         db.session.flush()

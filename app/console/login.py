@@ -4,7 +4,7 @@ from flask import redirect, render_template, request, url_for
 from app.accounts import authenticate
 from app.console import session
 from app.console.pages import PREFIX, page_blueprint
-from app.errors import AppError
+from app.errors import AppError, AuthError, RequestError
 from app.limits import failed_logins, login_rate
 from app.operators.models import Operator
 from app.security import ADMIN
@@ -28,7 +28,7 @@ def log_in():
         with failed_logins(f"{ADMIN}:{username}"):
             operator = authenticate(Operator, username, password)
     except AppError as error:
-        if error.code not in ("AUTH_BAD_CREDENTIALS", "RATE_LIMITED"):
+        if error.code not in (AuthError.AUTH_BAD_CREDENTIALS, RequestError.RATE_LIMITED):
             raise
         page = render_template("console/login.html", error=error.message, username=username,
                                next=request.form.get("next", ""))

@@ -3,7 +3,7 @@ against the previous period, and the ECharts options of the charts."""
 from flask import request
 from marshmallow import ValidationError
 
-from app.errors import AppError
+from app.errors import AppError, RequestError
 
 PRESET_NAMES = {"7d": "近7天", "30d": "近30天", "90d": "近90天", "ytd": "今年"}
 TOOLTIP = {"trigger": "axis", "renderMode": "richText"}  # the HTML tooltip's inline styles break the CSP
@@ -33,7 +33,7 @@ def query_args(schema) -> dict:
     try:
         return schema().load(request.args.to_dict())
     except ValidationError as error:
-        raise AppError("VALIDATION_ERROR", details={"fields": error.messages}) from None
+        raise AppError(RequestError.VALIDATION_ERROR, details={"fields": error.messages}) from None
 
 
 def yuan(fen: int) -> str:

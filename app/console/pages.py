@@ -21,7 +21,7 @@ from app.audit import service as audit
 from app.clock import business_tz
 from app.console import session
 from app.console.forms import form_fields
-from app.errors import CATALOGUE, DEPENDENCY_DOWN, RETRY_AFTER_SECONDS, AppError
+from app.errors import CATALOGUE, DEPENDENCY_DOWN, RETRY_AFTER_SECONDS, AppError, AuthError, RequestError
 from app.extensions import db
 from app.operators import roles
 
@@ -68,7 +68,8 @@ def _check_input() -> None:
     """Text no database can store (a NUL, a lone surrogate) in the query, path or form: 422."""
     params = [*request.args.items(multi=True), *(request.view_args or {}).items(), *request.form.items(multi=True)]
     if fields := unstorable_fields(params):
-        raise AppError("VALIDATION_ERROR", details={"fields": {name: [UNSTORABLE_MESSAGE] for name in fields}})
+        raise AppError(RequestError.VALIDATION_ERROR,
+                       details={"fields": {name: [UNSTORABLE_MESSAGE] for name in fields}})
 
 
 def _guard():
@@ -81,7 +82,7 @@ def _guard():
     if request.method not in _SAFE:
         session.check_csrf()
     if not roles.permitted(operator.role, request.method, current_app.view_functions.get(request.endpoint)):
-        raise AppError("ROLE_FORBIDDEN")
+        raise AppError(AuthError.ROLE_FORBIDDEN)
     if request.method not in _SAFE:  # every operator write lands in the audit log
         audit.begin(operator, request.endpoint, request.method, request.path, request.view_args or {},
                     {"query": request.args.to_dict(), "form": form_fields()}, g.get("request_id", ""))
@@ -116,12 +117,13 @@ def _app_error(error: AppError):
 
 def _http_error(error: HTTPException):
     db.session.rollback()
-    code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}.get(error.code, "BAD_REQUEST")
+    code = {404: RequestError.NOT_FOUND, 405: RequestError.METHOD_NOT_ALLOWED,
+            413: RequestError.PAYLOAD_TOO_LARGE}.get(error.code, RequestError.BAD_REQUEST)
     return error_page(error.code or 400, CATALOGUE[code][1], code)
 
 
 def _dependency_down(error: Exception):
     db.session.rollback()
     current_app.logger.warning("service unavailable: %s: %s", type(error).__name__, error)
-    page, status = error_page(503, CATALOGUE["SERVICE_UNAVAILABLE"][1], "SERVICE_UNAVAILABLE")
+    page, status = error_page(503, CATALOGUE[RequestError.SERVICE_UNAVAILABLE][1], RequestError.SERVICE_UNAVAILABLE)
     return page, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}

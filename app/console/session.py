@@ -15,7 +15,7 @@ from flask import current_app, request
 from flask import session as cookie
 
 from app import accounts
-from app.errors import AppError
+from app.errors import AppError, ConsoleError
 from app.extensions import db
 from app.operators.models import Operator
 
@@ -40,7 +40,7 @@ def check_csrf() -> None:
     expected = cookie.get(CSRF_FIELD)
     sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
     if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
-        raise AppError("CSRF_INVALID")
+        raise AppError(ConsoleError.CSRF_INVALID)
 
 
 def log_in(operator: Operator) -> None:

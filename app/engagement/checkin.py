@@ -32,7 +32,7 @@ from app.engagement import streaks
 from app.engagement.models import CHECKIN, MAKEUP, Checkin, MakeupCard, StreakReward
 from app.engagement.rewards import Reward, multiplied, pay
 from app.engagement.settings import CheckinRules, Milestone, load
-from app.errors import AppError
+from app.errors import AppError, EngagementError
 from app.events import emit
 from app.extensions import db
 from app.member_row import Member, lock_member
@@ -58,15 +58,15 @@ def make_up(member_id: int, day: date, pay_with: str = PAY_WITH_POINTS) -> Check
     member = lock_member(member_id)
     current = today()
     if day >= current:
-        raise AppError("MAKEUP_FUTURE_DAY")
+        raise AppError(EngagementError.MAKEUP_FUTURE_DAY)
     if day < joined_on(member):
-        raise AppError("MAKEUP_BEFORE_JOINING", details={"joined_on": joined_on(member).isoformat()})
+        raise AppError(EngagementError.MAKEUP_BEFORE_JOINING, details={"joined_on": joined_on(member).isoformat()})
     if day < current - timedelta(days=rules.makeup_window_days):
-        raise AppError("MAKEUP_BEYOND_WINDOW", details={"window_days": rules.makeup_window_days})
+        raise AppError(EngagementError.MAKEUP_BEYOND_WINDOW, details={"window_days": rules.makeup_window_days})
     if db.session.execute(select(Checkin.id).where(Checkin.member_id == member.id, Checkin.day == day)).first():
-        raise AppError("CHECKIN_ALREADY_DONE", details={"day": day.isoformat()})
+        raise AppError(EngagementError.CHECKIN_ALREADY_DONE, details={"day": day.isoformat()})
     if makeups_this_month(member.id, current) >= rules.makeup_monthly_quota:
-        raise AppError("MAKEUP_QUOTA_EXCEEDED", details={"monthly_quota": rules.makeup_monthly_quota})
+        raise AppError(EngagementError.MAKEUP_QUOTA_EXCEEDED, details={"monthly_quota": rules.makeup_monthly_quota})
     _pay_for_makeup(member, rules, day, pay_with)
     return _record(member, rules, day, MAKEUP, paid_with=pay_with)
 
@@ -103,7 +103,7 @@ def _pay_for_makeup(member: Member, rules: CheckinRules, day: date, pay_with: st
             MakeupCard.member_id == member.id, MakeupCard.used_at.is_(None)).order_by(MakeupCard.id).limit(1)
         ).scalar_one_or_none()
         if card is None:
-            raise AppError("MAKEUP_NO_CARD")
+            raise AppError(EngagementError.MAKEUP_NO_CARD)
         card.used_at, card.used_for_day = now(), day
     elif rules.makeup_cost_points:
         posting = ledger.Posting(kind="checkin_makeup", key=f"checkin:makeup:{member.id}:{day.isoformat()}",
@@ -118,7 +118,7 @@ def _record(member: Member, rules: CheckinRules, day: date, kind: str, paid_with
         "points": daily.points, "growth": daily.growth, "paid_with": paid_with,
     }, ["member_id", "day"])
     if not inserted:
-        raise AppError("CHECKIN_ALREADY_DONE", details={"day": day.isoformat()})
+        raise AppError(EngagementError.CHECKIN_ALREADY_DONE, details={"day": day.isoformat()})
     checkin = db.session.execute(
         select(Checkin).where(Checkin.member_id == member.id, Checkin.day == day)).scalar_one()
     pay(member.id, daily, kind="checkin", key=f"checkin:{checkin.id}", ref=f"checkin:{checkin.id}")

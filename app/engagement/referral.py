@@ -39,10 +39,11 @@ from app.db_helpers import end_transaction, insert_ignoring_conflict, lock_rows,
 from app.engagement.models import PENDING, REFUSED, REVERSED, REWARDED, PhoneBinding, Referral
 from app.engagement.rewards import Reward, pay, take_back
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, ReferralRules, load
-from app.errors import AppError
+from app.errors import AppError, EngagementError
 from app.events import emit
 from app.extensions import db
 from app.member_row import Member, lock_members
+from app.messaging.kinds import EventKind
 from app.messaging.service import record_event
 from app.tags import ALPHABET, tag, tag_matches
 from app.wechat import get_wechat
@@ -71,13 +72,13 @@ def code_of(member: Member) -> str:
 def inviter_for(code: str) -> Member:
     code = code.strip().upper()
     if not CODE_RE.match(code):
-        raise AppError("INVITE_CODE_INVALID")
+        raise AppError(EngagementError.INVITE_CODE_INVALID)
     member_id = 0
     for char in code[:-TAG_LENGTH]:
         member_id = member_id * 32 + ALPHABET.index(char)
     member = db.session.get(Member, member_id)
     if member is None or not tag_matches(bytes.fromhex(member.code_secret), b"invite-code", code[-TAG_LENGTH:]):
-        raise AppError("INVITE_CODE_INVALID")
+        raise AppError(EngagementError.INVITE_CODE_INVALID)
     return member
 
 
@@ -216,7 +217,7 @@ def _qualify(referral: Referral, qualified_by: str, purchase_id: int | None = No
     pay(referral.inviter_id, rules.inviter, "referral", f"{key}:inviter", ref)
     pay(referral.invitee_id, rules.invitee, "referral", f"{key}:invitee", ref)
     invitee = db.session.get(Member, referral.invitee_id)
-    record_event("referral_rewarded", referral.inviter_id, {
+    record_event(EventKind.REFERRAL_REWARDED, referral.inviter_id, {
         "invitee": invitee.nickname or "新朋友", "points": rules.inviter.points, "growth": rules.inviter.growth,
         "rewarded_on": today().isoformat(),
     })

@@ -24,7 +24,7 @@ from app.clock import now, today
 from app.db_helpers import insert_ignoring_conflict, newest_first
 from app.engagement.models import Task, TaskClaim, TaskProgress
 from app.engagement.rewards import Reward, pay
-from app.errors import AppError, invalid_field
+from app.errors import AppError, EngagementError, invalid_field
 from app.extensions import db
 from app.member_row import lock_member
 
@@ -101,7 +101,7 @@ def tasks_page(before_id: int | None, limit: int) -> list[Task]:
 def get_task(task_id: int) -> Task:
     task = db.session.get(Task, task_id)
     if task is None:
-        raise AppError("TASK_NOT_FOUND")
+        raise AppError(EngagementError.TASK_NOT_FOUND)
     return task
 
 
@@ -132,7 +132,7 @@ def delete_task(task_id: int) -> None:
     """Only a task nobody has started; otherwise end it (ends_at) or disable it."""
     task = get_task(task_id)
     if db.session.execute(select(TaskProgress.id).where(TaskProgress.task_id == task.id).limit(1)).first():
-        raise AppError("TASK_IN_USE")
+        raise AppError(EngagementError.TASK_IN_USE)
     db.session.delete(task)
     db.session.flush()
     forget_enabled_tasks()
@@ -183,17 +183,17 @@ def _rows(model, member_id: int, periods: dict[int, str]) -> list:
 def claim(member_id: int, task_id: int) -> TaskClaim:
     task = get_task(task_id)
     if not is_live(task, now()):
-        raise AppError("TASK_NOT_ACTIVE")
+        raise AppError(EngagementError.TASK_NOT_ACTIVE)
     lock_member(member_id)
     period = period_of(task.recurrence, today())
     done = db.session.execute(select(TaskProgress.progress).where(
         TaskProgress.task_id == task.id, TaskProgress.member_id == member_id, TaskProgress.period == period,
     )).scalar_one_or_none() or 0
     if done < task.target:
-        raise AppError("TASK_NOT_COMPLETED", details={"progress": done, "target": task.target})
+        raise AppError(EngagementError.TASK_NOT_COMPLETED, details={"progress": done, "target": task.target})
     paid = pay_once(task, member_id, period, automatic=False)
     if paid is None:
-        raise AppError("TASK_ALREADY_CLAIMED", details={"period": period})
+        raise AppError(EngagementError.TASK_ALREADY_CLAIMED, details={"period": period})
     return paid
 
 

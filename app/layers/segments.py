@@ -24,7 +24,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from app.clock import start_of_day, today
 from app.db_helpers import newest_first
 from app.engagement.models import Checkin
-from app.errors import AppError, invalid_field
+from app.errors import AppError, CampaignError, invalid_field
 from app.extensions import db
 from app.layers.models import MemberLayer, Segment
 from app.member_row import Member
@@ -106,7 +106,7 @@ def create_segment(name: str, conditions: dict, actor: str | None) -> Segment:
 def get_segment(segment_id: int) -> Segment:
     segment = db.session.get(Segment, segment_id)
     if segment is None:
-        raise AppError("SEGMENT_NOT_FOUND")
+        raise AppError(CampaignError.SEGMENT_NOT_FOUND)
     return segment
 
 

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, extract, func, insert, select, update
+from sqlalchemy import and_, case, extract, func, select, update
 
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day, today
 from app.db_helpers import insert_many_ignoring_conflict
-from app.errors import AppError
+from app.errors import AppError, CouponError, invalid_field
 from app.extensions import db
 from app.mall import coupons
 from app.mall.benefit_models import (
@@ -44,15 +44,28 @@ from app.mall.benefit_models import (
     UPGRADE,
     BenefitGrant,
 )
-from app.mall.models import Coupon
+from app.mall.models import Coupon, CouponTemplate
 from app.member_row import Member, Tier, lock_member
+from app.members.benefit_keys import COUPON_PACKS
 from app.members.models import TierChange
 from app.messaging.countdown import remind_ending
-from app.messaging.models import OutboxEvent
+from app.messaging.kinds import EventKind
+from app.messaging.service import record_events
 
-CLAIMABLE_KIND, EXPIRING_KIND = "benefit_claimable", "benefit_expiring"
+CLAIMABLE_KIND, EXPIRING_KIND = EventKind.BENEFIT_CLAIMABLE, EventKind.BENEFIT_EXPIRING
 NAMES = {MONTHLY: "每月礼券", BIRTHDAY: "生日礼", UPGRADE: "升级礼包"}
 BATCH = 1000
+
+
+def check_coupon_packs(tier: Tier) -> None:
+    """`tier.saved`: every template the tier's packs name exists (template 999 would fail each claim)."""
+    for key in COUPON_PACKS:
+        ids = {entry["template_id"] for entry in (tier.benefits or {}).get(key) or []}
+        if not ids:
+            continue
+        missing = ids - set(db.session.execute(select(CouponTemplate.id).where(CouponTemplate.id.in_(ids))).scalars())
+        if missing:
+            raise invalid_field(f"benefits.{key}", f"no coupon template {', '.join(map(str, sorted(missing)))}")
 
 
 def coupon_pack(tier: Tier, benefit: str) -> list[dict]:
@@ -77,12 +90,9 @@ def _grant(benefit: str, period: str, tier: Tier, member_ids, expires_at: dateti
         {"member_id": member_id, "benefit": benefit, "period": period, "tier_id": tier.id, "coupons": pack,
          "state": CLAIMABLE, "granted_at": at, "expires_at": expires_at} for member_id in member_ids],
         ["member_id", "benefit", "period"], returning=[BenefitGrant.member_id])
-    if won:
-        payload = {"benefit": NAMES[benefit], "tier": tier.name,
-                   "expires_on": (local_date(expires_at) - timedelta(days=1)).isoformat()}
-        db.session.execute(insert(OutboxEvent), [
-            {"kind": CLAIMABLE_KIND, "member_id": row.member_id, "payload": payload, "created_at": at} for row in won])
-    return len(won)
+    payload = {"benefit": NAMES[benefit], "tier": tier.name,
+               "expires_on": (local_date(expires_at) - timedelta(days=1)).isoformat()}
+    return len(record_events(CLAIMABLE_KIND, [(row.member_id, payload) for row in won]))
 
 
 def _grant_to_tiers(benefit: str, period: str, expires_at: datetime, *where) -> Batches:
@@ -177,7 +187,7 @@ def claim(member_id: int, grant_id: int) -> Claimed:
     grant = db.session.execute(select(BenefitGrant).where(BenefitGrant.id == grant_id)
                                .execution_options(populate_existing=True)).scalar_one_or_none()
     if grant is None or grant.member_id != member_id:
-        raise AppError("BENEFIT_NOT_FOUND")
+        raise AppError(CouponError.BENEFIT_NOT_FOUND)
     if grant.state != CLAIMED:
         at = now()
         moved = db.session.execute(
@@ -185,7 +195,7 @@ def claim(member_id: int, grant_id: int) -> Claimed:
                                        BenefitGrant.expires_at > at)
             .values(state=CLAIMED, claimed_at=at).execution_options(synchronize_session=False)).rowcount == 1
         if not moved:
-            raise AppError("BENEFIT_EXPIRED", details={"expires_on": last_day(grant).isoformat()})
+            raise AppError(CouponError.BENEFIT_EXPIRED, details={"expires_on": last_day(grant).isoformat()})
         grant.state, grant.claimed_at = CLAIMED, at
         for entry in grant.coupons:
             template = coupons.get_template(entry["template_id"])

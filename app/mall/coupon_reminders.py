@@ -14,8 +14,9 @@ from app.clock import local_date
 from app.mall.coupons import describe
 from app.mall.models import ISSUED, Coupon
 from app.messaging.countdown import remind_ending
+from app.messaging.kinds import EventKind
 
-REMINDER_KIND = "coupon_expiring"
+REMINDER_KIND = EventKind.COUPON_EXPIRING
 
 
 def remind_expiring() -> Batches:

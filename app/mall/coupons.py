@@ -26,7 +26,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day
 from app.db_helpers import newest_first, soonest_first
-from app.errors import AppError, invalid_field
+from app.errors import AppError, CouponError, StoreError, invalid_field
 from app.extensions import db
 from app.mall.codes import new_code
 from app.mall.models import (
@@ -114,7 +114,7 @@ def display_state(coupon: Coupon, at: datetime) -> str:
 def get_template(template_id: int) -> CouponTemplate:
     template = db.session.get(CouponTemplate, template_id)
     if template is None:
-        raise AppError("COUPON_TEMPLATE_NOT_FOUND")
+        raise AppError(CouponError.COUPON_TEMPLATE_NOT_FOUND)
     return template
 
 
@@ -125,7 +125,8 @@ def templates_page(before_id: int | None, limit: int) -> list[CouponTemplate]:
 def _stores(store_ids: list[int]) -> list[Store]:
     stores = list(db.session.execute(select(Store).where(Store.id.in_(store_ids))).scalars())
     if len(stores) != len(set(store_ids)):
-        raise AppError("STORE_NOT_FOUND", details={"store_ids": sorted(set(store_ids) - {s.id for s in stores})})
+        raise AppError(StoreError.STORE_NOT_FOUND,
+                       details={"store_ids": sorted(set(store_ids) - {s.id for s in stores})})
     return stores
 
 
@@ -181,12 +182,12 @@ def issue_to_locked_member(template: CouponTemplate, member_id: int, source: str
     """As issue_coupon, for a caller that already holds the member's row lock."""
     at = now()
     if closed(template, at):
-        raise AppError("COUPON_TEMPLATE_CLOSED")
+        raise AppError(CouponError.COUPON_TEMPLATE_CLOSED)
     window = validity(template, at)
     held = db.session.execute(select(func.count()).select_from(Coupon).where(
         Coupon.template_id == template.id, Coupon.member_id == member_id)).scalar_one()
     if template.per_member_limit is not None and held >= template.per_member_limit:
-        raise AppError("COUPON_LIMIT_REACHED", details={"per_member_limit": template.per_member_limit})
+        raise AppError(CouponError.COUPON_LIMIT_REACHED, details={"per_member_limit": template.per_member_limit})
     counted = db.session.execute(
         update(CouponTemplate)
         .where(CouponTemplate.id == template.id,
@@ -195,7 +196,7 @@ def issue_to_locked_member(template: CouponTemplate, member_id: int, source: str
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not counted:
-        raise AppError("COUPON_SOLD_OUT")
+        raise AppError(CouponError.COUPON_SOLD_OUT)
     coupon = Coupon(code=new_code(), template_id=template.id, member_id=member_id, member_seq=held + 1,
                     state=ISSUED, valid_from=window.valid_from, valid_until=window.valid_until,
                     source=source, source_ref=ref, issued_at=at)
@@ -236,7 +237,7 @@ def void_coupon(coupon_id: int, actor: str, reason: str) -> Coupon:
     coupon = get_coupon(coupon_id)
     if not transition(coupon, ISSUED, VOIDED, actor, now(), reason=reason):
         db.session.refresh(coupon)
-        raise AppError("COUPON_NOT_VOIDABLE", details={"state": coupon.state})
+        raise AppError(CouponError.COUPON_NOT_VOIDABLE, details={"state": coupon.state})
     return coupon
 
 
@@ -264,7 +265,7 @@ def expire_coupons(at: datetime | None = None) -> Batches:
 def get_coupon(coupon_id: int) -> Coupon:
     coupon = db.session.get(Coupon, coupon_id)
     if coupon is None:
-        raise AppError("COUPON_NOT_FOUND")
+        raise AppError(CouponError.COUPON_NOT_FOUND)
     return coupon
 
 
@@ -272,7 +273,7 @@ def member_coupon(member_id: int, coupon_id: int) -> Coupon:
     """One of the member's own coupons; another member's reads as not found."""
     coupon = db.session.get(Coupon, coupon_id)
     if coupon is None or coupon.member_id != member_id:
-        raise AppError("COUPON_NOT_FOUND")
+        raise AppError(CouponError.COUPON_NOT_FOUND)
     return coupon
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import lazyload
 
 from app.clock import now
 from app.db_helpers import newest_first
-from app.errors import AppError, invalid_field
+from app.errors import AppError, CouponError, MallError, PointsError, invalid_field
 from app.extensions import db
 from app.mall.coupons import closed, get_template, left_to_issue
 from app.mall.models import CANCELLED, COUPON_ITEM, MallItem, MallOrder
@@ -69,21 +69,21 @@ def remaining_stock(item: MallItem) -> int | None:
 def _refusal(item: MallItem, member: Member, at: datetime, member_day: bool, redeemed: int,
              price: int, points: int | None) -> str | None:
     if item.sale_starts_at is not None and at < item.sale_starts_at:
-        return "ITEM_SALE_NOT_STARTED"
+        return MallError.ITEM_SALE_NOT_STARTED
     if item.sale_ends_at is not None and at >= item.sale_ends_at:
-        return "ITEM_SALE_ENDED"
+        return MallError.ITEM_SALE_ENDED
     if item.member_day_only and not member_day:
-        return "ITEM_MEMBER_DAY_ONLY"
+        return MallError.ITEM_MEMBER_DAY_ONLY
     if item.min_tier_level is not None and member.tier.level < item.min_tier_level:
-        return "ITEM_TIER_REQUIRED"
+        return MallError.ITEM_TIER_REQUIRED
     if item.coupon_template is not None and closed(item.coupon_template, at):
-        return "COUPON_TEMPLATE_CLOSED"
+        return CouponError.COUPON_TEMPLATE_CLOSED
     if remaining_stock(item) == 0:
-        return "ITEM_OUT_OF_STOCK"
+        return MallError.ITEM_OUT_OF_STOCK
     if item.per_member_limit is not None and redeemed >= item.per_member_limit:
-        return "ITEM_LIMIT_REACHED"
+        return MallError.ITEM_LIMIT_REACHED
     if points is not None and points < price:
-        return "POINTS_INSUFFICIENT"
+        return PointsError.POINTS_INSUFFICIENT
     return None
 
 
@@ -138,7 +138,7 @@ def get_item(item_id: int, for_members: bool = False) -> MallItem:
     """An item; members do not see inactive ones."""
     item = db.session.scalars(_BY_ID, {"id": item_id}).one_or_none()
     if item is None or (for_members and not item.active):
-        raise AppError("ITEM_NOT_FOUND")
+        raise AppError(MallError.ITEM_NOT_FOUND)
     return item
 
 
@@ -185,5 +185,5 @@ def restock(item_id: int, delta: int) -> MallItem:
     ).rowcount == 1
     db.session.refresh(item)
     if not moved:
-        raise AppError("ITEM_OUT_OF_STOCK", details={"stock": item.stock, "delta": delta})
+        raise AppError(MallError.ITEM_OUT_OF_STOCK, details={"stock": item.stock, "delta": delta})
     return item

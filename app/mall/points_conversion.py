@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import String, cast, literal, select
 
 from app.clock import today
-from app.errors import AppError
+from app.errors import AppError, CouponError, PointsError
 from app.extensions import db
 from app.mall import coupons as mall
 from app.mall.models import Coupon, CouponTemplate
@@ -76,18 +76,18 @@ def convert(member_id: int, lot_id: int) -> Coupon:
         return done
     template = _template()
     if template is None:
-        raise AppError("POINTS_CONVERSION_UNAVAILABLE")
+        raise AppError(CouponError.POINTS_CONVERSION_UNAVAILABLE)
     lot = db.session.execute(select(PointLot).where(PointLot.id == lot_id, PointLot.member_id == member_id)
                              .execution_options(populate_existing=True)).scalar_one_or_none()
     if lot is None:
-        raise AppError("POINTS_LOT_NOT_FOUND")
+        raise AppError(CouponError.POINTS_LOT_NOT_FOUND)
     first, last = _window()
     rate = current_app.config["POINTS_CONVERSION_RATE"]
     if not first <= lot.expires_on <= last:
-        raise AppError("POINTS_CONVERSION_NOT_DUE", details={"expires_on": lot.expires_on.isoformat(),
+        raise AppError(CouponError.POINTS_CONVERSION_NOT_DUE, details={"expires_on": lot.expires_on.isoformat(),
                                                              "convertible_from": (lot.expires_on - (last - first))
                                                              .isoformat()})
     if lot.remaining < rate:
-        raise AppError("POINTS_INSUFFICIENT", details={"lot_remaining": lot.remaining, "required": rate})
+        raise AppError(PointsError.POINTS_INSUFFICIENT, details={"lot_remaining": lot.remaining, "required": rate})
     ledger.debit_points(member_id, rate, ledger.Posting(kind=SOURCE, key=key, ref=key))
     return mall.issue_to_locked_member(template, member_id, SOURCE, actor=f"member:{member_id}", ref=key)

@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, update
 
 from app.clock import local_date, now
 from app.db_helpers import newest_first, written
-from app.errors import AppError
+from app.errors import AppError, MallError
 from app.events import emit
 from app.extensions import db
 from app.mall.coupons import issue_to_locked_member
@@ -44,6 +44,7 @@ from app.mall.models import (
     MallOrder,
 )
 from app.member_row import lock_member
+from app.messaging.kinds import EventKind
 from app.messaging.service import record_event
 from app.points import service as ledger
 
@@ -65,7 +66,7 @@ def redeem(member_id: int, item_id: int, ship_to: dict | None = None) -> MallOrd
     redeemed = redeemed_counts(member.id, [item], at)[item.id] if item.per_member_limit is not None else 0
     offer = _redeemable(make_offer(item, member, at, redeemed, points=None))
     if item.kind == PHYSICAL and not ship_to:
-        raise AppError("ADDRESS_REQUIRED")
+        raise AppError(MallError.ADDRESS_REQUIRED)
     order = written(MallOrder(member_id=member.id, item_id=item.id, item=item, points=offer.price_points, created_at=at,
                               state=AWAITING_SHIPMENT if item.kind == PHYSICAL else COMPLETED,
                               ship_to=ship_to if item.kind == PHYSICAL else None))
@@ -76,7 +77,7 @@ def redeem(member_id: int, item_id: int, ship_to: dict | None = None) -> MallOrd
                                               actor=f"member:{member.id}", ref=ref)
         db.session.flush()
     emit("mall.redeemed", order=order)
-    record_event("mall_redeemed", member.id, {
+    record_event(EventKind.MALL_REDEEMED, member.id, {
         "order_id": order.id, "item_name": item.name, "points": order.points,
         "points_left": member.points_balance, "redeemed_on": local_date(at).isoformat(),
     })
@@ -92,14 +93,14 @@ def _take_stock(item: MallItem) -> None:
     if item.stock is None:
         return
     if db.session.connection().execute(_TAKE_ONE, {"item_id": item.id}).rowcount != 1:
-        raise AppError("ITEM_OUT_OF_STOCK")
+        raise AppError(MallError.ITEM_OUT_OF_STOCK)
 
 
 def _get_order(order_id: int, member_id: int | None = None) -> MallOrder:
     """An order; with member_id, only that member's (another's reads as not found)."""
     order = db.session.get(MallOrder, order_id)
     if order is None or (member_id is not None and order.member_id != member_id):
-        raise AppError("MALL_ORDER_NOT_FOUND")
+        raise AppError(MallError.MALL_ORDER_NOT_FOUND)
     return order
 
 
@@ -118,7 +119,7 @@ def cancel_order(order_id: int, actor: str, reason: str | None = None, member_id
     """Cancel a physical order before it ships: its points and its unit of stock come back once."""
     order = _get_order(order_id, member_id)
     lock_member(order.member_id)
-    _move(order, CANCELLED, "MALL_ORDER_NOT_CANCELLABLE", cancelled_at=now(), cancelled_by=actor,
+    _move(order, CANCELLED, MallError.MALL_ORDER_NOT_CANCELLABLE, cancelled_at=now(), cancelled_by=actor,
           cancel_reason=reason)
     ref = _order_ref(order.id)
     ledger.refund_debit(ref, ledger.Posting(kind="mall_refund", key=f"{ref}:refund", ref=ref, actor=actor,
@@ -133,8 +134,8 @@ def ship_order(order_id: int, carrier: str, tracking_no: str) -> MallOrder:
     """Mark a physical order shipped and queue the member's message (outbox `order_shipped`)."""
     order = _get_order(order_id)
     at = now()
-    _move(order, SHIPPED, "MALL_ORDER_NOT_SHIPPABLE", carrier=carrier, tracking_no=tracking_no, shipped_at=at)
-    record_event("order_shipped", order.member_id, {
+    _move(order, SHIPPED, MallError.MALL_ORDER_NOT_SHIPPABLE, carrier=carrier, tracking_no=tracking_no, shipped_at=at)
+    record_event(EventKind.ORDER_SHIPPED, order.member_id, {
         "order_id": order.id, "item_name": order.item.name, "points": order.points,
         "carrier": carrier, "tracking_no": tracking_no, "shipped_on": local_date(at).isoformat(),
     })

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from app.clock import now
 from app.db_helpers import insert_ignoring_conflict
-from app.errors import AppError
+from app.errors import AppError, StoreError, StoreVisitError
 from app.extensions import db
 from app.mall.coupons import closed, get_template, issue_coupon, left_to_issue
 from app.mall.models import FROM_STORE_CLAIM, Coupon, CouponTemplate, StoreCouponOffer
@@ -52,16 +52,16 @@ def open_store_code(member_id: int, scene: str) -> Visit:
 def claim(member_id: int, store_id: int, template_id: int) -> Coupon:
     offered = db.session.get(StoreCouponOffer, (store_id, template_id))
     if offered is None:
-        raise AppError("STORE_OFFER_NOT_FOUND")
+        raise AppError(StoreVisitError.STORE_OFFER_NOT_FOUND)
     if not has_visited(member_id, store_id):
-        raise AppError("STORE_NOT_VISITED")
+        raise AppError(StoreVisitError.STORE_NOT_VISITED)
     return issue_coupon(template_id, member_id, FROM_STORE_CLAIM, actor=f"member:{member_id}",
                         ref=f"store:{store_id}", store_id=store_id)
 
 
 def add_offer(store_id: int, template_id: int) -> list[StoreOffer]:
     if db.session.get(Store, store_id) is None:
-        raise AppError("STORE_NOT_FOUND")
+        raise AppError(StoreError.STORE_NOT_FOUND)
     get_template(template_id)
     insert_ignoring_conflict(StoreCouponOffer, {"store_id": store_id, "template_id": template_id},
                              ["store_id", "template_id"])
@@ -72,4 +72,4 @@ def remove_offer(store_id: int, template_id: int) -> None:
     removed = db.session.execute(delete(StoreCouponOffer).where(
         StoreCouponOffer.store_id == store_id, StoreCouponOffer.template_id == template_id)).rowcount
     if not removed:
-        raise AppError("STORE_OFFER_NOT_FOUND")
+        raise AppError(StoreVisitError.STORE_OFFER_NOT_FOUND)

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 
 from app.clock import now
 from app.db_helpers import newest_first
-from app.errors import AppError
+from app.errors import AppError, AuthError, CouponError
 from app.extensions import db
 from app.mall.codes import normalize
 from app.mall.coupons import VALID, discount_fen, display_state, member_coupons, transition
@@ -36,7 +36,7 @@ def find_coupon(code: str) -> Coupon:
     canonical = normalize(code)
     coupon = canonical and db.session.execute(select(Coupon).where(Coupon.code == canonical)).scalar_one_or_none()
     if not coupon:
-        raise AppError("COUPON_NOT_FOUND")
+        raise AppError(CouponError.COUPON_NOT_FOUND)
     return coupon
 
 
@@ -49,7 +49,7 @@ def _already_used(coupon: Coupon) -> AppError:
     used = _live_verification(coupon.id)
     details = used and {"used_at": used.verified_at.isoformat(), "store_id": used.store_id,
                         "store_name": used.store.name}
-    return AppError("COUPON_ALREADY_USED", details=details)
+    return AppError(CouponError.COUPON_ALREADY_USED, details=details)
 
 
 def refusal(coupon: Coupon, store_id: int, at: datetime) -> AppError | None:
@@ -58,16 +58,16 @@ def refusal(coupon: Coupon, store_id: int, at: datetime) -> AppError | None:
     The store first: a store where the coupon is not valid learns nothing of its use."""
     stores = coupon.template.stores
     if stores and store_id not in {store.id for store in stores}:
-        return AppError("COUPON_WRONG_STORE", details={"store_ids": [store.id for store in stores]})
+        return AppError(CouponError.COUPON_WRONG_STORE, details={"store_ids": [store.id for store in stores]})
     state = display_state(coupon, at)
     if state == USED:
         return _already_used(coupon)
     if state == EXPIRED:
-        return AppError("COUPON_EXPIRED", details={"valid_until": coupon.valid_until.isoformat()})
+        return AppError(CouponError.COUPON_EXPIRED, details={"valid_until": coupon.valid_until.isoformat()})
     if state == VOIDED:
-        return AppError("COUPON_VOIDED")
+        return AppError(CouponError.COUPON_VOIDED)
     if at < coupon.valid_from:
-        return AppError("COUPON_NOT_YET_VALID", details={"valid_from": coupon.valid_from.isoformat()})
+        return AppError(CouponError.COUPON_NOT_YET_VALID, details={"valid_from": coupon.valid_from.isoformat()})
     return None
 
 
@@ -110,7 +110,7 @@ def confirm(staff: Staff, code: str, order_no: str, order_amount_fen: int) -> Co
         raise error
     template = coupon.template
     if order_amount_fen < template.threshold_fen:
-        raise AppError("COUPON_BELOW_THRESHOLD", details={"threshold_fen": template.threshold_fen})
+        raise AppError(CouponError.COUPON_BELOW_THRESHOLD, details={"threshold_fen": template.threshold_fen})
     if not transition(coupon, ISSUED, USED, f"staff:{staff.id}", at, store_id=staff.store_id,
                       ref=f"order:{order_no}"):
         raise _already_used(coupon)  # a concurrent confirm got there first
@@ -125,15 +125,15 @@ def confirm(staff: Staff, code: str, order_no: str, order_amount_fen: int) -> Co
 def undo(staff: Staff, verification_id: int, reason: str) -> CouponVerification:
     verification = db.session.get(CouponVerification, verification_id)
     if verification is None:
-        raise AppError("VERIFICATION_NOT_FOUND")
+        raise AppError(CouponError.VERIFICATION_NOT_FOUND)
     if verification.store_id != staff.store_id:
-        raise AppError("STORE_FORBIDDEN")
+        raise AppError(AuthError.STORE_FORBIDDEN)
     at = now()
     if staff.role != MANAGER:
         if verification.staff_id != staff.id:
-            raise AppError("ROLE_FORBIDDEN")
+            raise AppError(AuthError.ROLE_FORBIDDEN)
         if at - verification.verified_at > timedelta(seconds=current_app.config["VERIFICATION_UNDO_WINDOW"]):
-            raise AppError("VERIFICATION_UNDO_EXPIRED")
+            raise AppError(CouponError.VERIFICATION_UNDO_EXPIRED)
     undone = db.session.execute(
         update(CouponVerification)
         .where(CouponVerification.id == verification.id, CouponVerification.undone_at.is_(None))
@@ -141,7 +141,7 @@ def undo(staff: Staff, verification_id: int, reason: str) -> CouponVerification:
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not undone:
-        raise AppError("VERIFICATION_ALREADY_UNDONE")
+        raise AppError(CouponError.VERIFICATION_ALREADY_UNDONE)
     coupon = db.session.get(Coupon, verification.coupon_id)
     restored = transition(coupon, USED, ISSUED, f"staff:{staff.id}", at, store_id=staff.store_id,
                           ref=f"verification:{verification.id}", reason=reason)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from app.errors import AppError
+from app.errors import AppError, MemberError
 from app.extensions import db
 from app.member_row import Member
 
@@ -65,18 +65,18 @@ def resolve_code(code: str, at: float | None = None) -> Member:
     """The member a scanned code names, or the precise reason it is refused."""
     code = code.strip()
     if not CODE_RE.match(code):
-        raise AppError("MEMBER_CODE_INVALID")
+        raise AppError(MemberError.MEMBER_CODE_INVALID)
     if not code.startswith(current_app.config["MEMBER_CODE_PREFIX"]):
-        raise AppError("MEMBER_CODE_FOREIGN")
+        raise AppError(MemberError.MEMBER_CODE_FOREIGN)
     member_id = member_id_digits(code)
     member = db.session.get(Member, member_id) if member_id is not None else None
     if member is None:
-        raise AppError("MEMBER_CODE_INVALID")
+        raise AppError(MemberError.MEMBER_CODE_INVALID)
     step = _step(time.time() if at is None else at)
     otp = code[12:]
     if any(hmac.compare_digest(otp, _otp(member.code_secret, step - k)) for k in range(ACCEPTED_STEPS)):
         return member
     if any(hmac.compare_digest(otp, _otp(member.code_secret, step - k))
            for k in range(ACCEPTED_STEPS, STALE_STEPS)):
-        raise AppError("MEMBER_CODE_EXPIRED")
-    raise AppError("MEMBER_CODE_INVALID")
+        raise AppError(MemberError.MEMBER_CODE_EXPIRED)
+    raise AppError(MemberError.MEMBER_CODE_INVALID)

@@ -12,7 +12,7 @@ import functools
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.errors import AppError
+from app.errors import AppError, MemberError
 from app.member_row import Member
 from app.stores.models import Staff
 
@@ -35,9 +35,9 @@ def member_id_of(ticket: str, staff: Staff) -> int:
     try:
         claims = serializer.loads(ticket, max_age=current_app.config["MEMBER_LOOKUP_TICKET_TTL"])
     except SignatureExpired:
-        raise AppError("LOOKUP_TICKET_EXPIRED") from None
+        raise AppError(MemberError.LOOKUP_TICKET_EXPIRED) from None
     except BadSignature:
-        raise AppError("LOOKUP_TICKET_INVALID") from None
+        raise AppError(MemberError.LOOKUP_TICKET_INVALID) from None
     if (claims["staff"], claims["store"]) != (staff.id, staff.store_id):
-        raise AppError("LOOKUP_TICKET_FOREIGN")
+        raise AppError(MemberError.LOOKUP_TICKET_FOREIGN)
     return claims["member"]

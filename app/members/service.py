@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.db_helpers import insert_ignoring_conflict
-from app.errors import AppError
+from app.errors import AppError, MemberError
 from app.events import emit
 from app.extensions import db
 from app.member_row import Member
@@ -18,7 +18,7 @@ from app.wechat import get_wechat
 def get_member(member_id: int) -> Member:
     member = db.session.get(Member, member_id)
     if member is None:
-        raise AppError("MEMBER_NOT_FOUND")
+        raise AppError(MemberError.MEMBER_NOT_FOUND)
     return member
 
 
@@ -50,7 +50,7 @@ def update_profile(member: Member, nickname: str | None = None, gender: str | No
                    birthday: date | None = None) -> Member:
     """Birthday is set once: it drives birthday benefits, so it cannot be moved to farm them."""
     if birthday is not None and member.birthday not in (None, birthday):
-        raise AppError("BIRTHDAY_ALREADY_SET")
+        raise AppError(MemberError.BIRTHDAY_ALREADY_SET)
     for field, value in (("nickname", nickname), ("gender", gender), ("birthday", birthday)):
         if value is not None:
             setattr(member, field, value)
@@ -72,7 +72,7 @@ def bind_phone(member: Member, phone: str) -> Member:
         with db.session.begin_nested():
             member.phone = phone
     except IntegrityError:  # the unique index: another member has this phone
-        raise AppError("PHONE_TAKEN") from None
+        raise AppError(MemberError.PHONE_TAKEN) from None
     emit("member.phone_bound", member=member)
     return member
 

@@ -35,12 +35,13 @@ from app.extensions import db
 from app.member_row import Member, Tier, lock_member, lock_members
 from app.members.models import TierReview
 from app.members.tiers import change_tier, entry_tier, tier_for_growth
+from app.messaging.kinds import EventKind
 from app.messaging.reminders import remind_once
 from app.points import service as ledger
 from app.points.models import GROWTH, LedgerEntry
 
 RETAINED, DOWNGRADED = "retained", "downgraded"
-WARNING_KIND = "tier_downgrade_warning"
+WARNING_KIND = EventKind.TIER_DOWNGRADE_WARNING
 
 
 def add_months(day: date, months: int) -> date:

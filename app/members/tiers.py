@@ -6,11 +6,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clock import now
 from app.db_helpers import newest_first
-from app.errors import AppError
+from app.errors import AppError, MemberError
 from app.events import emit
 from app.extensions import db
 from app.member_row import Member, Tier
+from app.members.benefit_keys import check_benefits
 from app.members.models import TierChange
+from app.messaging.kinds import EventKind
 from app.messaging.service import record_event
 
 
@@ -64,7 +66,7 @@ def change_tier(member: Member, to_tier: Tier, reason: str, ref: str | None = No
     member.tier = to_tier
     member.tier_since = at
     db.session.add(change)
-    kind = "tier_upgraded" if to_tier.level > current.level else "tier_downgraded"
+    kind = EventKind.TIER_UPGRADED if to_tier.level > current.level else EventKind.TIER_DOWNGRADED
     record_event(kind, member.id, {"from": current.name, "to": to_tier.name, "reason": reason, **details})
     db.session.flush()
     emit("member.tier_changed", member=member, change=change)
@@ -74,22 +76,29 @@ def change_tier(member: Member, to_tier: Tier, reason: str, ref: str | None = No
 def get_tier(tier_id: int) -> Tier:
     tier = db.session.get(Tier, tier_id)
     if tier is None:
-        raise AppError("TIER_NOT_FOUND")
+        raise AppError(MemberError.TIER_NOT_FOUND)
     return tier
 
 
 def create_tier(**fields) -> Tier:
     tier = Tier(**fields)
     db.session.add(tier)
-    _check_ladder()
-    return tier
+    return _saved(tier)
 
 
 def update_tier(tier_id: int, **fields) -> Tier:
     tier = get_tier(tier_id)
     for name, value in fields.items():
         setattr(tier, name, value)
+    return _saved(tier)
+
+
+def _saved(tier: Tier) -> Tier:
+    """The tier as it is left, checked: its benefits, the ladder, then `tier.saved` (the mall checks
+    that its coupon packs name existing templates)."""
+    check_benefits(tier.benefits or {})
     _check_ladder()
+    emit("tier.saved", tier=tier)
     return tier
 
 
@@ -99,11 +108,11 @@ def _check_ladder() -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise AppError("TIER_CONFLICT") from None
+        raise AppError(MemberError.TIER_CONFLICT) from None
     ladder = all_tiers()
     thresholds = [tier.growth_threshold for tier in ladder]
     if thresholds[0] != 0 or thresholds != sorted(set(thresholds)):
-        raise AppError("TIER_CONFLICT", details={"thresholds_by_level": thresholds})
+        raise AppError(MemberError.TIER_CONFLICT, details={"thresholds_by_level": thresholds})
 
 
 def tier_changes_page(member_id: int, before_id: int | None, limit: int) -> list[TierChange]:

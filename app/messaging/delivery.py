@@ -36,7 +36,7 @@ from enum import Enum
 from sqlalchemy import bindparam, select, update
 
 from app.clock import now
-from app.errors import AppError
+from app.errors import AppError, WechatError
 from app.extensions import db
 from app.messaging import subscriptions
 from app.messaging.models import (
@@ -138,12 +138,13 @@ def _not_claimable(message_id: int, attempt: str) -> Outcome:
 def _record_failure(message_id: int, attempt: str, claimed: _Claimed, error: AppError,
                     last_attempt: bool) -> Outcome:
     errcode = error.details.get("errcode")
-    code = str(errcode) if errcode is not None else error.details.get("transport", error.code)
+    code = str(errcode) if errcode is not None else str(error.details.get("transport", error.code))
     message = str(error.details.get("errmsg") or error.message)[:200]
-    if error.code == "WECHAT_UNAVAILABLE" and errcode is None and error.details.get("request_sent") is not False:
+    unavailable = error.code == WechatError.WECHAT_UNAVAILABLE
+    if unavailable and errcode is None and error.details.get("request_sent") is not False:
         _finish(message_id, attempt, UNCONFIRMED, code, message)
         return Outcome.UNCONFIRMED
-    if error.code == "WECHAT_UNAVAILABLE" and not last_attempt:
+    if unavailable and not last_attempt:
         _finish(message_id, attempt, RETRYING, code, message, final=False)
         return Outcome.RETRY
     if _finish(message_id, attempt, FAILED, code, message):

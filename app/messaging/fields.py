@@ -44,6 +44,11 @@ def field_type(key: str) -> str:
     return match.group(1) if match else key
 
 
+def placeholders(text: str) -> list[str]:
+    """The {names} a rule's text fills from the payload."""
+    return PLACEHOLDER.findall(text)
+
+
 def render(text: str, payload: dict) -> str:
     """Fill {name} from the payload; a name the payload lacks becomes empty text.
 

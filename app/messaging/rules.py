@@ -2,20 +2,19 @@
 
 Template ids come from the brand's mini-program account (公共模板库), so there are no
 defaults in code: an event whose kind has no enabled rule is dispatched without a send.
+A rule's {placeholders} must be fields of its kind's payload (app/messaging/kinds.py), so
+a typo such as {item_nam} is refused when the rule is saved instead of sending "-".
+`preview` shows what WeChat would receive for a sample event, fitted by the dispatcher's
+own `fit_data`.
 """
 from sqlalchemy import select
 
-from app.clock import now
-from app.errors import AppError
+from app.clock import business_tz, now
+from app.errors import AppError, MessagingError, invalid_field
 from app.extensions import db
+from app.messaging.fields import fit_data, placeholders
+from app.messaging.kinds import EventKind, event_kind
 from app.messaging.models import MessageRule
-
-# The outbox event kinds (see /work's shared contract); a rule names one of them.
-EVENT_KINDS = (
-    "tier_upgraded", "tier_downgraded", "tier_downgrade_warning", "points_expiring", "coupon_expiring",
-    "benefit_claimable", "benefit_expiring", "mall_redeemed", "order_shipped", "referral_rewarded",
-    "campaign_reached",  # a campaign reached the member (app/campaigns): {campaign}, {coupon}, {points}
-)
 
 
 def all_rules() -> list[MessageRule]:
@@ -33,16 +32,50 @@ def template_ids() -> set[str]:
     return set(db.session.execute(select(MessageRule.template_id).where(MessageRule.enabled.is_(True))).scalars())
 
 
+def _kind(kind: str) -> EventKind:
+    known = event_kind(kind)
+    if known is None:
+        raise AppError(MessagingError.MESSAGE_RULE_NOT_FOUND, details={"kinds": list(EventKind)})
+    return known
+
+
+def _check_placeholders(kind: EventKind, fields: dict[str, str]) -> None:
+    for key, text in sorted(fields.items()):
+        if unknown := sorted(set(placeholders(text)) - set(kind.fields)):
+            raise invalid_field("fields", f"{key}: {', '.join('{' + name + '}' for name in unknown)} is not a "
+                                          f"field of {kind.value}; it has {', '.join(kind.fields)}")
+
+
 def save_rule(kind: str, template_id: str, fields: dict[str, str], page: str | None = None,
               enabled: bool = True, actor: str | None = None) -> MessageRule:
     """Create or replace the rule of an event kind. Sends already dispatched keep their data."""
-    if kind not in EVENT_KINDS:
-        raise AppError("MESSAGE_RULE_NOT_FOUND", details={"kinds": list(EVENT_KINDS)})
+    kind = _kind(kind)
+    _check_placeholders(kind, fields)
     rule = db.session.execute(
-        select(MessageRule).where(MessageRule.event_kind == kind).with_for_update()
-    ).scalar_one_or_none() or MessageRule(event_kind=kind)
+        select(MessageRule).where(MessageRule.event_kind == kind.value).with_for_update()
+    ).scalar_one_or_none() or MessageRule(event_kind=kind.value)
     rule.template_id, rule.fields, rule.page, rule.enabled = template_id, fields, page, enabled
     rule.updated_by, rule.updated_at = actor, now()
     db.session.add(rule)
     db.session.flush()
     return rule
+
+
+def preview(kind: str, rule: dict | None = None, payload: dict | None = None) -> dict:
+    """The message a sample event of `kind` would send under `rule` (template_id, fields, page),
+    or under the stored rule: the kind's sample payload, with `payload`'s values over it."""
+    kind = _kind(kind)
+    if rule is None:
+        stored = db.session.execute(
+            select(MessageRule).where(MessageRule.event_kind == kind.value)).scalar_one_or_none()
+        if stored is None:
+            raise AppError(MessagingError.MESSAGE_RULE_NOT_FOUND)
+        rule = {"template_id": stored.template_id, "fields": stored.fields, "page": stored.page}
+    else:
+        _check_placeholders(kind, rule["fields"])
+    if unknown := sorted(set(payload or {}) - set(kind.fields)):
+        raise invalid_field("payload", f"{', '.join(unknown)}: not a field of {kind.value}; it has "
+                                       f"{', '.join(kind.fields)}")
+    sample = {**kind.sample, **(payload or {})}
+    return {"event_kind": kind, "label": kind.label, "template_id": rule["template_id"], "page": rule.get("page"),
+            "payload": sample, "data": fit_data(rule["fields"], sample, business_tz())}

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select, update
 
 from app.clock import now
 from app.db_helpers import insert_ignoring_conflict
-from app.errors import AppError
+from app.errors import AppError, MessagingError
 from app.extensions import db
 from app.messaging.models import MessageRule, Subscription
 from app.messaging.rules import template_ids
@@ -31,7 +31,7 @@ def report(member_id: int, results: dict[str, str]) -> None:
     """Record one wx.requestSubscribeMessage result; templates must be ones a rule sends."""
     unknown = sorted(set(results) - template_ids())
     if unknown:
-        raise AppError("SUBSCRIBE_TEMPLATE_UNKNOWN", details={"template_ids": unknown})
+        raise AppError(MessagingError.SUBSCRIBE_TEMPLATE_UNKNOWN, details={"template_ids": unknown})
     long_term = long_term_templates()
     for template_id, result in sorted(results.items()):
         accepted, rejected = result in ACCEPTED, result == REJECTED

@@ -4,7 +4,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import accounts
 from app.db_helpers import lock_rows, locking, newest_first
-from app.errors import AppError
+from app.errors import AppError, AuthError, ConsoleError, StoreError
 from app.extensions import db
 from app.operators.models import Operator
 from app.operators.roles import ADMIN
@@ -20,14 +20,14 @@ def create_operator(username: str, password: str, name: str, role: str) -> Opera
         with db.session.begin_nested():
             return accounts.create_account(Operator, username, password, name=name, role=role)
     except IntegrityError:
-        raise AppError("USERNAME_TAKEN") from None
+        raise AppError(StoreError.USERNAME_TAKEN) from None
 
 
 def set_operator_active(actor: Operator, operator_id: int, active: bool) -> Operator:
     """An admin cannot disable themselves, so one active admin always remains (only an
     active admin disables anyone, and is checked again under the lock)."""
     if operator_id == actor.id and not active:
-        raise AppError("OPERATOR_SELF_DISABLE")
+        raise AppError(StoreError.OPERATOR_SELF_DISABLE)
     locked = _lock_as_admin(actor, operator_id)
     operator = _found(locked.get(operator_id))
     accounts.set_active(operator, active, actor=f"admin:{actor.id}")
@@ -45,7 +45,7 @@ def set_operator_role(actor: Operator, operator_id: int, role: str) -> Operator:
         return operator
     remaining = [other for other in locked.values() if other.role == ADMIN and other.active and other is not operator]
     if operator.role == ADMIN and not remaining:
-        raise AppError("OPERATOR_LAST_ADMIN")
+        raise AppError(ConsoleError.OPERATOR_LAST_ADMIN)
     operator.role = role
     accounts.end_tokens(operator)
     return operator
@@ -60,9 +60,9 @@ def _lock_as_admin(actor: Operator, operator_id: int, with_every_admin: bool = F
         wanted = or_(wanted, and_(Operator.role == ADMIN, Operator.active.is_(True)))
     locked = {row.id: row for row in lock_rows(locking(Operator, wanted))}
     if not locked[actor.id].active:
-        raise AppError("AUTH_INVALID")
+        raise AppError(AuthError.AUTH_INVALID)
     if locked[actor.id].role != ADMIN:
-        raise AppError("ROLE_FORBIDDEN")
+        raise AppError(AuthError.ROLE_FORBIDDEN)
     return locked
 
 
@@ -75,5 +75,5 @@ def reset_operator_password(operator_id: int, password: str, actor: str) -> Oper
 
 def _found(operator: Operator | None) -> Operator:
     if operator is None:
-        raise AppError("OPERATOR_NOT_FOUND")
+        raise AppError(StoreError.OPERATOR_NOT_FOUND)
     return operator

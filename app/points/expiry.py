@@ -37,11 +37,12 @@ from app.db_helpers import iso_date
 from app.events import emit
 from app.extensions import db
 from app.member_row import Member, lock_members
+from app.messaging.kinds import EventKind
 from app.messaging.reminders import not_reminded, remind_once
 from app.points.models import POINTS, LedgerEntry, LotConsumption, PointLot
 
 EXPIRE = "expire"
-REMINDER_KIND = "points_expiring"
+REMINDER_KIND = EventKind.POINTS_EXPIRING
 
 
 def _overdue(day):

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import now, today
 from app.db_helpers import insert_or_nothing, newest_first, soonest_first
-from app.errors import AppError
+from app.errors import AppError, PointsError
 from app.extensions import db
 from app.member_row import Member, lock_member
 from app.points.models import GROWTH, POINTS, LedgerEntry, LotConsumption, PointLot
@@ -154,7 +154,7 @@ def debit_points(member_id: int, amount: int, posting: Posting, allow_negative: 
     if not allow_negative and amount > (usable := sum(lot.remaining for lot in spendable)):
         if (entry := _existing(posting.key)) is not None:
             return entry.id
-        raise AppError("POINTS_INSUFFICIENT", details={"balance": usable, "required": amount})
+        raise AppError(PointsError.POINTS_INSUFFICIENT, details={"balance": usable, "required": amount})
     _expire(member, overdue)
     draws, left = [], amount
     for lot in spendable:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from app.clock import start_of_day, today
 from app.db_helpers import insert_ignoring_conflict, lock, newest_first
 from app.engagement import referral
-from app.errors import AppError
+from app.errors import AppError, AuthError, MemberError, PointsError
 from app.events import emit
 from app.extensions import db
 from app.members import service as members
@@ -38,7 +38,7 @@ def record_purchase(staff: Staff, member_id: int, order_no: str, amount_fen: int
     # key-share lock on the member row, and upgrading it afterwards deadlocks against a twin.
     member = referral.lock_invitee(member_id)
     if member is None:
-        raise AppError("MEMBER_NOT_FOUND")
+        raise AppError(MemberError.MEMBER_NOT_FOUND)
     # Then the staff row: the account's purchases queue here, so each one sees the day's
     # total with every earlier one in it.
     _check_ceilings(lock(Staff, staff.id), order_no, amount_fen)
@@ -55,7 +55,7 @@ def record_purchase(staff: Staff, member_id: int, order_no: str, amount_fen: int
     ).scalar_one()
     if not created:
         if (purchase.member_id, purchase.amount_fen) != (member.id, amount_fen):
-            raise AppError("ORDER_DUPLICATE", details={"purchase_id": purchase.id})
+            raise AppError(PointsError.ORDER_DUPLICATE, details={"purchase_id": purchase.id})
         return purchase, False
     ref = f"purchase:{purchase.id}"
     if points:
@@ -73,8 +73,8 @@ def _check_ceilings(staff: Staff, order_no: str, amount_fen: int) -> None:
     ceiling = config[f"{role}_PURCHASE_LIMIT_FEN"]
     if amount_fen > ceiling:
         if amount_fen <= config["MANAGER_PURCHASE_LIMIT_FEN"]:
-            raise AppError("PURCHASE_NEEDS_MANAGER", details={"limit_fen": ceiling})
-        raise AppError("PURCHASE_ABOVE_LIMIT", details={"limit_fen": config["MANAGER_PURCHASE_LIMIT_FEN"]})
+            raise AppError(PointsError.PURCHASE_NEEDS_MANAGER, details={"limit_fen": ceiling})
+        raise AppError(PointsError.PURCHASE_ABOVE_LIMIT, details={"limit_fen": config["MANAGER_PURCHASE_LIMIT_FEN"]})
     day = today()
     recorded = int(db.session.execute(select(func.coalesce(func.sum(Purchase.amount_fen), 0)).where(
         Purchase.staff_id == staff.id,
@@ -83,7 +83,7 @@ def _check_ceilings(staff: Staff, order_no: str, amount_fen: int) -> None:
         or_(Purchase.store_id != staff.store_id, Purchase.order_no != order_no),
     )).scalar_one())  # PostgreSQL sums a BIGINT as NUMERIC
     if recorded + amount_fen > config[f"{role}_DAILY_LIMIT_FEN"]:
-        raise AppError("STAFF_DAILY_LIMIT_REACHED",
+        raise AppError(PointsError.STAFF_DAILY_LIMIT_REACHED,
                        details={"limit_fen": config[f"{role}_DAILY_LIMIT_FEN"], "recorded_fen": recorded})
 
 
@@ -105,16 +105,16 @@ def get_purchase(staff: Staff, purchase_id: int) -> Purchase:
 
 def _in_store(staff: Staff, purchase: Purchase | None) -> Purchase:
     if purchase is None:
-        raise AppError("PURCHASE_NOT_FOUND")
+        raise AppError(PointsError.PURCHASE_NOT_FOUND)
     if purchase.store_id != staff.store_id:
-        raise AppError("STORE_FORBIDDEN")
+        raise AppError(AuthError.STORE_FORBIDDEN)
     return purchase
 
 
 def refund(staff: Staff, purchase_id: int, refund_no: str, amount_fen: int) -> tuple[Refund, bool]:
     """Refund part or all of a purchase, once per refund number. Managers only."""
     if staff.role != MANAGER:
-        raise AppError("ROLE_FORBIDDEN")
+        raise AppError(AuthError.ROLE_FORBIDDEN)
     # The member (and the inviter, if the purchase qualified a referral), then the purchase:
     # the lock order. The purchase's row lock serializes its refunds, so the checks below
     # cannot race; its member never changes, so it is read before the lock.
@@ -125,11 +125,11 @@ def refund(staff: Staff, purchase_id: int, refund_no: str, amount_fen: int) -> t
     ).scalar_one_or_none()
     if existing is not None:
         if existing.amount_fen != amount_fen:
-            raise AppError("REFUND_DUPLICATE", details={"refund_id": existing.id})
+            raise AppError(PointsError.REFUND_DUPLICATE, details={"refund_id": existing.id})
         return existing, False
     refundable = purchase.amount_fen - purchase.refunded_fen
     if amount_fen > refundable:
-        raise AppError("REFUND_EXCEEDS_PURCHASE", details={"refundable_fen": refundable})
+        raise AppError(PointsError.REFUND_EXCEEDS_PURCHASE, details={"refundable_fen": refundable})
     points = reversal_due(purchase.points_earned, purchase.amount_fen, purchase.refunded_fen, amount_fen)
     growth = reversal_due(purchase.growth_earned, purchase.amount_fen, purchase.refunded_fen, amount_fen)
     record = Refund(purchase_id=purchase.id, refund_no=refund_no, staff_id=staff.id, amount_fen=amount_fen,

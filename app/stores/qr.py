@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from flask import current_app
 
 from app.db_helpers import end_transaction
-from app.errors import AppError
+from app.errors import AppError, StoreError, StoreVisitError
 from app.extensions import db
 from app.stores.models import Store
 from app.tags import tag, tag_matches
@@ -34,13 +34,13 @@ def store_for_scene(scene: str) -> Store:
     store_id = match and int(match.group(1))
     store = match and tag_matches(*_signed(store_id), match.group(2)) and db.session.get(Store, store_id)
     if not store:
-        raise AppError("STORE_SCENE_INVALID")
+        raise AppError(StoreVisitError.STORE_SCENE_INVALID)
     return store
 
 
 def store_code_png(store_id: int) -> bytes:
     """The store's code as a PNG, from WeChat (the same scene always gives the same code)."""
     if db.session.get(Store, store_id) is None:
-        raise AppError("STORE_NOT_FOUND")
+        raise AppError(StoreError.STORE_NOT_FOUND)
     end_transaction()  # WeChat may be slow
     return get_wechat().mini_program_code(scene_for(store_id), page=current_app.config["STORE_QR_PAGE"])

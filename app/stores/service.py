@@ -3,7 +3,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import accounts
 from app.db_helpers import newest_first
-from app.errors import AppError
+from app.errors import AppError, StoreError
 from app.extensions import db
 from app.stores.models import Staff, Store
 
@@ -19,14 +19,14 @@ def create_store(code: str, name: str, **details) -> Store:
         with db.session.begin_nested():
             db.session.add(store)
     except IntegrityError:
-        raise AppError("STORE_CODE_TAKEN") from None
+        raise AppError(StoreError.STORE_CODE_TAKEN) from None
     return store
 
 
 def update_store(store_id: int, **fields) -> Store:
     store = db.session.get(Store, store_id)
     if store is None:
-        raise AppError("STORE_NOT_FOUND")
+        raise AppError(StoreError.STORE_NOT_FOUND)
     for name, value in fields.items():
         setattr(store, name, value)
     db.session.flush()
@@ -35,12 +35,12 @@ def update_store(store_id: int, **fields) -> Store:
 
 def create_staff(store_id: int, username: str, password: str, name: str, role: str) -> Staff:
     if db.session.get(Store, store_id) is None:
-        raise AppError("STORE_NOT_FOUND")
+        raise AppError(StoreError.STORE_NOT_FOUND)
     try:
         with db.session.begin_nested():
             return accounts.create_account(Staff, username, password, store_id=store_id, name=name, role=role)
     except IntegrityError:
-        raise AppError("USERNAME_TAKEN") from None
+        raise AppError(StoreError.USERNAME_TAKEN) from None
 
 
 def staff_page(store_id: int | None, before_id: int | None, limit: int) -> list[Staff]:
@@ -65,5 +65,5 @@ def reset_staff_password(staff_id: int, password: str, actor: str) -> Staff:
 def _staff(staff_id: int) -> Staff:
     staff = db.session.get(Staff, staff_id)
     if staff is None:
-        raise AppError("STAFF_NOT_FOUND")
+        raise AppError(StoreError.STAFF_NOT_FOUND)
     return staff

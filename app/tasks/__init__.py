@@ -1,9 +1,10 @@
 """Background jobs: RQ on Redis in production, in-process in the embedded default.
 
 `init_app` hooks the outbox to the session: when a transaction that wrote outbox events
-commits, the dispatcher is nudged (one dispatch job enqueued, or the in-process
-scheduler woken). A rolled-back transaction nudges nothing; the scheduled dispatch every
-OUTBOX_DISPATCH_INTERVAL seconds catches anything a lost nudge missed.
+(`record_events` of app/messaging/service.py marks its session) commits, the dispatcher is
+nudged (one dispatch job enqueued, or the in-process scheduler woken). A rolled-back
+transaction nudges nothing; the scheduled dispatch every OUTBOX_DISPATCH_INTERVAL seconds
+catches anything a lost nudge missed.
 
 On Redis a process nudges at most once per OUTBOX_NUDGE_INTERVAL seconds: a nudge is a
 round trip, and a dispatch still queued takes every event committed before it starts.
@@ -19,7 +20,6 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.messaging.models import OutboxEvent
 from app.messaging.service import WROTE_EVENTS
 
 logger = logging.getLogger(__name__)
@@ -27,15 +27,8 @@ logger = logging.getLogger(__name__)
 
 def init_app(app) -> None:
     if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _forget)
-
-
-def _on_execute(state) -> None:
-    """Outbox rows written in bulk (reminders, grants); record_event marks the session itself."""
-    if state.is_insert and state.bind_mapper is not None and state.bind_mapper.class_ is OutboxEvent:
-        state.session.info[WROTE_EVENTS] = True
 
 
 def _forget(session) -> None:

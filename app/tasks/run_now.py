@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from app.clock import now, today
-from app.errors import RETRY_AFTER_SECONDS, AppError
+from app.errors import RETRY_AFTER_SECONDS, AppError, JobError, RequestError
 from app.extensions import db
 from app.tasks.models import QUEUED, JobRun
 from app.tasks.queue import get_queue, run_inline
@@ -27,7 +27,7 @@ def scheduled_jobs() -> dict[str, Scheduled]:
 def request_run(name: str, started_by: str) -> JobRun:
     """Record a run of job `name` asked for by `started_by`, queued (start it after the commit)."""
     if name not in scheduled_jobs():
-        raise AppError("JOB_NOT_FOUND")
+        raise AppError(JobError.JOB_NOT_FOUND)
     run = JobRun(job=name, business_date=today(), status=QUEUED, counts={}, started_at=now(), started_by=started_by)
     db.session.add(run)
     db.session.flush()
@@ -47,7 +47,7 @@ def start(run_id: int) -> None:
         queue.enqueue(job, run_id, job_timeout=current_app.config["SCHEDULED_JOB_TIMEOUT"], result_ttl=0)
     except RedisError as error:
         fail_unqueued(run_id, f"queue unavailable: {error}"[:500])
-        raise AppError("SERVICE_UNAVAILABLE", details={"retry_after": RETRY_AFTER_SECONDS}) from error
+        raise AppError(RequestError.SERVICE_UNAVAILABLE, details={"retry_after": RETRY_AFTER_SECONDS}) from error
 
 
 def last_runs() -> list[dict]:

@@ -18,7 +18,7 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
-from app.errors import AppError
+from app.errors import AppError, WechatError
 
 logger = logging.getLogger(__name__)
 
@@ -124,23 +124,23 @@ class WeChat:
         except requests.RequestException as exc:
             # Only the type: the message may quote a URL that carries the app secret.
             logger.warning("WeChat unreachable: %s", type(exc).__name__)
-            raise AppError("WECHAT_UNAVAILABLE", details=_transport_details(exc)) from None
+            raise AppError(WechatError.WECHAT_UNAVAILABLE, details=_transport_details(exc)) from None
         except (KeyError, TypeError, ValueError) as exc:
             # a reply without the documented fields (or not JSON at all)
             logger.warning("WeChat reply not understood: %r", exc)
-            raise AppError("WECHAT_ERROR", details={"errmsg": "unexpected reply"}) from exc
+            raise AppError(WechatError.WECHAT_ERROR, details={"errmsg": "unexpected reply"}) from exc
 
 
 def _app_error(exc: WeChatClientException) -> AppError:
     if exc.errcode in CODE_ERRORS:
-        return AppError("WECHAT_CODE_INVALID")
+        return AppError(WechatError.WECHAT_CODE_INVALID)
     # errcode None: an HTTP error status; a token error here survived one refresh
     if exc.errcode is None:
-        return AppError("WECHAT_UNAVAILABLE")
+        return AppError(WechatError.WECHAT_UNAVAILABLE)
     details = {"errcode": exc.errcode, "errmsg": exc.errmsg}
     if exc.errcode in UNAVAILABLE_ERRORS | TOKEN_ERRORS:
-        return AppError("WECHAT_UNAVAILABLE", details=details)
-    return AppError("WECHAT_ERROR", details=details)
+        return AppError(WechatError.WECHAT_UNAVAILABLE, details=details)
+    return AppError(WechatError.WECHAT_ERROR, details=details)
 
 
 def _transport_details(exc: requests.RequestException) -> dict:
