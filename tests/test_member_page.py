@@ -47,7 +47,8 @@ def test_the_card_shows_tier_growth_and_points_as_the_member_sees_them(world, al
 
 def test_the_history_lists_hold_what_happened_newest_first(world, alice):
     admin, member_id = world.admin(), alice.member_id
-    assert [(c["from_tier"], c["to_tier"], c["reason"]) for c in items(admin, member_id, "tier-changes")] == [
+    changes = items(admin, member_id, "tier-changes")
+    assert [(c["from_tier"]["name"], c["to_tier"]["name"], c["reason"]) for c in changes] == [
         ("普通", "银卡", "purchase")]
     # 100 yuan at 银卡's ×1.2 = 120; 1,200 yuan at 普通's ×1 = 1,200; the check-in's 5: all until 31.12. next year
     assert [(lot["amount"], lot["remaining"], lot["expires_on"]) for lot in items(admin, member_id, "points/lots")] == [

@@ -7,18 +7,17 @@ POST /members/{id}/points-adjustments (app/api/admin.py), the one path.
 from flask import Response
 
 from app.api.blueprint import Blueprint
+from app.api.history_schemas import PointLotPageSchema, TierChangePageSchema
 from app.api.mall_order_schemas import AdminOrderPageSchema
+from app.api.mall_schemas import CouponPageSchema
 from app.api.member import CARD_QUERY
 from app.api.member_page_schemas import (
     AdminInvitationPageSchema,
     CheckinPageSchema,
-    LotPageSchema,
-    MemberCouponPageSchema,
     MemberExportArgs,
     MemberFoundPageSchema,
     MemberSearchArgs,
     PurchasePageSchema,
-    TierChangePageSchema,
 )
 from app.api.messaging_schemas import MessagePageSchema
 from app.api.pagination import page
@@ -78,8 +77,8 @@ def _member_list(path: str, schema, pages, doc: str) -> None:
 
 
 _member_list("tier-changes", TierChangePageSchema, tiers.tier_changes_page, "Tier history: from, to, why, when.")
-_member_list("points/lots", LotPageSchema, ledger.open_lots_page, "Usable lots, soonest expiring first.")
-_member_list("coupons", MemberCouponPageSchema, coupons.coupons_page, "Every coupon issued to the member, any state.")
+_member_list("points/lots", PointLotPageSchema, ledger.open_lots_page, "Usable lots, soonest expiring first.")
+_member_list("coupons", CouponPageSchema, coupons.coupons_page, "Every coupon issued to the member, any state.")
 _member_list("mall-orders", AdminOrderPageSchema,
              lambda member_id, cursor, limit: redemption.orders_page(cursor, limit, member_id=member_id),
              "Points-mall orders.")

@@ -1,6 +1,7 @@
 """Schemas of the mall: coupons, verification, items, orders, store visits and numbers."""
 from marshmallow import Schema, fields, validate
 
+from app.api.pagination import page_schema
 from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict, one_of
 from app.clock import now
 from app.mall.codes import grouped
@@ -133,9 +134,7 @@ class CouponListArgs(CursorArgs):
     status = fields.String(load_default=VALID, validate=validate.OneOf(TABS))
 
 
-class CouponPageSchema(Schema):
-    items = fields.List(fields.Nested(CouponSchema))
-    next_cursor = fields.Integer(allow_none=True)
+CouponPageSchema = page_schema(CouponSchema)
 
 
 class GrantArgs(Strict):

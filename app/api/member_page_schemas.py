@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api.converters import INTEGER_MAX
 from app.api.engagement_schemas import InvitationSchema
-from app.api.mall_schemas import CouponSchema
+from app.api.pagination import page_schema
 from app.api.schemas import IntegerIdCursorArgs, MemberSummarySchema, PurchaseSchema, Strict
 
 _TIER_ID = fields.Integer(validate=validate.Range(min=1, max=INTEGER_MAX), metadata={"description": "only this tier"})
@@ -21,9 +21,7 @@ class MemberFoundSchema(MemberSummarySchema):
     created_at = fields.DateTime()
 
 
-class MemberFoundPageSchema(Schema):
-    items = fields.List(fields.Nested(MemberFoundSchema))
-    next_cursor = fields.Integer(allow_none=True)
+MemberFoundPageSchema = page_schema(MemberFoundSchema)
 
 
 class MemberExportArgs(Strict):
@@ -31,22 +29,6 @@ class MemberExportArgs(Strict):
     tier_id = _TIER_ID
     phone = fields.String(load_default="masked", validate=validate.OneOf(["masked", "full"]), metadata={
         "description": "masked (138****1234, the default) or full"})
-
-
-class TierChangeSchema(Schema):
-    id = fields.Integer()
-    from_tier = fields.String(attribute="from_tier.name", allow_none=True)
-    to_tier = fields.String(attribute="to_tier.name")
-    reason = fields.String(metadata={"description": "what moved it: purchase, refund, review, ..."})
-    ref = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class LotSchema(Schema):
-    id = fields.Integer()
-    amount = fields.Integer(metadata={"description": "points the credit opened"})
-    remaining = fields.Integer()
-    expires_on = fields.Date(metadata={"description": "the last business day it can be spent"})
 
 
 class CheckinSchema(Schema):
@@ -63,15 +45,6 @@ class AdminInvitationSchema(InvitationSchema):
     invitee_id = fields.Integer()
 
 
-def _page_of(name: str, item_schema) -> type[Schema]:
-    """A page, {items, next_cursor}, of `item_schema`, named `name` in the OpenAPI document."""
-    return type(name, (Schema,), {"items": fields.List(fields.Nested(item_schema)),
-                                  "next_cursor": fields.Integer(allow_none=True)})
-
-
-TierChangePageSchema = _page_of("TierChangePageSchema", TierChangeSchema)
-LotPageSchema = _page_of("LotPageSchema", LotSchema)
-MemberCouponPageSchema = _page_of("MemberCouponPageSchema", CouponSchema)
-PurchasePageSchema = _page_of("PurchasePageSchema", PurchaseSchema)
-CheckinPageSchema = _page_of("CheckinPageSchema", CheckinSchema)
-AdminInvitationPageSchema = _page_of("AdminInvitationPageSchema", AdminInvitationSchema)
+PurchasePageSchema = page_schema(PurchaseSchema)
+CheckinPageSchema = page_schema(CheckinSchema)
+AdminInvitationPageSchema = page_schema(AdminInvitationSchema)

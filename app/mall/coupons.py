@@ -118,6 +118,11 @@ def get_template(template_id: int) -> CouponTemplate:
     return template
 
 
+def all_templates() -> list[CouponTemplate]:
+    """Every template, newest first: the choices of a form (a handful of rows)."""
+    return list(db.session.execute(select(CouponTemplate).order_by(CouponTemplate.id.desc())).scalars())
+
+
 def templates_page(before_id: int | None, limit: int) -> list[CouponTemplate]:
     return newest_first(CouponTemplate, before_id, limit)
 

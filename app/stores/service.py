@@ -1,4 +1,5 @@
 """Stores and their staff accounts."""
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import accounts
@@ -6,6 +7,11 @@ from app.db_helpers import newest_first
 from app.errors import AppError, StoreError
 from app.extensions import db
 from app.stores.models import Staff, Store
+
+
+def all_stores() -> list[Store]:
+    """Every store, by id: the choices of a form (a handful of rows)."""
+    return list(db.session.execute(select(Store).order_by(Store.id)).scalars())
 
 
 def stores_page(before_id: int | None, limit: int) -> list[Store]:
