@@ -57,6 +57,13 @@ def audience_routes(app, audience: str) -> list[Route]:
     return routes(app, f"{API_PREFIX}{audience}/")
 
 
+# POSTs that change nothing, and logins (their replies carry a token, which is not stored),
+# so they need no Idempotency-Key support (see @mutation).
+UNKEYED_POSTS = {"POST /api/v1/auth/member/login", "POST /api/v1/auth/staff/login", "POST /api/v1/auth/admin/login",
+                   "POST /api/v1/staff/member-lookups", "POST /api/v1/staff/coupon-previews",
+                   "POST /api/v1/admin/message-rules/<kind>/preview"}
+
+
 def writes(route: Route) -> bool:
     return route.method in {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -15,7 +15,7 @@ from app.operators.models import Operator
 from app.operators.roles import ADMIN, ANALYST
 from app.security import ADMIN as ADMIN_AUDIENCE
 from app.stores.models import Store
-from tests.api_routes import audience_routes, token, writes
+from tests.api_routes import UNKEYED_POSTS, audience_routes, token, writes
 from tests.console_helpers import ConsoleClient
 from tests.engagement_steps import create_task
 from tests.helpers import PASSWORD, Caller, add_account
@@ -68,6 +68,7 @@ def every_admin_write(app, world, admin) -> list[tuple[str, str, dict | None]]:
         ("PATCH", f"/tiers/{tier}", {"name": "普通会员"}),
         ("POST", f"/members/{member_id}/points-adjustments", {"delta": 50, "reason": "补偿"}),
         ("POST", "/stores", {"code": "C", "name": "门店C"}),
+        ("PATCH", f"/stores/{store}", {"name": "静安店"}),
         ("POST", f"/stores/{store}/staff", {"username": "clerk-new", "password": "long-enough-1", "name": "新店员"}),
         ("POST", f"/staff/{clerk}/disable", None),
         ("POST", f"/staff/{clerk}/enable", None),
@@ -123,7 +124,9 @@ def test_every_admin_write_route_lands_one_entry(app, world):
     login = Caller(app).post("/api/v1/auth/admin/login", json={"username": "operator", "password": "long-enough-5"})
     assert Caller(app, login.json["token"]).post(f"{ADMIN_API}/logout").status_code == 204
     covered.add(("POST", entries(app)[-1].action))
-    expected = {(route.method, route.rule.endpoint) for route in audience_routes(app, "admin") if writes(route)}
+    # a POST that changes nothing (a preview) has nothing to audit
+    expected = {(route.method, route.rule.endpoint) for route in audience_routes(app, "admin")
+                if writes(route) and str(route) not in UNKEYED_POSTS}
     assert covered == expected
 
 

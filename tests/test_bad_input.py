@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.api.converters import INTEGER_MAX
 from app.api.idempotency import MAX_KEY_LENGTH
-from tests.api_routes import API_PREFIX, Route, error_of, routes, snapshot, two_stores, writes
+from tests.api_routes import API_PREFIX, UNKEYED_POSTS, Route, error_of, routes, snapshot, two_stores, writes
 from tests.helpers import PASSWORD, Caller
 
 BIGINT_MAX = 2**63 - 1
@@ -39,11 +39,6 @@ VALID_BODIES = {
     "POST /api/v1/admin/stores/<int:store_id>/staff": {"username": "new-clerk", "password": "long-enough-1",
                                                         "name": "New", "role": "clerk"},
 }
-# POSTs that change nothing, and logins (their replies carry a token, which is not stored),
-# so they need no Idempotency-Key support (see @mutation).
-UNKEYED_POSTS = {"POST /api/v1/auth/member/login", "POST /api/v1/auth/staff/login", "POST /api/v1/auth/admin/login",
-                   "POST /api/v1/staff/member-lookups", "POST /api/v1/staff/coupon-previews",
-                   "POST /api/v1/admin/message-rules/<kind>/preview"}
 CALLER_BY_PREFIX = {"member": "alice", "staff": "manager_a", "admin": "admin"}
 
 

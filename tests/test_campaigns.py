@@ -170,7 +170,7 @@ def test_results_give_the_uplift_worked_out_from_fixture_purchases(app, world, f
             db.session.commit()
             code = db.session.execute(select(Coupon.code).where(Coupon.member_id == target[0])).scalar_one()
         used = world.staff().post("/api/v1/staff/verifications",
-                                  json={"code": code, "order_no": "POS-1", "order_amount_fen": 150_00})
+                                  json={"code": code, "order_no": "POS-1", "amount_fen": 150_00})
         assert used.status_code in (200, 201), used.json
         clock.shift(timedelta(days=10))
         results = admin.get(f"{ADMIN}/campaigns/{campaign['id']}/results").json

@@ -65,10 +65,11 @@ def test_operators_read_the_kinds_and_the_documents_enum_them(app, world):
     admin = world.admin()
     reply = admin.get(f"{ADMIN}/event-kinds")
     assert reply.status_code == 200
-    assert reply.json[9] == {"kind": "referral_rewarded", "label": "邀请奖励到账",
+    assert reply.json["next_cursor"] is None
+    assert reply.json["items"][9] == {"kind": "referral_rewarded", "label": "邀请奖励到账",
                              "placeholders": ["invitee", "points", "growth", "rewarded_on"],
                              "sample": {"invitee": "新朋友", "points": 100, "growth": 10, "rewarded_on": "2026-12-02"}}
-    assert [row["kind"] for row in reply.json] == [kind.value for kind in EventKind]
+    assert [row["kind"] for row in reply.json["items"]] == [kind.value for kind in EventKind]
     spec = admin.get("/openapi.json").json
     kinds = [kind.value for kind in EventKind]
     schemas = spec["components"]["schemas"]
@@ -87,7 +88,7 @@ def test_a_rule_naming_a_field_its_kind_lacks_is_refused_and_writes_nothing(app,
     assert (reply.status_code, reply.json["error"]["code"]) == (422, "VALIDATION_ERROR")
     (message,) = reply.json["error"]["details"]["fields"]["fields"]
     assert message.startswith("thing1: {item_nam} is not a field of mall_redeemed; it has order_id, item_name")
-    assert admin.get(f"{ADMIN}/message-rules").json == []
+    assert admin.get(f"{ADMIN}/message-rules").json["items"] == []
     good = admin.request("PUT", f"{ADMIN}/message-rules/mall_redeemed",
                          json={"template_id": "t", "fields": {"thing1": "{item_name}兑换成功", "number2": "{points}"}})
     assert good.status_code == 200, good.json

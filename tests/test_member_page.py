@@ -50,9 +50,10 @@ def test_the_history_lists_hold_what_happened_newest_first(world, alice):
     changes = items(admin, member_id, "tier-changes")
     assert [(c["from_tier"]["name"], c["to_tier"]["name"], c["reason"]) for c in changes] == [
         ("普通", "银卡", "purchase")]
-    # 100 yuan at 银卡's ×1.2 = 120; 1,200 yuan at 普通's ×1 = 1,200; the check-in's 5: all until 31.12. next year
+    # the check-in's 5, 1,200 yuan at 普通's ×1 = 1,200, then 100 yuan at 银卡's ×1.2 = 120: all until 31.12.
+    # next year, so soonest expiring first is oldest first
     assert [(lot["amount"], lot["remaining"], lot["expires_on"]) for lot in items(admin, member_id, "points/lots")] == [
-        (120, 120, "2027-12-31"), (1200, 1200, "2027-12-31"), (5, 5, "2027-12-31")]
+        (5, 5, "2027-12-31"), (1200, 1200, "2027-12-31"), (120, 120, "2027-12-31")]
     assert [p["amount_fen"] for p in items(admin, member_id, "purchases")] == [100_00, 1200_00]
     assert [(c["day"], c["kind"], c["points"]) for c in items(admin, member_id, "checkins")] == [
         ("2026-03-01", "checkin", 5)]
@@ -63,9 +64,9 @@ def test_the_history_lists_hold_what_happened_newest_first(world, alice):
 def test_the_lists_page_by_cursor(world, alice):
     admin, member_id = world.admin(), alice.member_id
     first = admin.get(f"{ADMIN}/{member_id}/points/lots", query_string={"limit": 2})
-    assert [lot["amount"] for lot in first.json["items"]] == [120, 1200]
+    assert [lot["amount"] for lot in first.json["items"]] == [5, 1200]
     rest = items(admin, member_id, "points/lots", limit=2, cursor=first.json["next_cursor"])
-    assert [lot["amount"] for lot in rest] == [5]
+    assert [lot["amount"] for lot in rest] == [120]
 
 
 def test_an_unknown_member_is_member_not_found_on_every_list(world):

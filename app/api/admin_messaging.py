@@ -28,11 +28,11 @@ blp.before_request(require(ADMIN))
 
 
 @blp.route("/event-kinds")
-@blp.response(200, EventKindSchema(many=True))
+@blp.response(200, page_schema(EventKindSchema))
 def list_event_kinds():
     """Every outbox event kind a rule may send: its label and the placeholders its payload fills."""
-    return [{"kind": kind.value, "label": kind.label, "fields": kind.fields, "sample": kind.sample}
-            for kind in EventKind]
+    return whole({"kind": kind.value, "label": kind.label, "fields": kind.fields, "sample": kind.sample}
+                 for kind in EventKind)
 
 
 @blp.route("/message-rules")
