@@ -6,11 +6,13 @@ PYTHON ?= $(or $(shell /usr/bin/python3.11 -c 'import ensurepip' 2>/dev/null && 
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
-# The test run's databases: the PostgreSQL run drops PG_TEST_URL's database and every test
-# empties TEST_REDIS_URL's, so a run holds both (scripts/exclusive.py) and a second run on
-# the machine with the same names is refused: give it others.
+# The test runs' databases: the PostgreSQL run drops PG_TEST_URL's database and every test
+# empties its Redis database (one each, as `make test` runs both at once), so a run holds
+# them (scripts/exclusive.py) and a second run on the machine with the same names is
+# refused: give it others.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/membermall_test
-export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PG_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+SQLITE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 EXCLUSIVE = $(BIN)/python scripts/exclusive.py
 
 .PHONY: install run test test-sqlite test-postgres services bench clean
@@ -38,16 +40,18 @@ run: install
 services:
 	scripts/ensure-services.sh
 
-## test: the whole suite on SQLite, then on PostgreSQL, with a real Redis
+## test: the whole suite on SQLite and on PostgreSQL, side by side (a core each), with a real Redis
 test: install node_modules/.installed services
-	$(EXCLUSIVE) $(PG_TEST_URL) $(TEST_REDIS_URL) -- $(MAKE) test-sqlite test-postgres
+	$(EXCLUSIVE) $(PG_TEST_URL) $(PG_TEST_REDIS_URL) $(SQLITE_TEST_REDIS_URL) -- \
+	    $(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite:
-	$(EXCLUSIVE) $(TEST_REDIS_URL) -- env -u DATABASE_URL $(BIN)/python -m pytest
+	$(EXCLUSIVE) $(SQLITE_TEST_REDIS_URL) -- env -u DATABASE_URL TEST_REDIS_URL="$(SQLITE_TEST_REDIS_URL)" \
+	    $(BIN)/python -m pytest
 
 test-postgres:
-	$(EXCLUSIVE) $(PG_TEST_URL) $(TEST_REDIS_URL) -- sh -c '$(BIN)/python scripts/recreate_pg_database.py \
-	    "$(PG_TEST_URL)" && DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest'
+	$(EXCLUSIVE) $(PG_TEST_URL) $(PG_TEST_REDIS_URL) -- sh -c '$(BIN)/python scripts/recreate_pg_database.py \
+	    "$(PG_TEST_URL)" && DATABASE_URL="$(PG_TEST_URL)" TEST_REDIS_URL="$(PG_TEST_REDIS_URL)" $(BIN)/python -m pytest'
 
 ## bench: benchmarks under bench/, each against a baseline in the same run
 bench: install services

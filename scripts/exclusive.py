@@ -4,7 +4,7 @@ empties its Redis database): the second run is refused with a message saying wha
 
     python scripts/exclusive.py URL [URL ...] -- COMMAND [ARG ...]
 
-Each URL (PG_TEST_URL, TEST_REDIS_URL) is held by an exclusive lock (flock) on a file in
+Each URL (PG_TEST_URL, PG_TEST_REDIS_URL, SQLITE_TEST_REDIS_URL) is held by an exclusive lock (flock) on a file in
 the temporary directory named after it, for as long as the command runs; the lock ends
 with this process, however it ends. The command's own runs of this script (`make test`
 runs `make test-sqlite test-postgres`) do not wait for the URLs it holds.
@@ -39,7 +39,7 @@ def hold(url: str):
         sys.exit(f"another test run (pid {file.read().strip() or '?'}) is using {shown(url)} "
                  f"(lock {lock_path(url)}). Wait for it to end, or give this run its own names: "
                  "PG_TEST_URL=postgresql+psycopg://…/membermall_test_2 "
-                 "TEST_REDIS_URL=redis://127.0.0.1:6379/14 make test")
+                 "PG_TEST_REDIS_URL=redis://127.0.0.1:6379/12 SQLITE_TEST_REDIS_URL=redis://127.0.0.1:6379/13 make test")
     file.truncate(0)
     file.write(f"{os.getpid()}\n")
     file.flush()

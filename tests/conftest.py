@@ -16,6 +16,16 @@ pytest_plugins = ["tests.wechat_fixtures", "tests.browser"]
 
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked `no_database` reads nothing the database holds: `make test` runs the
+    suite on both databases at once, and the SQLite run checks it for both."""
+    if os.environ.get("DATABASE_URL"):
+        skip = pytest.mark.skip(reason="reads no database: the SQLite run checks it")
+        for item in items:
+            if item.get_closest_marker("no_database"):
+                item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory, fake_wechat_server):
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -36,19 +46,27 @@ def app(tmp_path_factory, fake_wechat_server):
 
 @pytest.fixture(autouse=True)
 def clean_state(app):
-    """Every test starts with empty tables and an empty Redis database."""
+    """Every test starts with empty tables, ids from 1 and an empty Redis database."""
     redis_lib.Redis.from_url(REDIS_URL).flushdb()
     with app.app_context():
-        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                db.session.execute(text(f"DELETE FROM {table}"))
-        db.session.commit()
+        empty_tables()
     app.extensions["wechat"] = None  # a fresh client: no token cached from another test
     with app.app_context():
         forget_enabled_tasks()  # the emptied tables took the tasks with them
+
+
+def empty_tables() -> None:
+    """Deletes the rows of the tables a test wrote, children first. A TRUNCATE of all ~50 tables
+    cost PostgreSQL 0.2–0.7 s per test (a new file per table); most tests write a handful."""
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    probe = " UNION ALL ".join(f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM {table})" for table in tables)
+    written = set(db.session.execute(text(probe)).scalars())
+    for table in tables:
+        if table in written:
+            db.session.execute(text(f"DELETE FROM {table}"))
+    if db.engine.dialect.name == "postgresql":  # SQLite numbers from the largest id left: none
+        db.session.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
+    db.session.commit()
 
 
 @pytest.fixture

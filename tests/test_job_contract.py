@@ -15,7 +15,7 @@ from app.numbers import rollup
 from app.points import expiry
 from app.points.models import PointLot
 from tests.helpers import events_heard
-from tests.jobs_helpers import expiring_event, new_member
+from tests.jobs_helpers import expiring_event, new_member, rolled_up_until
 from tests.test_expiry import TODAY, at_local, credit
 
 # every sweep a job in app/tasks/jobs.py runs, by job
@@ -61,6 +61,7 @@ def points_left() -> int:
 
 def test_no_service_a_job_calls_commits(app, world, ctx, monkeypatch):
     monkeypatch.setitem(app.config, "POINTS_EXPIRY_BATCH", 2)
+    rolled_up_until(TODAY - timedelta(days=2))
     overdue_lots(5)
     expiring_event(new_member("reminded"))
     db.session.commit()

@@ -29,6 +29,7 @@ from tests.jobs_helpers import (
     process_of,
     queue_of,
     readme_command,
+    rolled_up_until,
     run_worker,
     wait_for,
 )
@@ -47,6 +48,7 @@ def lots_left(app) -> dict[date, int]:
 
 def with_lots(app, *days: date) -> None:
     with app.app_context():
+        rolled_up_until(days[0] - timedelta(days=2))
         member_id = new_member("alice")
         for n, day in enumerate(days):
             ledger.credit_points(member_id, 10 + n, ledger.Posting(kind="test", key=f"lot{n}"), expires_on=day)
