@@ -120,7 +120,9 @@ def _read_one(schema, spec: Field, form):
                  if text.strip() != ""} for row in cells]
         rows = [row for row in rows if row]
         return rows if rows or field is not None else _OMIT
-    text = form.get(spec.name, "").strip()
+    if spec.name not in form:  # not in the form at all: not given (the default, or unchanged)
+        return _OMIT
+    text = form[spec.name].strip()
     if text == "":
         return _blank_value(field)
     return _CONVERT.get(kind, str)(text)
