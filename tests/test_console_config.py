@@ -92,7 +92,8 @@ def test_an_operator_saves_the_checkin_and_referral_rules(app, operator):
     assert operator.post("/console/config/rules/checkin", data=CHECKIN).status_code == 303
     with app.app_context():
         checkin = settings.load(settings.CheckinRules)
-    assert (checkin.daily_points, checkin.daily_growth, checkin.cycle_days, checkin.makeup_cost_points) == (7, 2, None, 30)
+    assert (checkin.daily_points, checkin.daily_growth, checkin.cycle_days, checkin.makeup_cost_points) == (
+        7, 2, None, 30)
     assert [(m.day, m.points, m.growth) for m in checkin.streak_rewards] == [(3, 15, 0), (7, 40, 5)]
     reply = operator.post("/console/config/rules/referral", data={
         "qualify_on": "first_purchase", "inviter.points": "200", "inviter.growth": "20", "invitee.points": "80",
@@ -103,7 +104,8 @@ def test_an_operator_saves_the_checkin_and_referral_rules(app, operator):
     assert (referral.qualify_on, referral.inviter.points, referral.daily_cap, referral.monthly_cap) == (
         "first_purchase", 200, None, 30)
     page = operator.get("/console/config/rules").get_data(as_text=True)
-    assert 'name="daily_points" type="number" value="7"' in page and 'name="streak_rewards.day" type="number" value="3"' in page
+    assert 'name="daily_points" type="number" value="7"' in page
+    assert 'name="streak_rewards.day" type="number" value="3"' in page
 
 
 def test_bad_checkin_rules_are_refused_with_the_message_and_change_nothing(app, operator):
@@ -185,9 +187,9 @@ def test_the_preview_renders_the_sample_as_the_dispatcher_would(app, operator):
 
 
 def test_an_operator_adds_and_edits_a_store(app, operator):
-    reply = operator.post("/console/config/stores", data={"code": "SH-01", "name": "静安店", "address": "南京西路1601号",
-                                                          "opening_hours": "10:00-22:00", "latitude": "31.2243",
-                                                          "longitude": "121.4456"})
+    reply = operator.post("/console/config/stores", data={
+        "code": "SH-01", "name": "静安店", "address": "南京西路1601号", "opening_hours": "10:00-22:00",
+        "latitude": "31.2243", "longitude": "121.4456"})
     assert reply.status_code == 303, field_errors(reply)
     store = stored(app, Store, code="SH-01")
     assert (store.name, store.latitude, store.longitude) == ("静安店", 31.2243, 121.4456)
@@ -203,7 +205,8 @@ def test_a_taken_store_code_or_a_bad_latitude_is_the_form_again(app, operator):
     taken = operator.post("/console/config/stores", data={"code": "A", "name": "重复"})
     assert taken.status_code == 422 and field_errors(taken) == ["门店编码已存在"] and kept(taken, "name", "重复")
     far = operator.post("/console/config/stores", data={"code": "X1", "name": "远方", "latitude": "91"})
-    assert far.status_code == 422 and field_errors(far) == ["Must be greater than or equal to -90 and less than or equal to 90."]
+    assert far.status_code == 422
+    assert field_errors(far) == ["Must be greater than or equal to -90 and less than or equal to 90."]
 
 
 def test_an_operator_adds_disables_and_resets_a_clerk(app, world, operator):
@@ -228,7 +231,8 @@ def test_an_operator_adds_disables_and_resets_a_clerk(app, world, operator):
     assert taken.status_code == 422 and field_errors(taken) == ["用户名已存在"]
 
 
-PAGES = {"/console/config": "create-tier", "/console/config/tiers/1": "edit-tier", "/console/config/rules": "checkin-rules",
+PAGES = {"/console/config": "create-tier", "/console/config/tiers/1": "edit-tier",
+         "/console/config/rules": "checkin-rules",
          "/console/config/tasks": "create-task", "/console/config/messages/points_expiring": "message-rule",
          "/console/config/stores": "create-store", "/console/config/stores/1": "create-staff"}
 POSTS = {"/console/config/tiers": TIER, "/console/config/rules/checkin": CHECKIN,

@@ -86,7 +86,8 @@ def test_an_operator_edits_takes_off_sale_and_restocks_an_item(app, operator):
     reply = operator.post(f"/console/mall/items/{item_id}", data={"name": "保温杯 500ml", "price_points": "350",
                                                                   "limit_period": "total", "active": "on"})
     assert reply.status_code == 303, field_errors(reply)
-    assert (stored(app, MallItem, id=item_id).name, stored(app, MallItem, id=item_id).price_points) == ("保温杯 500ml", 350)
+    edited = stored(app, MallItem, id=item_id)
+    assert (edited.name, edited.price_points, edited.stock) == ("保温杯 500ml", 350, 5)
     assert operator.post(f"/console/mall/items/{item_id}/off-sale").status_code == 303
     assert stored(app, MallItem, id=item_id).active is False
     assert operator.post(f"/console/mall/items/{item_id}/on-sale").status_code == 303

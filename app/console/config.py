@@ -9,6 +9,7 @@ from app.api.schemas import TierPatchSchema, TierSchema
 from app.console.config_forms import Field, actor, form_view, read, submit
 from app.console.pages import page_blueprint
 from app.engagement import settings
+from app.errors import AppError, RequestError
 from app.mall.coupons import all_templates
 from app.members import tiers
 
@@ -120,9 +121,10 @@ def rules(refused=None, errors=None):
     return render_template("console/config_rules.html", rule_forms=forms), 422 if errors else 200
 
 
-@blp.post("/config/rules/checkin", defaults={"name": "checkin"})
-@blp.post("/config/rules/referral", defaults={"name": "referral"})
+@blp.post("/config/rules/<name>")
 def save_rules(name):
+    if name not in _RULES:
+        raise AppError(RequestError.NOT_FOUND)
     schema, fields, _ = _RULES[name]
 
     def saved(rules_value):
