@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.console.config import BENEFIT_FIELDS
+from app.audit.models import AuditEntry
 from app.engagement import settings, tasks
 from app.engagement.models import Task
 from app.extensions import db
@@ -62,6 +63,10 @@ def test_an_operator_adds_a_tier_with_benefits_and_a_coupon_pack(app, operator):
     assert tier.benefits == {"discount_pct": 88, "free_shipping": True,
                              "monthly_coupons": [{"template_id": template_id, "count": 2}]}
     assert "88折" in operator.get("/console/config").get_data(as_text=True)
+    with app.app_context():  # audited by the page machinery, with the row written
+        entry = db.session.execute(select(AuditEntry)).scalar_one()
+    assert (entry.action, entry.target_type, entry.changes[0]["after"]["name"]) == (
+        "console_config.create_tier", "tiers", "黑金")
 
 
 def test_editing_a_tier_replaces_its_benefits(app, world, operator):
@@ -86,6 +91,7 @@ def test_a_bad_tier_is_the_form_again_with_the_message_and_what_was_typed(app, o
     bad_discount = operator.post("/console/config/tiers", data={**TIER, "benefits.discount_pct": "120"})
     assert bad_discount.status_code == 422 and field_errors(bad_discount) == ["must be an integer from 1 to 100"]
     assert stored(app, Tier, name="黑金") is None
+    assert stored(app, AuditEntry, action="console_config.create_tier") is None  # a refused write is no entry
 
 
 def test_an_operator_saves_the_checkin_and_referral_rules(app, operator):
