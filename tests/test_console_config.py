@@ -5,8 +5,8 @@ shows an analyst no write form (a POST is refused)."""
 import pytest
 from sqlalchemy import select
 
-from app.console.config import BENEFIT_FIELDS
 from app.audit.models import AuditEntry
+from app.console.config import BENEFIT_FIELDS
 from app.engagement import settings, tasks
 from app.engagement.models import Task
 from app.extensions import db

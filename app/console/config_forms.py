@@ -30,7 +30,7 @@ CHOICE_NAMES = {
     "complete_profile": "完善资料", "bind_phone": "绑定手机", "first_purchase": "首次消费",
     "checkin_streak": "连续签到", "purchases": "累计消费次数", "mall_redeem": "积分兑换", "invite_friends": "邀请好友",
     "once": "一次性", "daily": "每日", "weekly": "每周", "monthly": "每月",
-    "phone_bound": "绑定手机",
+    "phone_bound": "被邀请人绑定手机",
     "awaiting_shipment": "待发货", "shipped": "已发货", "completed": "已完成", "cancelled": "已取消",
     "clerk": "店员", "manager": "店长",
 }
@@ -183,8 +183,9 @@ def _widget(schema, spec: Field, thing, posted, choices: dict) -> dict:
               "nullable": field is None or field.allow_none}
     if kind == "rows":
         columns = [_widget(None, column, None, None, choices) for column in spec.columns]
-        if posted is not None:
-            rows = zip(*(posted.getlist(f"{spec.name}.{column.name}") for column in spec.columns), strict=False)
+        if posted is not None:  # the rows typed in (the blank ones come again below)
+            rows = [row for row in zip(*(posted.getlist(f"{spec.name}.{column.name}") for column in spec.columns),
+                                       strict=False) if any(cell.strip() for cell in row)]
         else:
             rows = [[_shown(_stored(row, column.name)) for column in spec.columns]
                     for row in (_stored(thing, spec.name) or [])]
