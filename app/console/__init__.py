@@ -11,10 +11,29 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
 
 
 def init_app(app) -> None:
-    from app.console import accounts, audit_log, campaigns, home, jobs, layers, login, members, segments, tiers
+    from app.console import (
+        accounts,
+        audit_log,
+        campaigns,
+        config,
+        config_messages,
+        config_stores,
+        config_tasks,
+        home,
+        jobs,
+        layers,
+        login,
+        mall,
+        mall_coupons,
+        mall_orders,
+        members,
+        segments,
+        tiers,
+    )
 
     session.configure(app)
-    for module in (login, home, tiers, audit_log, accounts, members, layers, segments, campaigns, jobs):
+    for module in (login, home, tiers, audit_log, accounts, members, layers, segments, campaigns, jobs,
+                   config, config_tasks, config_messages, config_stores, mall, mall_coupons, mall_orders):
         app.register_blueprint(module.blp)
 
     @app.after_request

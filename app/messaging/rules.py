@@ -32,7 +32,8 @@ def template_ids() -> set[str]:
     return set(db.session.execute(select(MessageRule.template_id).where(MessageRule.enabled.is_(True))).scalars())
 
 
-def _kind(kind: str) -> EventKind:
+def get_kind(kind: str) -> EventKind:
+    """The kind a string names; 404 MESSAGE_RULE_NOT_FOUND for any other."""
     known = event_kind(kind)
     if known is None:
         raise AppError(MessagingError.MESSAGE_RULE_NOT_FOUND, details={"kinds": list(EventKind)})
@@ -49,7 +50,7 @@ def _check_placeholders(kind: EventKind, fields: dict[str, str]) -> None:
 def save_rule(kind: str, template_id: str, fields: dict[str, str], page: str | None = None,
               enabled: bool = True, actor: str | None = None) -> MessageRule:
     """Create or replace the rule of an event kind. Sends already dispatched keep their data."""
-    kind = _kind(kind)
+    kind = get_kind(kind)
     _check_placeholders(kind, fields)
     rule = db.session.execute(
         select(MessageRule).where(MessageRule.event_kind == kind.value).with_for_update()
@@ -64,7 +65,7 @@ def save_rule(kind: str, template_id: str, fields: dict[str, str], page: str | N
 def preview(kind: str, rule: dict | None = None, payload: dict | None = None) -> dict:
     """The message a sample event of `kind` would send under `rule` (template_id, fields, page),
     or under the stored rule: the kind's sample payload, with `payload`'s values over it."""
-    kind = _kind(kind)
+    kind = get_kind(kind)
     if rule is None:
         stored = db.session.execute(
             select(MessageRule).where(MessageRule.event_kind == kind.value)).scalar_one_or_none()

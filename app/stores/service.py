@@ -29,10 +29,15 @@ def create_store(code: str, name: str, **details) -> Store:
     return store
 
 
-def update_store(store_id: int, **fields) -> Store:
+def get_store(store_id: int) -> Store:
     store = db.session.get(Store, store_id)
     if store is None:
         raise AppError(StoreError.STORE_NOT_FOUND)
+    return store
+
+
+def update_store(store_id: int, **fields) -> Store:
+    store = get_store(store_id)
     for name, value in fields.items():
         setattr(store, name, value)
     db.session.flush()
@@ -40,8 +45,7 @@ def update_store(store_id: int, **fields) -> Store:
 
 
 def create_staff(store_id: int, username: str, password: str, name: str, role: str) -> Staff:
-    if db.session.get(Store, store_id) is None:
-        raise AppError(StoreError.STORE_NOT_FOUND)
+    get_store(store_id)
     try:
         with db.session.begin_nested():
             return accounts.create_account(Staff, username, password, store_id=store_id, name=name, role=role)
