@@ -74,10 +74,10 @@ def test_confirming_uses_the_coupon_once_bound_to_store_staff_order_and_time(app
                                             "discount_fen", "verified_at")} == {
         "coupon_id": coupon["id"], "store_id": world.stores["A"], "staff_id": world.staff_ids["clerk-a"],
         "order_no": "POS-42", "amount_fen": 150_00, "discount_fen": 20_00,
-        "verified_at": "2026-06-10T04:00:00+00:00"}
+        "verified_at": "2026-06-10T12:00:00+08:00"}
     again = verify(world.staff("manager-b"), coupon["code"])
     assert (again.status_code, error_code(again)) == (409, "COUPON_ALREADY_USED")
-    assert again.json["error"]["details"] == {"used_at": "2026-06-10T04:00:00+00:00", "store_id": world.stores["A"],
+    assert again.json["error"]["details"] == {"used_at": "2026-06-10T12:00:00+08:00", "store_id": world.stores["A"],
                                               "store_name": "Store A"}
     assert alice.get(f"{MEMBER_API}/coupons/{coupon['id']}").json["state"] == "used"
     assert alice.get(f"{MEMBER_API}/card").json["coupons_count"] == 0

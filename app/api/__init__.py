@@ -64,13 +64,14 @@ def register_api(app) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route: an id past its column's range is a 404
     configure_docs(app)
     api.init_app(app)
-    for module in (auth, member, staff, admin, admin_members, admin_jobs, member_engagement, admin_engagement,
-                   member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
-                   admin_benefits, member_points_conversion, admin_audit, admin_layers, admin_campaigns,
-                   admin_numbers, member_history, member_stores):
-        api.register_blueprint(module.blp)
-    for blp in sessions.blueprints:
-        api.register_blueprint(blp)
+    with app.app_context():  # the document renders bounds such as a time's minimum in the business zone
+        for module in (auth, member, staff, admin, admin_members, admin_jobs, member_engagement, admin_engagement,
+                       member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
+                       admin_benefits, member_points_conversion, admin_audit, admin_layers, admin_campaigns,
+                       admin_numbers, member_history, member_stores):
+            api.register_blueprint(module.blp)
+        for blp in sessions.blueprints:
+            api.register_blueprint(blp)
 
     @app.before_request
     def _business_day():

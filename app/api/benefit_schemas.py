@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.api.mall_schemas import CouponSchema
-from app.api.schemas import Strict, one_of
+from app.api.schemas import Strict, ZonedDateTime, one_of
 from app.mall.benefit_models import BENEFIT_KINDS, CLAIMABLE, CLAIMED, EXPIRED
 
 
@@ -23,7 +23,7 @@ class EntitlementSchema(Schema):
     state = one_of([CLAIMABLE, CLAIMED, EXPIRED])
     expires_on = fields.Date()
     days_left = fields.Integer(allow_none=True)
-    claimed_at = fields.DateTime(attribute="grant.claimed_at", allow_none=True)
+    claimed_at = ZonedDateTime(attribute="grant.claimed_at", allow_none=True)
     coupons = fields.List(fields.Nested(PackCouponSchema))
 
 

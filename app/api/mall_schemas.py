@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.api.pagination import page_schema
-from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict, one_of
+from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict, ZonedDateTime, one_of
 from app.clock import now
 from app.mall.codes import grouped
 from app.mall.coupons import TABS, VALID, describe, display_state
@@ -100,10 +100,10 @@ class CouponSchema(Schema):
     stores = fields.List(fields.Nested(StoreRefSchema), attribute="template.stores")
     state = fields.Function(lambda coupon: display_state(coupon, now()), validate=validate.OneOf(COUPON_STATES),
                             metadata={"type": "string"})
-    valid_from = fields.DateTime()
-    valid_until = fields.DateTime()
+    valid_from = ZonedDateTime()
+    valid_until = ZonedDateTime()
     source = one_of(COUPON_SOURCES)
-    issued_at = fields.DateTime()
+    issued_at = ZonedDateTime()
 
 
 class CouponDetailSchema(CouponSchema):
@@ -121,7 +121,7 @@ class CouponEventSchema(Schema):
     store_id = fields.Integer(allow_none=True)
     ref = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class AdminCouponSchema(CouponDetailSchema):
@@ -194,8 +194,8 @@ class VerificationSchema(Schema):
     order_no = fields.String()
     amount_fen = fields.Integer(attribute="order_amount_fen")
     discount_fen = fields.Integer()
-    verified_at = fields.DateTime()
-    undone_at = fields.DateTime(allow_none=True)
+    verified_at = ZonedDateTime()
+    undone_at = ZonedDateTime(allow_none=True)
     undo_reason = fields.String(allow_none=True)
 
 

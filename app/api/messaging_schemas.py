@@ -1,7 +1,7 @@
 """Schemas of the subscribe-message endpoints: quota reports, rules, the message log, job runs."""
 from marshmallow import Schema, fields, validate
 
-from app.api.schemas import CursorArgs, Strict, one_of
+from app.api.schemas import CursorArgs, Strict, ZonedDateTime, one_of
 from app.messaging.demo import DEMO_RULES
 from app.messaging.kinds import EventKind
 from app.messaging.models import FAILED, PENDING, RETRYING, SENDING, SENT, SKIPPED, TEMPLATE_ID_LENGTH, UNCONFIRMED
@@ -60,7 +60,7 @@ class MessageRuleSchema(Strict):
                   "example": {"thing1": "{points} 积分将于 {expires_on} 过期", "date2": "{expires_on}"}})
     enabled = fields.Boolean(load_default=True)
     updated_by = fields.String(dump_only=True, allow_none=True)
-    updated_at = fields.DateTime(dump_only=True)
+    updated_at = ZonedDateTime(dump_only=True)
 
 
 class RulePreviewArgs(Strict):
@@ -101,9 +101,9 @@ class MessageSchema(Schema):
         "description": "WeChat's errcode (43101, 47003, …) or NO_QUOTA, OUTCOME_UNKNOWN, a transport failure"})
     error_message = fields.String(allow_none=True)
     attempts = fields.Integer()
-    created_at = fields.DateTime()
-    claimed_at = fields.DateTime(allow_none=True)
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = ZonedDateTime()
+    claimed_at = ZonedDateTime(allow_none=True)
+    finished_at = ZonedDateTime(allow_none=True)
 
 
 class MessagePageSchema(Schema):
@@ -122,8 +122,8 @@ class JobRunSchema(Schema):
     status = fields.String(metadata={"description": "queued, running, ok or failed"})
     counts = fields.Dict()
     error = fields.String(allow_none=True)
-    started_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    started_at = ZonedDateTime()
+    finished_at = ZonedDateTime(allow_none=True)
     started_by = fields.String(allow_none=True, metadata={
         "description": "the operator who ran it now (`admin:<id>`); null: the schedule ran it"})
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.clock import now
+from app.clock import local_time, now
 from app.db_helpers import newest_first
 from app.errors import AppError, AuthError, CouponError
 from app.extensions import db
@@ -47,7 +47,7 @@ def _live_verification(coupon_id: int) -> CouponVerification | None:
 
 def _already_used(coupon: Coupon) -> AppError:
     used = _live_verification(coupon.id)
-    details = used and {"used_at": used.verified_at.isoformat(), "store_id": used.store_id,
+    details = used and {"used_at": local_time(used.verified_at).isoformat(), "store_id": used.store_id,
                         "store_name": used.store.name}
     return AppError(CouponError.COUPON_ALREADY_USED, details=details)
 
