@@ -7,6 +7,7 @@ from marshmallow.utils import get_value
 from app.accounts import PASSWORD_LENGTH
 from app.api.converters import INTEGER_MAX
 from app.api.display import benefit_labels
+from app.api.images import qr_data_url
 from app.clock import local_time
 from app.layers.models import LAYERS
 from app.layers.rfm import layer_of
@@ -138,8 +139,16 @@ class CardSchema(Schema):
 
 
 class MemberCodeSchema(Schema):
-    code = fields.String()
-    expires_in = fields.Integer()
+    """The code and its QR image of the same time step, so that the two never disagree."""
+
+    code = fields.String(metadata={"example": "660000000001123456"})
+    image = fields.Function(lambda code: qr_data_url(code.code), metadata={
+        "type": "string", "description": "the code as a QR image, a PNG data URL (`<image src>` shows it as is)",
+        "example": "data:image/png;base64,iVBORw0KGgo..."})
+    expires_at = ZonedDateTime(metadata={"description": "when the phone shows the next code (staff accept this "
+                                                        "one for one step more)"})
+    expires_in = fields.Integer(metadata={"description": "seconds until `expires_at`: ask again then (by the "
+                                                         "phone's own timer, whatever its clock says)"})
 
 
 class ProfileArgs(Strict):
