@@ -41,7 +41,8 @@ def card():
 @blp.route("/card/code")
 @blp.response(200, MemberCodeSchema)
 def member_code():
-    """The dynamic code staff scan, as digits and as a QR image of the same step; ask again after `expires_in` seconds."""
+    """The dynamic code staff scan, as digits and as a QR image of the same step; ask again after
+    `expires_in` seconds."""
     return current_code(g.principal)
 
 
