@@ -1,11 +1,13 @@
 """Schemas of the mall: coupons, verification, items, orders, store visits and numbers."""
 from marshmallow import Schema, fields, validate
 
+from app import clock
 from app.api.pagination import page_schema
 from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict, ZonedDateTime, one_of
 from app.clock import now
 from app.mall.codes import grouped
 from app.mall.coupons import TABS, VALID, describe, display_state
+from app.mall.coupons import days_left as coupon_days_left
 from app.mall.models import (
     COUPON_KINDS,
     EXPIRED,
@@ -101,7 +103,14 @@ class CouponSchema(Schema):
     state = fields.Function(lambda coupon: display_state(coupon, now()), validate=validate.OneOf(COUPON_STATES),
                             metadata={"type": "string"})
     valid_from = ZonedDateTime()
-    valid_until = ZonedDateTime()
+    valid_until = ZonedDateTime(metadata={"description": "its end, exclusive: the midnight after `last_day`"})
+    first_day = fields.Function(lambda coupon: clock.local_date(coupon.valid_from).isoformat(), metadata={
+        "type": "string", "format": "date", "description": "the first business day it can be used"})
+    last_day = fields.Function(lambda coupon: clock.last_day(coupon.valid_until).isoformat(), metadata={
+        "type": "string", "format": "date", "description": "the last business day it can be used (included)"})
+    days_left = fields.Function(lambda coupon: coupon_days_left(coupon, now()), metadata={
+        "type": "integer", "nullable": True,
+        "description": "days after today it can be used, 0 on its last day; null once used, expired or voided"})
     source = one_of(COUPON_SOURCES)
     issued_at = ZonedDateTime()
 
