@@ -133,7 +133,8 @@ def test_a_coupon_reads_its_first_and_last_business_day_and_the_days_left_until_
 
     with time_machine.travel("2026-06-03T15:30:00+00:00", tick=False):  # 23:30 on 3 June in Shanghai
         three_days = create_template(admin, name="3天券", valid_days=3)
-        later = create_template(admin, name="下周券", valid_days=None, valid_from="2026-06-10", valid_until="2026-06-20")
+        later = create_template(admin, name="下周券", valid_days=None, valid_from="2026-06-10",
+                                valid_until="2026-06-20")
         short = created(grant(admin, three_days["id"], alice.member_id))
         upcoming = created(grant(admin, later["id"], alice.member_id))
         voided = created(grant(admin, three_days["id"], alice.member_id))
