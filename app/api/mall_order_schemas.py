@@ -1,6 +1,7 @@
 """Schemas of the points mall: items, offers, orders, and the operators' numbers."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.api.display import tier_name_at
 from app.api.mall_schemas import COUNT, NAME, ORDER_NO, CouponDetailSchema, CouponTemplateBriefSchema
 from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, Strict, ZonedDateTime, one_of
 from app.errors import CATALOGUE
@@ -76,6 +77,8 @@ class OfferSchema(Schema):
     limit_period = fields.String(attribute="item.limit_period")
     redeemed_in_period = fields.Integer()
     min_tier_level = fields.Integer(attribute="item.min_tier_level", allow_none=True)
+    min_tier_name = fields.Function(lambda offer: tier_name_at(offer.item.min_tier_level), metadata={
+        "type": "string", "nullable": True, "description": "the tier it needs (at least), by name", "example": "金卡"})
     sale_starts_at = ZonedDateTime(attribute="item.sale_starts_at", allow_none=True)
     sale_ends_at = ZonedDateTime(attribute="item.sale_ends_at", allow_none=True)
     redeemable = fields.Boolean()
