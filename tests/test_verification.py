@@ -135,6 +135,10 @@ def _refusal_cases(world, alice, admin) -> dict:
     }
 
 
+WHEN = {"COUPON_EXPIRED": {"valid_until": "2026-06-10T00:00:00+08:00"},
+        "COUPON_NOT_YET_VALID": {"valid_from": "2026-06-11T00:00:00+08:00"}}
+
+
 @time_machine.travel(NOON, tick=False)
 def test_each_refusal_has_its_own_code_and_writes_nothing(app, world, alice):
     cases = _refusal_cases(world, alice, world.admin())
@@ -145,6 +149,8 @@ def test_each_refusal_has_its_own_code_and_writes_nothing(app, world, alice):
         answered[expected] = error_code(reply)
         if expected == "COUPON_BELOW_THRESHOLD":
             assert reply.json["error"]["details"] == {"threshold_fen": 100_00}
+        if expected in WHEN:  # times as every reply shows them
+            assert reply.json["error"]["details"] == WHEN[expected]
     assert answered == {code: code for code in cases}
     assert snapshot(app) == before
     assert error_code(world.staff().post(PREVIEWS, json={"code": "not a code at all"})) == "COUPON_NOT_FOUND"

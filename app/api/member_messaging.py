@@ -19,7 +19,7 @@ blp.before_request(require(MEMBER))
 def list_subscriptions():
     """The templates our messages use and what is left of each (one per message rule: one page).
 
-    Pass them to wx.requestSubscribeMessage."""
+    Which of them to ask for on which page: GET /member/subscriptions/pages."""
     return whole(subscriptions.templates_for(g.principal.id))
 
 

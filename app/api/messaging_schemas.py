@@ -29,7 +29,9 @@ class SubscribeResultArgs(Schema):
 
     class Meta:
         unknown = INCLUDE  # the template ids are the keys
-        additional_properties = {"type": "string", "enum": list(RESULTS)}  # documented (app/api/docs.py)
+        # documented (app/api/docs.py) as strings, not an enum: a typed client (TypeScript) would hold
+        # errMsg's own value to the enum too, and could not type the object wx gives
+        additional_properties = {"type": "string", "description": f"a template id's result: {' | '.join(RESULTS)}"}
         example = {"errMsg": SUBSCRIBE_OK, EXAMPLE_TEMPLATE: "accept"}
 
     errMsg = fields.String(required=True, validate=validate.Equal(  # noqa: N815 (WeChat's name)
