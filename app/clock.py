@@ -9,7 +9,7 @@ context variable, so services read it without knowing about requests.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -42,6 +42,16 @@ def business_tz() -> ZoneInfo:
 def local_date(at: datetime) -> date:
     """The business date of an instant."""
     return at.astimezone(business_tz()).date()
+
+
+def local_time(at: datetime) -> datetime:
+    """The instant in the business zone's offset: how every reply shows a time."""
+    return at.astimezone(business_tz())
+
+
+def last_day(end: datetime) -> date:
+    """The last business day of a validity that ends (exclusive) at a local midnight."""
+    return local_date(end) - timedelta(days=1)
 
 
 def start_of_day(day: date) -> datetime:

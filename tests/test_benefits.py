@@ -174,6 +174,7 @@ def test_claiming_issues_the_pack_once_and_claiming_again_answers_the_same(app, 
         assert reply.status_code == 200, reply.json
         (listed,) = reply.json["items"]
         assert (listed["state"], listed["days_left"], listed["expires_on"]) == ("claimable", 8, "2027-02-28")
+        assert (listed["name"], listed["tier"]) == ("每月礼券", "金卡")  # the tier that gave it, by name
         assert listed["coupons"] == [{"template_id": template_id, "name": "月度礼券", "value": "5元代金券",
                                       "count": 2}]
         first = member.post(f"{BENEFITS}/{listed['id']}/claim")

@@ -82,4 +82,6 @@ def test_a_lookup_lists_the_coupons_usable_here_now_without_their_codes(app, wor
     assert [coupon["id"] for coupon in usable] == [here["id"], anywhere["id"]]  # soonest ending first
     assert all("code" not in coupon and "code_grouped" not in coupon for coupon in usable)
     assert (usable[0]["name"], usable[0]["summary"], usable[0]["state"]) == ("本店券", "满100元减20元", "issued")
+    # valid 10 to 12 June: the cashier can say "two more days after today"
+    assert (usable[0]["first_day"], usable[0]["last_day"], usable[0]["days_left"]) == ("2026-06-10", "2026-06-12", 2)
     assert later["id"] not in {coupon["id"] for coupon in usable}

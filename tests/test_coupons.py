@@ -124,6 +124,32 @@ def test_a_fixed_window_runs_from_the_first_local_day_to_the_end_of_the_last(app
         assert coupon.valid_until == datetime(2026, 6, 20, 16, 0, tzinfo=timezone.utc)
 
 
+def test_a_coupon_reads_its_first_and_last_business_day_and_the_days_left_until_it_cannot_be_used(app, world):
+    admin, alice = world.admin(), world.member("alice")
+
+    def shown(coupon_id):
+        coupon = alice.get(f"{MEMBER_API}/coupons/{coupon_id}").json
+        return coupon["first_day"], coupon["last_day"], coupon["days_left"]
+
+    with time_machine.travel("2026-06-03T15:30:00+00:00", tick=False):  # 23:30 on 3 June in Shanghai
+        three_days = create_template(admin, name="3天券", valid_days=3)
+        later = create_template(admin, name="下周券", valid_days=None, valid_from="2026-06-10",
+                                valid_until="2026-06-20")
+        short = created(grant(admin, three_days["id"], alice.member_id))
+        upcoming = created(grant(admin, later["id"], alice.member_id))
+        voided = created(grant(admin, three_days["id"], alice.member_id))
+        assert admin.post(f"{ADMIN}/coupons/{voided['id']}/void", json={"reason": "测试"}).status_code == 200
+        assert shown(short["id"]) == ("2026-06-03", "2026-06-05", 2)
+        assert alice.get(f"{MEMBER_API}/coupons/{short['id']}").json["valid_until"] == "2026-06-06T00:00:00+08:00"
+        assert shown(upcoming["id"]) == ("2026-06-10", "2026-06-20", 17)  # not usable yet: counted to its end
+        assert shown(voided["id"])[2] is None
+    with time_machine.travel("2026-06-05T15:59:59+00:00", tick=False):  # 23:59:59 on its last day
+        assert shown(short["id"])[2] == 0
+        assert alice.get(f"{MEMBER_API}/coupons").json["items"][0]["days_left"] == 0  # the list says it too
+    with time_machine.travel("2026-06-05T16:00:00+00:00", tick=False):  # 6 June: it ended
+        assert shown(short["id"]) == ("2026-06-03", "2026-06-05", None)
+
+
 @time_machine.travel(NOON, tick=False)
 def test_a_template_past_its_window_or_switched_off_issues_nothing(app, world):
     admin = world.admin()

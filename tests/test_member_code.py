@@ -1,4 +1,5 @@
 """The dynamic member code: text and QR image, staff lookups, staleness, forgery, rate limits."""
+import base64
 import struct
 import zlib
 
@@ -31,7 +32,7 @@ def test_the_code_names_the_brand_and_the_member_and_says_when_to_refresh(world,
     assert len(code) == 18 and code.isdigit()
     assert code.startswith(app.config["MEMBER_CODE_PREFIX"])
     assert int(code[2:12]) == alice.member_id
-    assert reply.json["expires_in"] == 30
+    assert (reply.json["expires_in"], reply.json["expires_at"]) == (30, "2026-06-15T12:00:30+08:00")
 
 
 def test_the_code_changes_every_step_and_counts_down(world):
@@ -39,7 +40,8 @@ def test_the_code_changes_every_step_and_counts_down(world):
     with time_machine.travel(STEP_START, tick=False) as clock:
         first = code_of(alice)
         clock.shift(10)
-        assert alice.get("/api/v1/member/card/code").json == {"code": first, "expires_in": 20}
+        later = alice.get("/api/v1/member/card/code").json
+        assert (later["code"], later["expires_in"], later["expires_at"]) == (first, 20, "2026-06-15T12:00:30+08:00")
         clock.shift(20)
         assert code_of(alice) != first
 
@@ -85,16 +87,26 @@ def qr_modules(pixels: list[list[int]]) -> tuple:
                  for i in range(size))
 
 
-@time_machine.travel(STEP_START, tick=False)
-def test_the_qr_image_is_a_png_of_the_same_code(world):
+def qr_of(data_url: str) -> tuple:
+    prefix = "data:image/png;base64,"
+    assert data_url.startswith(prefix)
+    return qr_modules(png_dark_pixels(base64.b64decode(data_url.removeprefix(prefix), validate=True)))
+
+
+def qr_matrices(code: str) -> set:
+    return {tuple(map(tuple, segno.make_qr(code, error=level).matrix)) for level in "lmqh"}
+
+
+def test_the_qr_image_comes_in_the_same_reply_as_the_code_of_the_same_step(world):
     alice = world.member("alice")
-    code = code_of(alice)
-    reply = alice.get("/api/v1/member/card/code.png")
-    assert reply.status_code == 200
-    assert reply.mimetype == "image/png"
-    assert reply.headers["Cache-Control"] == "no-store"  # a code must never come from a cache
-    modules = qr_modules(png_dark_pixels(reply.data))
-    assert modules in {tuple(map(tuple, segno.make_qr(code, error=level).matrix)) for level in "lmqh"}
+    with time_machine.travel(STEP_START, tick=False) as clock:
+        reply = alice.get("/api/v1/member/card/code")
+        assert reply.headers["Cache-Control"] == "no-store"  # a code must never come from a cache
+        assert qr_of(reply.json["image"]) in qr_matrices(reply.json["code"])
+        clock.shift(30)  # the next step: a new code, and its own image
+        later = alice.get("/api/v1/member/card/code").json
+        assert later["code"] != reply.json["code"] and qr_of(later["image"]) in qr_matrices(later["code"])
+    assert alice.get("/api/v1/member/card/code.png").status_code == 404  # one way to get the code
 
 
 def test_a_staff_lookup_with_a_fresh_code_returns_the_member_summary(world):

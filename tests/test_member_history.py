@@ -103,6 +103,16 @@ def test_an_item_the_member_cannot_redeem_says_why_in_chinese(app, world):
                       "太贵": ("POINTS_INSUFFICIENT", "积分不足"), "能换": (None, None)}
 
 
+def test_an_items_minimum_tier_is_named_beside_its_level(world):
+    admin, alice = world.admin(), world.member("alice")
+    create_item(admin, name="金卡专享", price_points=10, min_tier_level=2)
+    create_item(admin, name="高于一切", price_points=10, min_tier_level=9)  # no tier that high
+    create_item(admin, name="人人可换", price_points=10)
+    offers = {offer["name"]: (offer["min_tier_level"], offer["min_tier_name"])
+              for offer in alice.get(f"{MEMBER_API}/mall/items").json["items"]}
+    assert offers == {"金卡专享": (2, "金卡"), "高于一切": (9, None), "人人可换": (None, None)}
+
+
 def test_members_list_the_stores_with_address_hours_and_location(world):
     admin = world.admin()
     jingan = {"code": "SH-JA", "name": "静安店", "address": "上海市静安区南京西路1601号",

@@ -277,10 +277,11 @@ def test_a_state_is_documented_with_its_values(spec):
 
 
 def _example_body(spec: dict, path: str, method: str) -> dict:
-    """A request body made of the document's examples, as someone pasting them into /docs would send."""
-    schema = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
-    properties = _deref(spec, schema)["properties"]
-    return {name: prop["example"] for name, prop in properties.items() if "example" in prop}
+    """A request body made of the document's examples (the body's own, or its fields'), as someone
+    pasting them into /docs would send."""
+    schema = _deref(spec, spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"])
+    return schema.get("example") or {name: prop["example"] for name, prop in schema["properties"].items()
+                                     if "example" in prop}
 
 
 def test_the_examples_work_when_pasted_against_the_demo_data(app, spec):

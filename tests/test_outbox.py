@@ -232,12 +232,12 @@ def test_operators_set_rules_and_members_report_subscriptions(app, world, fake_w
     assert member.get("/api/v1/member/subscriptions").json == {"items": [
         {"template_id": TEMPLATE, "event_kinds": ["points_expiring"], "long_term": False, "remaining": 0}],
         "next_cursor": None}
-    report = {"results": {TEMPLATE: "accept"}}
+    report = {"errMsg": "requestSubscribeMessage:ok", TEMPLATE: "accept"}
     first = member.post("/api/v1/member/subscriptions", json=report, headers={"Idempotency-Key": "k1"})
     replay = member.post("/api/v1/member/subscriptions", json=report, headers={"Idempotency-Key": "k1"})
     assert first.json["items"][0]["remaining"] == replay.json["items"][0]["remaining"] == 1
     second = member.post("/api/v1/member/subscriptions", json=report)
-    rejected = member.post("/api/v1/member/subscriptions", json={"results": {TEMPLATE: "reject"}})
+    rejected = member.post("/api/v1/member/subscriptions", json={**report, TEMPLATE: "reject"})
     # a refusal keeps earlier ones
     assert second.json["items"][0]["remaining"] == rejected.json["items"][0]["remaining"] == 2
 
@@ -259,12 +259,13 @@ def test_a_report_naming_a_template_no_rule_sends_is_refused(app, world):
         points_rule()
         db.session.commit()
     member = world.member("alice")
-    reply = member.post("/api/v1/member/subscriptions", json={"results": {TEMPLATE: "accept", "other": "accept"}})
+    reply = member.post("/api/v1/member/subscriptions",
+                        json={"errMsg": "requestSubscribeMessage:ok", TEMPLATE: "accept", "other": "accept"})
     assert (reply.status_code, reply.json["error"]["code"]) == (422, "SUBSCRIBE_TEMPLATE_UNKNOWN")
     assert reply.json["error"]["details"] == {"template_ids": ["other"]}
     assert member.get("/api/v1/member/subscriptions").json["items"][0]["remaining"] == 0
-    bad = member.post("/api/v1/member/subscriptions", json={"results": {TEMPLATE: "maybe"}})
-    assert bad.status_code == 422
+    bad = member.post("/api/v1/member/subscriptions", json={"errMsg": "requestSubscribeMessage:ok", TEMPLATE: "maybe"})
+    assert bad.status_code == 422 and TEMPLATE in bad.json["error"]["details"]["fields"]
 
 
 def test_only_operators_read_rules_and_the_message_log(app, world):

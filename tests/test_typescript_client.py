@@ -21,6 +21,8 @@ type PurchaseBody = NonNullable<operations["staff_record_purchase"]["requestBody
 type Purchase = operations["staff_record_purchase"]["responses"][201]["content"]["application/json"];
 type Coupons = operations["member_mall_list_coupons"]["responses"][200]["content"]["application/json"];
 type Purchases = operations["member_history_purchases"]["responses"][200]["content"]["application/json"];
+type Report = operations["member_messaging_report_subscriptions"]["requestBody"]["content"]["application/json"];
+type MemberCode = operations["member_member_code"]["responses"][200]["content"]["application/json"];
 
 export function pointsOf(card: Card): number | undefined {
   return card.points?.balance;
@@ -31,6 +33,11 @@ export function balanceAfter(purchase: Purchase): number | undefined {
 }
 export function states(page: Coupons): ("issued" | "used" | "expired" | "voided" | undefined)[] {
   return (page.items ?? []).map((coupon) => coupon.state);
+}
+// what wx.requestSubscribeMessage's success receives, passed on as it is
+export const report: Report = { errMsg: "requestSubscribeMessage:ok", "tmpl-a": "accept", "tmpl-b": "reject" };
+export function imageSrc(code: MemberCode): string | undefined {
+  return code.image;  // a data URL: <image src> shows it without a request
 }
 export function nextCursor(page: Purchases): number | null {
   return page.items.length ? page.next_cursor : null;  // a list's shape: items and next_cursor, both there

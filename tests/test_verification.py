@@ -74,10 +74,10 @@ def test_confirming_uses_the_coupon_once_bound_to_store_staff_order_and_time(app
                                             "discount_fen", "verified_at")} == {
         "coupon_id": coupon["id"], "store_id": world.stores["A"], "staff_id": world.staff_ids["clerk-a"],
         "order_no": "POS-42", "amount_fen": 150_00, "discount_fen": 20_00,
-        "verified_at": "2026-06-10T04:00:00+00:00"}
+        "verified_at": "2026-06-10T12:00:00+08:00"}
     again = verify(world.staff("manager-b"), coupon["code"])
     assert (again.status_code, error_code(again)) == (409, "COUPON_ALREADY_USED")
-    assert again.json["error"]["details"] == {"used_at": "2026-06-10T04:00:00+00:00", "store_id": world.stores["A"],
+    assert again.json["error"]["details"] == {"used_at": "2026-06-10T12:00:00+08:00", "store_id": world.stores["A"],
                                               "store_name": "Store A"}
     assert alice.get(f"{MEMBER_API}/coupons/{coupon['id']}").json["state"] == "used"
     assert alice.get(f"{MEMBER_API}/card").json["coupons_count"] == 0
@@ -135,6 +135,10 @@ def _refusal_cases(world, alice, admin) -> dict:
     }
 
 
+WHEN = {"COUPON_EXPIRED": {"valid_until": "2026-06-10T00:00:00+08:00"},
+        "COUPON_NOT_YET_VALID": {"valid_from": "2026-06-11T00:00:00+08:00"}}
+
+
 @time_machine.travel(NOON, tick=False)
 def test_each_refusal_has_its_own_code_and_writes_nothing(app, world, alice):
     cases = _refusal_cases(world, alice, world.admin())
@@ -145,6 +149,8 @@ def test_each_refusal_has_its_own_code_and_writes_nothing(app, world, alice):
         answered[expected] = error_code(reply)
         if expected == "COUPON_BELOW_THRESHOLD":
             assert reply.json["error"]["details"] == {"threshold_fen": 100_00}
+        if expected in WHEN:  # times as every reply shows them
+            assert reply.json["error"]["details"] == WHEN[expected]
     assert answered == {code: code for code in cases}
     assert snapshot(app) == before
     assert error_code(world.staff().post(PREVIEWS, json={"code": "not a code at all"})) == "COUPON_NOT_FOUND"

@@ -5,7 +5,7 @@ from flask import g, request
 from sqlalchemy import text
 
 from app.api.converters import IdConverter
-from app.api.docs import configure_docs
+from app.api.docs import SchemaMetaPlugin, configure_docs
 from app.api.input_guard import check_request_input
 from app.api.schemas import ErrorEnvelopeSchema
 from app.clock import begin_business_day, end_business_day
@@ -63,14 +63,15 @@ def register_api(app) -> None:
     api.ERROR_SCHEMA = ErrorEnvelopeSchema  # documents our envelope on every error response
     app.url_map.converters["int"] = IdConverter  # before any route: an id past its column's range is a 404
     configure_docs(app)
-    api.init_app(app)
-    for module in (auth, member, staff, admin, admin_members, admin_jobs, member_engagement, admin_engagement,
-                   member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
-                   admin_benefits, member_points_conversion, admin_audit, admin_layers, admin_campaigns,
-                   admin_numbers, member_history, member_stores):
-        api.register_blueprint(module.blp)
-    for blp in sessions.blueprints:
-        api.register_blueprint(blp)
+    api.init_app(app, spec_kwargs={"extra_plugins": [SchemaMetaPlugin()]})
+    with app.app_context():  # the document renders bounds such as a time's minimum in the business zone
+        for module in (auth, member, staff, admin, admin_members, admin_jobs, member_engagement, admin_engagement,
+                       member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,
+                       admin_benefits, member_points_conversion, admin_audit, admin_layers, admin_campaigns,
+                       admin_numbers, member_history, member_stores):
+            api.register_blueprint(module.blp)
+        for blp in sessions.blueprints:
+            api.register_blueprint(blp)
 
     @app.before_request
     def _business_day():

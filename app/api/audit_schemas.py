@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.api.converters import INTEGER_MAX
-from app.api.schemas import BUSINESS_DATE, CursorArgs
+from app.api.schemas import BUSINESS_DATE, CursorArgs, ZonedDateTime
 
 
 class AuditLogArgs(CursorArgs):
@@ -18,7 +18,7 @@ class AuditLogArgs(CursorArgs):
 
 class AuditEntrySchema(Schema):
     id = fields.Integer()
-    at = fields.DateTime()
+    at = ZonedDateTime()
     operator_id = fields.Integer()
     operator_name = fields.String(metadata={"description": "as it was at the time"})
     action = fields.String()

@@ -1,8 +1,9 @@
 """Schemas of the tier benefits to claim and of the expiring points → coupon conversion."""
 from marshmallow import Schema, fields, validate
 
+from app.api.display import tier_name
 from app.api.mall_schemas import CouponSchema
-from app.api.schemas import Strict, one_of
+from app.api.schemas import Strict, ZonedDateTime, one_of
 from app.mall.benefit_models import BENEFIT_KINDS, CLAIMABLE, CLAIMED, EXPIRED
 
 
@@ -20,10 +21,12 @@ class EntitlementSchema(Schema):
     benefit = one_of(BENEFIT_KINDS, attribute="grant.benefit")
     name = fields.String()
     period = fields.String(attribute="grant.period")
+    tier = fields.Function(lambda entitlement: tier_name(entitlement.grant.tier_id), metadata={
+        "type": "string", "nullable": True, "description": "the tier that gave it, by name", "example": "金卡"})
     state = one_of([CLAIMABLE, CLAIMED, EXPIRED])
     expires_on = fields.Date()
     days_left = fields.Integer(allow_none=True)
-    claimed_at = fields.DateTime(attribute="grant.claimed_at", allow_none=True)
+    claimed_at = ZonedDateTime(attribute="grant.claimed_at", allow_none=True)
     coupons = fields.List(fields.Nested(PackCouponSchema))
 
 

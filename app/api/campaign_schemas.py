@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api.converters import INTEGER_MAX
 from app.api.layer_schemas import INSTANT
-from app.api.schemas import Strict
+from app.api.schemas import Strict, ZonedDateTime
 
 _id = validate.Range(min=1, max=INTEGER_MAX)
 
@@ -21,16 +21,16 @@ class CampaignSchema(Strict):
     recall = fields.Boolean(load_default=False, metadata={
         "description": "a churn-recall campaign: its members are those who move into 流失预警 (and match the "
                        "segment) while PUT /churn-recall names it; launching it assigns nobody at once"})
-    starts_at = fields.AwareDateTime(required=True, validate=INSTANT)
+    starts_at = ZonedDateTime(required=True, validate=INSTANT)
     holdout_pct = fields.Integer(strict=True, load_default=10, validate=validate.Range(min=0, max=50), metadata={
         "description": "share of the segment kept out, fixed per member and campaign at random"})
     response_days = fields.Integer(strict=True, load_default=14, validate=validate.Range(min=1, max=90), metadata={
         "description": "purchases within this many days of assignment count as a response"})
     created_by = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    launched_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = ZonedDateTime(dump_only=True)
+    launched_at = ZonedDateTime(dump_only=True, allow_none=True)
     launched_by = fields.String(dump_only=True, allow_none=True)
-    assigned_at = fields.DateTime(dump_only=True, allow_none=True,
+    assigned_at = ZonedDateTime(dump_only=True, allow_none=True,
                                   metadata={"description": "when every member of the segment had been assigned"})
 
 
@@ -79,7 +79,7 @@ class CampaignResultsSchema(Schema):
     campaign_group = fields.Nested(GroupSchema)
     holdout_group = fields.Nested(GroupSchema)
     uplift = fields.Nested(UpliftSchema)
-    window_ends_at = fields.DateTime(allow_none=True)
+    window_ends_at = ZonedDateTime(allow_none=True)
     final = fields.Boolean(metadata={"description": "every response window has closed"})
 
 
@@ -87,4 +87,4 @@ class RecallSettingSchema(Strict):
     campaign_id = fields.Integer(strict=True, allow_none=True, required=True, validate=_id)
     enabled = fields.Boolean(required=True)
     updated_by = fields.String(dump_only=True, allow_none=True)
-    updated_at = fields.DateTime(dump_only=True)
+    updated_at = ZonedDateTime(dump_only=True)

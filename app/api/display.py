@@ -1,11 +1,14 @@
 """Display strings beside codes, in Chinese, for the mini-program: a title for each ledger entry
-("门店消费 · 静安店", "兑换 · 咖啡券") and the text of a tier change's reason. Presentation only:
-the codes stay the contract, these may be reworded."""
+("门店消费 · 静安店", "兑换 · 咖啡券"), the text of a tier change's reason, a tier's name where a
+reply holds its level or id. Presentation only: the codes stay the contract, these may be reworded."""
+from flask import g
 from sqlalchemy import select
 
 from app.engagement.models import Task, TaskClaim
 from app.extensions import db
 from app.mall.models import MallItem, MallOrder
+from app.member_row import Tier
+from app.members.tiers import all_tiers
 from app.purchases.models import Purchase, Refund
 from app.stores.models import Store
 
@@ -64,6 +67,23 @@ def titled(entries: list) -> list[Titled]:
     details = _details({entry.ref for entry in entries})
     return [Titled(entry, " · ".join(filter(None, (kind_title(entry.kind), details.get(entry.ref)))))
             for entry in entries]
+
+
+def _ladder() -> list[Tier]:
+    """The tiers, lowest first, read once per request (a page of items names a tier per item)."""
+    if "tier_ladder" not in g:
+        g.tier_ladder = all_tiers()
+    return g.tier_ladder
+
+
+def tier_name_at(level: int | None) -> str | None:
+    """The name of the tier a minimum level asks for: the lowest at or above it (None: no minimum, or
+    no tier that high)."""
+    return None if level is None else next((tier.name for tier in _ladder() if tier.level >= level), None)
+
+
+def tier_name(tier_id: int) -> str | None:
+    return next((tier.name for tier in _ladder() if tier.id == tier_id), None)
 
 
 def _times(pct: int) -> str:

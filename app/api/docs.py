@@ -3,6 +3,7 @@ pinned copies in app/api/docs_static (no CDN: they work offline). API_DOCS=0 tur
 pages and their assets off (the default in production); /openapi.json stays."""
 from pathlib import Path
 
+from apispec import BasePlugin
 from flask import Blueprint
 
 ASSETS_URL = "/docs/assets"
@@ -24,3 +25,14 @@ def configure_docs(app) -> None:
     if docs:
         app.register_blueprint(Blueprint("docs_assets", __name__, static_url_path=ASSETS_URL,
                                          static_folder=str(Path(__file__).parent / "docs_static")))
+
+
+class SchemaMetaPlugin(BasePlugin):
+    """Documents what a schema's Meta says of its keys beyond its fields: `additional_properties`
+    (the JSON schema of their values) and a whole-body `example` (as /docs pre-fills it)."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        meta = getattr(kwargs.get("schema"), "Meta", None)
+        documented = {"additionalProperties": getattr(meta, "additional_properties", None),
+                      "example": getattr(meta, "example", None)}
+        return {key: value for key, value in documented.items() if value is not None}

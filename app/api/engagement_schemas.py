@@ -1,7 +1,7 @@
 """Schemas of the check-in, referral and task endpoints."""
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from app.api.schemas import BUSINESS_DATE, MAX_POINTS, Strict, one_of
+from app.api.schemas import BUSINESS_DATE, MAX_POINTS, Strict, ZonedDateTime, one_of
 from app.engagement.models import PENDING, RECURRENCES, REFUSED, REVERSED, REWARDED, TASK_KINDS
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, CheckinRules, ReferralRules
 
@@ -162,7 +162,7 @@ class InvitationSchema(Schema):
     points = fields.Integer(attribute="inviter_points")
     growth = fields.Integer(attribute="inviter_growth")
     rewarded_on = fields.Date(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class InvitationPageSchema(Schema):
@@ -185,10 +185,10 @@ class TaskSchema(Strict):
     reward_makeup_cards = _count(10, load_default=0)
     auto_pay = fields.Boolean(load_default=False)
     enabled = fields.Boolean(load_default=True)
-    starts_at = fields.AwareDateTime(allow_none=True, load_default=None)
-    ends_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    starts_at = ZonedDateTime(allow_none=True, load_default=None)
+    ends_at = ZonedDateTime(allow_none=True, load_default=None)
     sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=-10_000, max=10_000))
-    created_at = fields.DateTime(dump_only=True)
+    created_at = ZonedDateTime(dump_only=True)
     # the rules across fields (once-only kinds, a reward, the window) are app/engagement/tasks.py's
 
 
@@ -220,7 +220,7 @@ class MemberTaskSchema(Schema):
     state = one_of(["in_progress", "claimable", "claimed"])
     auto_pay = fields.Boolean()
     reward = fields.Nested(TaskRewardSchema)
-    ends_at = fields.DateTime(allow_none=True)
+    ends_at = ZonedDateTime(allow_none=True)
 
 
 class TaskClaimSchema(Schema):
@@ -230,7 +230,7 @@ class TaskClaimSchema(Schema):
     points = fields.Integer()
     growth = fields.Integer()
     makeup_cards = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class TaskNumbersSchema(Schema):

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields
 from app.api.display import kind_title
 from app.api.mall_schemas import StoreRefSchema
 from app.api.pagination import page_schema
-from app.api.schemas import PurchaseSchema, RefundSchema
+from app.api.schemas import PurchaseSchema, RefundSchema, ZonedDateTime
 
 
 class MemberRefundSchema(RefundSchema):
@@ -34,7 +34,7 @@ class TierChangeSchema(Schema):
     reason = fields.String(metadata={"description": "the code: the ledger kind that moved the growth, or tier_review"})
     reason_text = fields.Function(lambda change: kind_title(change.reason), metadata={"type": "string",
                                                                                      "example": "门店消费"})
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class PointLotSchema(Schema):

@@ -4,7 +4,7 @@ from datetime import date, datetime, timezone
 from marshmallow import Schema, fields, validate
 
 from app.api.converters import INTEGER_MAX
-from app.api.schemas import BUSINESS_DATE, MAX_POINTS, Strict
+from app.api.schemas import BUSINESS_DATE, MAX_POINTS, Strict, ZonedDateTime
 from app.layers.models import LAYERS
 
 _ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=INTEGER_MAX)),
@@ -52,7 +52,7 @@ class SegmentSchema(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=64))
     conditions = fields.Nested(ConditionsSchema, required=True)
     created_by = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = ZonedDateTime(dump_only=True)
 
 
 class SegmentPageSchema(Schema):

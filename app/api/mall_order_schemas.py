@@ -1,8 +1,9 @@
 """Schemas of the points mall: items, offers, orders, and the operators' numbers."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.api.display import tier_name_at
 from app.api.mall_schemas import COUNT, NAME, ORDER_NO, CouponDetailSchema, CouponTemplateBriefSchema
-from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, Strict, one_of
+from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, Strict, ZonedDateTime, one_of
 from app.errors import CATALOGUE
 from app.mall.models import (
     AWAITING_SHIPMENT,
@@ -31,8 +32,8 @@ class ItemSchema(Strict):
     per_member_limit = fields.Integer(strict=True, allow_none=True, validate=COUNT)
     limit_period = fields.String(load_default="total", validate=validate.OneOf(LIMIT_PERIODS))
     min_tier_level = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=100))
-    sale_starts_at = fields.AwareDateTime(allow_none=True)
-    sale_ends_at = fields.AwareDateTime(allow_none=True)
+    sale_starts_at = ZonedDateTime(allow_none=True)
+    sale_ends_at = ZonedDateTime(allow_none=True)
     member_day_price_pct = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=100))
     member_day_only = fields.Boolean(load_default=False)
     active = fields.Boolean(load_default=True)
@@ -76,8 +77,10 @@ class OfferSchema(Schema):
     limit_period = fields.String(attribute="item.limit_period")
     redeemed_in_period = fields.Integer()
     min_tier_level = fields.Integer(attribute="item.min_tier_level", allow_none=True)
-    sale_starts_at = fields.DateTime(attribute="item.sale_starts_at", allow_none=True)
-    sale_ends_at = fields.DateTime(attribute="item.sale_ends_at", allow_none=True)
+    min_tier_name = fields.Function(lambda offer: tier_name_at(offer.item.min_tier_level), metadata={
+        "type": "string", "nullable": True, "description": "the tier it needs (at least), by name", "example": "金卡"})
+    sale_starts_at = ZonedDateTime(attribute="item.sale_starts_at", allow_none=True)
+    sale_ends_at = ZonedDateTime(attribute="item.sale_ends_at", allow_none=True)
     redeemable = fields.Boolean()
     reason = fields.String(allow_none=True, metadata={"description": "an error code, null when redeemable"})
     reason_text = fields.Function(lambda offer: offer.reason and CATALOGUE[offer.reason][1], metadata={
@@ -111,10 +114,10 @@ class OrderSchema(Schema):
     ship_to = fields.Dict(allow_none=True)
     carrier = fields.String(allow_none=True)
     tracking_no = fields.String(allow_none=True)
-    shipped_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
+    shipped_at = ZonedDateTime(allow_none=True)
+    cancelled_at = ZonedDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class AdminOrderSchema(OrderSchema):

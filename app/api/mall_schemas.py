@@ -1,11 +1,13 @@
 """Schemas of the mall: coupons, verification, items, orders, store visits and numbers."""
 from marshmallow import Schema, fields, validate
 
+from app import clock
 from app.api.pagination import page_schema
-from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict, one_of
+from app.api.schemas import BUSINESS_DATE, MAX_FEN, CursorArgs, MemberSummarySchema, Strict, ZonedDateTime, one_of
 from app.clock import now
 from app.mall.codes import grouped
 from app.mall.coupons import TABS, VALID, describe, display_state
+from app.mall.coupons import days_left as coupon_days_left
 from app.mall.models import (
     COUPON_KINDS,
     EXPIRED,
@@ -100,10 +102,17 @@ class CouponSchema(Schema):
     stores = fields.List(fields.Nested(StoreRefSchema), attribute="template.stores")
     state = fields.Function(lambda coupon: display_state(coupon, now()), validate=validate.OneOf(COUPON_STATES),
                             metadata={"type": "string"})
-    valid_from = fields.DateTime()
-    valid_until = fields.DateTime()
+    valid_from = ZonedDateTime()
+    valid_until = ZonedDateTime(metadata={"description": "its end, exclusive: the midnight after `last_day`"})
+    first_day = fields.Function(lambda coupon: clock.local_date(coupon.valid_from).isoformat(), metadata={
+        "type": "string", "format": "date", "description": "the first business day it can be used"})
+    last_day = fields.Function(lambda coupon: clock.last_day(coupon.valid_until).isoformat(), metadata={
+        "type": "string", "format": "date", "description": "the last business day it can be used (included)"})
+    days_left = fields.Function(lambda coupon: coupon_days_left(coupon, now()), metadata={
+        "type": "integer", "nullable": True,
+        "description": "days after today it can be used, 0 on its last day; null once used, expired or voided"})
     source = one_of(COUPON_SOURCES)
-    issued_at = fields.DateTime()
+    issued_at = ZonedDateTime()
 
 
 class CouponDetailSchema(CouponSchema):
@@ -121,7 +130,7 @@ class CouponEventSchema(Schema):
     store_id = fields.Integer(allow_none=True)
     ref = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class AdminCouponSchema(CouponDetailSchema):
@@ -194,8 +203,8 @@ class VerificationSchema(Schema):
     order_no = fields.String()
     amount_fen = fields.Integer(attribute="order_amount_fen")
     discount_fen = fields.Integer()
-    verified_at = fields.DateTime()
-    undone_at = fields.DateTime(allow_none=True)
+    verified_at = ZonedDateTime()
+    undone_at = ZonedDateTime(allow_none=True)
     undo_reason = fields.String(allow_none=True)
 
 

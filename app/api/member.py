@@ -4,7 +4,6 @@ from flask import g
 from app.api.blueprint import Blueprint
 from app.api.display import titled
 from app.api.idempotency import begin_writes, mutation
-from app.api.images import qr_png_response
 from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import (
@@ -42,14 +41,9 @@ def card():
 @blp.route("/card/code")
 @blp.response(200, MemberCodeSchema)
 def member_code():
-    """The dynamic code staff scan; refresh it after `expires_in` seconds."""
+    """The dynamic code staff scan, as digits and as a QR image of the same step; ask again after
+    `expires_in` seconds."""
     return current_code(g.principal)
-
-
-@blp.route("/card/code.png")
-@blp.response(200, description="The dynamic code as a QR image (PNG)", content_type="image/png")
-def member_code_png():
-    return qr_png_response(current_code(g.principal).code)
 
 
 @blp.route("/profile")

@@ -3,7 +3,7 @@ from flask import g
 
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
-from app.api.messaging_schemas import SubscriptionReportArgs, SubscriptionSchema
+from app.api.messaging_schemas import RequestPageSchema, SubscribeResultArgs, SubscriptionSchema
 from app.api.pagination import page_schema, whole
 from app.api.principals import require
 from app.messaging import subscriptions
@@ -19,18 +19,29 @@ blp.before_request(require(MEMBER))
 def list_subscriptions():
     """The templates our messages use and what is left of each (one per message rule: one page).
 
-    Pass them to wx.requestSubscribeMessage."""
+    Which of them to ask for on which page: GET /member/subscriptions/pages."""
     return whole(subscriptions.templates_for(g.principal.id))
+
+
+@blp.route("/subscriptions/pages")
+@blp.response(200, page_schema(RequestPageSchema))
+def request_pages():
+    """Which templates to ask for on which page: each page's `template_ids` are the `tmplIds` of its
+    wx.requestSubscribeMessage call (a few pages: one page of them)."""
+    return whole(subscriptions.request_pages(g.principal.id))
 
 
 @blp.route("/subscriptions", methods=["POST"])
 @mutation
-@blp.arguments(SubscriptionReportArgs)
+@blp.arguments(SubscribeResultArgs)
 @blp.response(200, page_schema(SubscriptionSchema))
 def report_subscriptions(args):
-    """Report a wx.requestSubscribeMessage result: each "accept" of a one-time template is one message.
+    """Report a wx.requestSubscribeMessage result, the object its `success` receives, as it is: each
+    "accept" of a one-time template is one message.
 
-    Send an Idempotency-Key: a retried report then counts once.
+    A template no enabled rule sends is 422 SUBSCRIBE_TEMPLATE_UNKNOWN naming it; a failed call
+    (`errMsg` not "requestSubscribeMessage:ok") is 422 naming `errMsg`. Send an Idempotency-Key: a
+    retried report then counts once.
     """
     subscriptions.report(g.principal.id, args["results"])
     return whole(subscriptions.templates_for(g.principal.id))

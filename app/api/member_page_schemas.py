@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 from app.api.converters import INTEGER_MAX
 from app.api.engagement_schemas import InvitationSchema
 from app.api.pagination import page_schema
-from app.api.schemas import IntegerIdCursorArgs, MemberSummarySchema, PurchaseSchema, Strict
+from app.api.schemas import IntegerIdCursorArgs, MemberSummarySchema, PurchaseSchema, Strict, ZonedDateTime
 
 _TIER_ID = fields.Integer(validate=validate.Range(min=1, max=INTEGER_MAX), metadata={"description": "only this tier"})
 _Q = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": (
@@ -18,7 +18,7 @@ class MemberSearchArgs(IntegerIdCursorArgs):
 
 
 class MemberFoundSchema(MemberSummarySchema):
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 MemberFoundPageSchema = page_schema(MemberFoundSchema)
@@ -38,7 +38,7 @@ class CheckinSchema(Schema):
     points = fields.Integer()
     growth = fields.Integer()
     paid_with = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class AdminInvitationSchema(InvitationSchema):

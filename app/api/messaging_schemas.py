@@ -1,11 +1,11 @@
 """Schemas of the subscribe-message endpoints: quota reports, rules, the message log, job runs."""
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from app.api.schemas import CursorArgs, Strict, one_of
+from app.api.schemas import CursorArgs, Strict, ZonedDateTime, one_of
 from app.messaging.demo import DEMO_RULES
 from app.messaging.kinds import EventKind
 from app.messaging.models import FAILED, PENDING, RETRYING, SENDING, SENT, SKIPPED, TEMPLATE_ID_LENGTH, UNCONFIRMED
-from app.messaging.subscriptions import RESULTS
+from app.messaging.subscriptions import RESULTS, TEMPLATES_PER_REQUEST, RequestPage
 
 _template_id = validate.Length(min=1, max=TEMPLATE_ID_LENGTH)
 # examples name the demo's template (`make run`), so that they work when pasted into /docs
@@ -20,13 +20,41 @@ def kind_parameter() -> list[dict]:
              "schema": {"type": "string", "enum": [kind.value for kind in EventKind]}}]
 
 
-class SubscriptionReportArgs(Strict):
-    results = fields.Dict(
-        keys=fields.String(validate=_template_id), values=fields.String(validate=validate.OneOf(RESULTS)),
-        required=True, validate=validate.Length(min=1, max=10),
-        metadata={"description": "wx.requestSubscribeMessage's result: {template id: accept | reject | ban | "
-                                 "filter | acceptWithAudio | acceptWithAlert}",
-                  "example": {EXAMPLE_TEMPLATE: "accept"}})
+SUBSCRIBE_OK = "requestSubscribeMessage:ok"
+
+
+class SubscribeResultArgs(Schema):
+    """wx.requestSubscribeMessage's success result as it comes: `errMsg` and one key per template id
+    asked for, its value accept | reject | ban | filter (or WeChat's acceptWithAudio | acceptWithAlert)."""
+
+    class Meta:
+        unknown = INCLUDE  # the template ids are the keys
+        # documented (app/api/docs.py) as strings, not an enum: a typed client (TypeScript) would hold
+        # errMsg's own value to the enum too, and could not type the object wx gives
+        additional_properties = {"type": "string", "description": f"a template id's result: {' | '.join(RESULTS)}"}
+        example = {"errMsg": SUBSCRIBE_OK, EXAMPLE_TEMPLATE: "accept"}
+
+    errMsg = fields.String(required=True, validate=validate.Equal(  # noqa: N815 (WeChat's name)
+        SUBSCRIBE_OK, error="the call failed ({input}): nothing was subscribed"), metadata={"example": SUBSCRIBE_OK})
+
+    @staticmethod
+    def _results(data: dict) -> dict:
+        return {key: value for key, value in data.items() if key != "errMsg"}
+
+    @validates_schema
+    def _each_template(self, data, **kwargs):
+        results = self._results(data)
+        if not 1 <= len(results) <= TEMPLATES_PER_REQUEST:
+            raise ValidationError(f"1 to {TEMPLATES_PER_REQUEST} template ids, as one call asks for")
+        errors = {key: [f"one of {', '.join(RESULTS)}"] for key, value in results.items() if value not in RESULTS}
+        errors |= {key: [f"a template id is at most {TEMPLATE_ID_LENGTH} characters"] for key in results
+                   if len(key) > TEMPLATE_ID_LENGTH}
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _as_results(self, data, **kwargs) -> dict:
+        return {"results": self._results(data)}
 
 
 class SubscriptionSchema(Schema):
@@ -35,6 +63,15 @@ class SubscriptionSchema(Schema):
                               metadata={"description": "the events this template tells of"})
     long_term = fields.Boolean()
     remaining = fields.Integer(metadata={"description": "one-time: sends left; long-term: > 0 when subscribed"})
+
+
+class RequestPageSchema(Schema):
+    page = one_of([page.value for page in RequestPage], metadata={"description": "where the mini-program asks"})
+    label = fields.String(metadata={"example": "签到"})
+    template_ids = fields.List(fields.String(), metadata={
+        "description": "pass as `tmplIds` to wx.requestSubscribeMessage on a tap there (at most three, all "
+                       "one-time or all long-term); empty: this page asks for nothing"})
+    event_kinds = fields.List(fields.String(validate=_event_kind), metadata={"description": "what they tell of"})
 
 
 class EventKindSchema(Schema):
@@ -60,7 +97,7 @@ class MessageRuleSchema(Strict):
                   "example": {"thing1": "{points} 积分将于 {expires_on} 过期", "date2": "{expires_on}"}})
     enabled = fields.Boolean(load_default=True)
     updated_by = fields.String(dump_only=True, allow_none=True)
-    updated_at = fields.DateTime(dump_only=True)
+    updated_at = ZonedDateTime(dump_only=True)
 
 
 class RulePreviewArgs(Strict):
@@ -101,9 +138,9 @@ class MessageSchema(Schema):
         "description": "WeChat's errcode (43101, 47003, …) or NO_QUOTA, OUTCOME_UNKNOWN, a transport failure"})
     error_message = fields.String(allow_none=True)
     attempts = fields.Integer()
-    created_at = fields.DateTime()
-    claimed_at = fields.DateTime(allow_none=True)
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = ZonedDateTime()
+    claimed_at = ZonedDateTime(allow_none=True)
+    finished_at = ZonedDateTime(allow_none=True)
 
 
 class MessagePageSchema(Schema):
@@ -122,8 +159,8 @@ class JobRunSchema(Schema):
     status = fields.String(metadata={"description": "queued, running, ok or failed"})
     counts = fields.Dict()
     error = fields.String(allow_none=True)
-    started_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    started_at = ZonedDateTime()
+    finished_at = ZonedDateTime(allow_none=True)
     started_by = fields.String(allow_none=True, metadata={
         "description": "the operator who ran it now (`admin:<id>`); null: the schedule ran it"})
 

@@ -7,6 +7,8 @@ from marshmallow.utils import get_value
 from app.accounts import PASSWORD_LENGTH
 from app.api.converters import INTEGER_MAX
 from app.api.display import benefit_labels
+from app.api.images import qr_data_url
+from app.clock import local_time
 from app.layers.models import LAYERS
 from app.layers.rfm import layer_of
 from app.members.search import mask_phone
@@ -23,6 +25,14 @@ MAX_ID = 2**63 - 1  # the largest BIGINT id: bounds cursors and path ids of BIGI
 BUSINESS_DATE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
 
 _text = validate.Length(min=1, max=64)
+
+
+class ZonedDateTime(fields.AwareDateTime):
+    """Every time of the API, in one type: a reply shows it in the business zone's offset
+    ("2026-12-02T18:00:00+08:00"), an input may carry any offset (one without is refused)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value and local_time(value), attr, obj, **kwargs)
 
 
 class Strict(Schema):
@@ -129,8 +139,16 @@ class CardSchema(Schema):
 
 
 class MemberCodeSchema(Schema):
-    code = fields.String()
-    expires_in = fields.Integer()
+    """The code and its QR image of the same time step, so that the two never disagree."""
+
+    code = fields.String(metadata={"example": "660000000001123456"})
+    image = fields.Function(lambda code: qr_data_url(code.code), metadata={
+        "type": "string", "description": "the code as a QR image, a PNG data URL (`<image src>` shows it as is)",
+        "example": "data:image/png;base64,iVBORw0KGgo..."})
+    expires_at = ZonedDateTime(metadata={"description": "when the phone shows the next code (staff accept this "
+                                                        "one for one step more)"})
+    expires_in = fields.Integer(metadata={"description": "seconds until `expires_at`: ask again then (by the "
+                                                         "phone's own timer, whatever its clock says)"})
 
 
 class ProfileArgs(Strict):
@@ -162,7 +180,7 @@ class LedgerEntrySchema(Schema):
     ref = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     actor = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class LedgerArgs(CursorArgs):
@@ -224,7 +242,7 @@ class PurchaseSchema(Schema):
     refunded_fen = fields.Integer()
     points_earned = fields.Integer()
     growth_earned = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class RefundArgs(Strict):
@@ -239,7 +257,7 @@ class RefundSchema(Schema):
     amount_fen = fields.Integer()
     points_reversed = fields.Integer()
     growth_reversed = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
 
 
 class AdjustmentArgs(Strict):
@@ -259,7 +277,7 @@ class MemberLayerSchema(Schema):
     m_score = fields.Integer(allow_none=True)
     frequency = fields.Integer()
     monetary_fen = fields.Integer()
-    last_purchase_at = fields.DateTime(allow_none=True)
+    last_purchase_at = ZonedDateTime(allow_none=True)
 
 
 class _LayerOf(fields.Nested):
@@ -273,7 +291,7 @@ class AdminMemberSchema(MemberSummarySchema):
     openid = fields.String()
     birthday = fields.Date(allow_none=True)
     gender = one_of(GENDERS)
-    created_at = fields.DateTime()
+    created_at = ZonedDateTime()
     layer = _LayerOf(MemberLayerSchema, allow_none=True, metadata={"description": "RFM layer and scores"})
 
 

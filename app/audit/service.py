@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from app.audit.models import AuditEntry
+from app.clock import local_time
 from app.extensions import db
 
 CHANGES_KEPT = 50
@@ -78,7 +79,9 @@ def _secret(name) -> bool:
 def _jsonable(value):
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):
+        return local_time(value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, case, extract, func, select, update
 
+from app import clock
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day, today
 from app.db_helpers import insert_many_ignoring_conflict
@@ -78,7 +79,7 @@ def _next_month(day: date) -> date:
 
 
 def last_day(grant: BenefitGrant) -> date:
-    return local_date(grant.expires_at) - timedelta(days=1)  # expires_at is a local midnight, exclusive
+    return clock.last_day(grant.expires_at)
 
 
 # --- granting ----------------------------------------------------------------------------
@@ -91,7 +92,7 @@ def _grant(benefit: str, period: str, tier: Tier, member_ids, expires_at: dateti
          "state": CLAIMABLE, "granted_at": at, "expires_at": expires_at} for member_id in member_ids],
         ["member_id", "benefit", "period"], returning=[BenefitGrant.member_id])
     payload = {"benefit": NAMES[benefit], "tier": tier.name,
-               "expires_on": (local_date(expires_at) - timedelta(days=1)).isoformat()}
+               "expires_on": clock.last_day(expires_at).isoformat()}
     return len(record_events(CLAIMABLE_KIND, [(row.member_id, payload) for row in won]))
 
 

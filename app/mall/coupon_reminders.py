@@ -5,12 +5,10 @@ A coupon is due when its last valid business day falls within COUPON_EXPIRY_REMI
 coupon, a missed day caught up while it is valid; a coupon issued already inside the
 window is reminded at the next run).
 """
-from datetime import timedelta
-
 from flask import current_app
 
 from app.batches import Batches
-from app.clock import local_date
+from app.clock import last_day
 from app.mall.coupons import describe
 from app.mall.models import ISSUED, Coupon
 from app.messaging.countdown import remind_ending
@@ -26,6 +24,6 @@ def remind_expiring() -> Batches:
 
 
 def _payload(coupon: Coupon, day) -> dict:
-    last_day = local_date(coupon.valid_until) - timedelta(days=1)  # valid_until is a local midnight, exclusive
+    ends_on = last_day(coupon.valid_until)
     return {"coupon_id": coupon.id, "coupon": coupon.template.name, "value": describe(coupon.template),
-            "expires_on": last_day.isoformat(), "days_left": (last_day - day).days}
+            "expires_on": ends_on.isoformat(), "days_left": (ends_on - day).days}

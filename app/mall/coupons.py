@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.batches import Batches
-from app.clock import local_date, now, start_of_day
+from app.clock import last_day, local_date, now, start_of_day
 from app.db_helpers import newest_first, soonest_first
 from app.errors import AppError, CouponError, StoreError, invalid_field
 from app.extensions import db
@@ -106,6 +106,14 @@ def describe(template: CouponTemplate) -> str:
 
 def display_state(coupon: Coupon, at: datetime) -> str:
     return EXPIRED if coupon.state == ISSUED and coupon.valid_until <= at else coupon.state
+
+
+def days_left(coupon: Coupon, at: datetime) -> int | None:
+    """Business days after today it can still be used (0 on its last day; counted to its end even
+    before its first day); None once it cannot be used any more (used, expired, voided)."""
+    if display_state(coupon, at) != ISSUED:
+        return None
+    return (last_day(coupon.valid_until) - local_date(at)).days
 
 
 # --- templates ---------------------------------------------------------------------------

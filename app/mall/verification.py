@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.clock import now
+from app.clock import local_time, now
 from app.db_helpers import newest_first
 from app.errors import AppError, AuthError, CouponError
 from app.extensions import db
@@ -45,9 +45,14 @@ def _live_verification(coupon_id: int) -> CouponVerification | None:
         CouponVerification.coupon_id == coupon_id, CouponVerification.undone_at.is_(None))).scalar_one_or_none()
 
 
+def _shown(at: datetime) -> str:
+    """An instant in an error's details, as the replies show times."""
+    return local_time(at).isoformat()
+
+
 def _already_used(coupon: Coupon) -> AppError:
     used = _live_verification(coupon.id)
-    details = used and {"used_at": used.verified_at.isoformat(), "store_id": used.store_id,
+    details = used and {"used_at": _shown(used.verified_at), "store_id": used.store_id,
                         "store_name": used.store.name}
     return AppError(CouponError.COUPON_ALREADY_USED, details=details)
 
@@ -63,11 +68,11 @@ def refusal(coupon: Coupon, store_id: int, at: datetime) -> AppError | None:
     if state == USED:
         return _already_used(coupon)
     if state == EXPIRED:
-        return AppError(CouponError.COUPON_EXPIRED, details={"valid_until": coupon.valid_until.isoformat()})
+        return AppError(CouponError.COUPON_EXPIRED, details={"valid_until": _shown(coupon.valid_until)})
     if state == VOIDED:
         return AppError(CouponError.COUPON_VOIDED)
     if at < coupon.valid_from:
-        return AppError(CouponError.COUPON_NOT_YET_VALID, details={"valid_from": coupon.valid_from.isoformat()})
+        return AppError(CouponError.COUPON_NOT_YET_VALID, details={"valid_from": _shown(coupon.valid_from)})
     return None
 
 

@@ -9,6 +9,7 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from flask import current_app
 
@@ -27,7 +28,8 @@ MAX_MEMBER_ID = 2**31 - 1
 @dataclass(frozen=True)
 class MemberCode:
     code: str
-    expires_in: int  # seconds until the phone should show a new code
+    expires_at: datetime  # the end of its step: the phone shows a new code (staff accept this one a step more)
+    expires_in: int  # seconds until then
 
 
 def _otp(secret_hex: str, step: int) -> str:
@@ -46,10 +48,9 @@ def current_code(member: Member, at: float | None = None) -> MemberCode:
     step = _step(at)
     prefix = current_app.config["MEMBER_CODE_PREFIX"]
     step_seconds = current_app.config["MEMBER_CODE_STEP"]
-    return MemberCode(
-        code=f"{prefix}{member.id:010d}{_otp(member.code_secret, step)}",
-        expires_in=int((step + 1) * step_seconds - at),
-    )
+    ends = (step + 1) * step_seconds
+    return MemberCode(code=f"{prefix}{member.id:010d}{_otp(member.code_secret, step)}",
+                      expires_at=datetime.fromtimestamp(ends, timezone.utc), expires_in=int(ends - at))
 
 
 def member_id_digits(code: str) -> int | None:
