@@ -20,11 +20,19 @@ from tests.console_helpers import ConsoleClient
 from tests.engagement_steps import create_task
 from tests.helpers import PASSWORD, Caller, add_account
 from tests.jobs_helpers import TEMPLATE
-from tests.mall_steps import create_item, create_template, created, give_points, issue, make_members, member_caller
+from tests.mall_steps import (
+    SHIP_TO,
+    create_item,
+    create_template,
+    created,
+    give_points,
+    issue,
+    make_members,
+    member_caller,
+)
 
 ADMIN_API = "/api/v1/admin"
 AUDIT_LOG = f"{ADMIN_API}/audit-log"
-SHIP_TO = {"name": "张三", "phone": "13800138000", "address": "上海市静安区南京西路1号"}
 
 
 def entries(app) -> list[AuditEntry]:
