@@ -21,6 +21,7 @@ Rules chosen here:
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam, case, func, or_, select, update
@@ -95,10 +96,13 @@ _LIMIT_TEXTS = {"total": "已达兑换上限", "day": "今日已达兑换上限"
                 "month": "本月已达兑换上限"}
 
 
-def min_tier_name(level: int) -> str:
-    """The name of the lowest tier at or above the level (the tiers may skip levels)."""
-    name = db.session.execute(select(Tier.name).where(Tier.level >= level).order_by(Tier.level).limit(1)).scalar()
-    return name or "更高"
+def min_tier_name(level: int) -> str | None:
+    """The name of the lowest tier at or above the level (the tiers may skip levels); None above them all."""
+    return db.session.execute(select(Tier.name).where(Tier.level >= level).order_by(Tier.level).limit(1)).scalar()
+
+
+def _tier_text(name: str | None) -> str:
+    return f"需要{name}等级及以上" if name else MallError.ITEM_TIER_REQUIRED.message
 
 
 def _starts_text(at: datetime) -> str:
@@ -107,7 +111,7 @@ def _starts_text(at: datetime) -> str:
 
 
 def _refusal(item: MallItem, member: Member, at: datetime, member_day: bool, redeemed: int, held: int | None,
-             price: int, points: int | None, tier_name: Callable[[int], str]) -> Refusal | None:
+             price: int, points: int | None, tier_name: Callable[[int], str | None]) -> Refusal | None:
     if item.sale_starts_at is not None and at < item.sale_starts_at:
         return Refusal(MallError.ITEM_SALE_NOT_STARTED, _starts_text(item.sale_starts_at))
     if item.sale_ends_at is not None and at >= item.sale_ends_at:
@@ -115,7 +119,7 @@ def _refusal(item: MallItem, member: Member, at: datetime, member_day: bool, red
     if item.member_day_only and not member_day:
         return Refusal(MallError.ITEM_MEMBER_DAY_ONLY, f"仅会员日（每月{current_app.config['MEMBER_DAY']}日）可兑换")
     if item.min_tier_level is not None and member.tier.level < item.min_tier_level:
-        return Refusal(MallError.ITEM_TIER_REQUIRED, f"需要{tier_name(item.min_tier_level)}等级及以上")
+        return Refusal(MallError.ITEM_TIER_REQUIRED, _tier_text(tier_name(item.min_tier_level)))
     template = item.coupon_template
     if template is not None and closed(template, at):
         return Refusal(CouponError.COUPON_TEMPLATE_CLOSED, CouponError.COUPON_TEMPLATE_CLOSED.message)
@@ -131,7 +135,7 @@ def _refusal(item: MallItem, member: Member, at: datetime, member_day: bool, red
 
 
 def make_offer(item: MallItem, member: Member, at: datetime, redeemed: int, points: int | None,
-               held: int | None = None, tier_name: Callable[[int], str] = min_tier_name) -> Offer:
+               held: int | None = None, tier_name: Callable[[int], str | None] = min_tier_name) -> Offer:
     """`points`: the member's usable points, or None to leave that check to the ledger's debit; `held`: the
     member's coupons of a coupon item's template, or None to leave that check to the issuing."""
     member_day = is_member_day(at)
@@ -161,11 +165,7 @@ def _offers(member: Member, items: list[MallItem], points: int) -> list[Offer]:
     at = now()
     counts = redeemed_counts(member.id, items, at)
     held = held_counts(member.id, list({item.coupon_template_id for item in items if item.coupon_template_id}))
-    tier_names: dict[int, str] = {}  # a page's tier-gated items name their tier with one query each level
-
-    def tier_name(level: int) -> str:
-        return tier_names.setdefault(level, min_tier_name(level))
-
+    tier_name = cache(min_tier_name)  # a page's tier-gated items: one query per level they name
     return [make_offer(item, member, at, counts[item.id], points, held.get(item.coupon_template_id, 0), tier_name)
             for item in items]
 
@@ -239,7 +239,8 @@ def _check(item: MallItem) -> None:
     if item.sale_starts_at and item.sale_ends_at and item.sale_ends_at <= item.sale_starts_at:
         raise invalid_field("sale_ends_at", "must be after sale_starts_at")
     if item.category_id is not None:
-        get_category(item.category_id)
+        with db.session.no_autoflush:  # not the patched item, whose reference is what is checked
+            get_category(item.category_id)
 
 
 def restock(item_id: int, delta: int) -> MallItem:
