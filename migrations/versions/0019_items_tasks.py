@@ -49,6 +49,18 @@ def _to_one_line(new: dict | None) -> dict | None:
     return {'name': new['name'], 'phone': new['phone'], 'address': line}
 
 
+def _add_category_id() -> None:
+    """In place on SQLite too: batch mode would copy mall_items to a new table and drop the old one,
+    which the orders refer to, and SQLite (foreign keys on) refuses that drop once orders exist."""
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE mall_items ADD COLUMN category_id INTEGER '
+                   'CONSTRAINT fk_mall_items_category_id_mall_categories REFERENCES mall_categories (id)')
+        return
+    op.add_column('mall_items', sa.Column('category_id', sa.Integer(), nullable=True))
+    op.create_foreign_key(op.f('fk_mall_items_category_id_mall_categories'), 'mall_items', 'mall_categories',
+                          ['category_id'], ['id'])
+
+
 def upgrade():
     op.create_table('mall_categories',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -59,22 +71,20 @@ def upgrade():
     )
     with op.batch_alter_table('mall_items') as batch_op:
         batch_op.add_column(sa.Column('image_url', sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column('category_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_mall_items_category_id'), ['category_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_mall_items_category_id_mall_categories'), 'mall_categories',
-                                    ['category_id'], ['id'])
+    _add_category_id()
+    op.create_index(op.f('ix_mall_items_category_id'), 'mall_items', ['category_id'], unique=False)
     with op.batch_alter_table('tasks') as batch_op:
         batch_op.add_column(sa.Column('page_path', sa.String(length=128), nullable=True))
     _rewrite_ship_to(_to_address)
 
 
 def downgrade():
+    """On SQLite, only before any order exists (dropping a column copies the table, as above)."""
     _rewrite_ship_to(_to_one_line)
     with op.batch_alter_table('tasks') as batch_op:
         batch_op.drop_column('page_path')
     with op.batch_alter_table('mall_items') as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_mall_items_category_id_mall_categories'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_mall_items_category_id'))
-        batch_op.drop_column('category_id')
+        batch_op.drop_column('category_id')  # and its foreign key
         batch_op.drop_column('image_url')
     op.drop_table('mall_categories')
