@@ -101,8 +101,9 @@ def min_tier_name(level: int) -> str | None:
     return db.session.execute(select(Tier.name).where(Tier.level >= level).order_by(Tier.level).limit(1)).scalar()
 
 
-def _tier_text(name: str | None) -> str:
-    return f"需要{name}等级及以上" if name else MallError.ITEM_TIER_REQUIRED.message
+def _refused(code: ErrorCode, text: str | None = None) -> Refusal:
+    """The refusal with its own text, or the code's message."""
+    return Refusal(code, text or code.message)
 
 
 def _starts_text(at: datetime) -> str:
@@ -113,24 +114,25 @@ def _starts_text(at: datetime) -> str:
 def _refusal(item: MallItem, member: Member, at: datetime, member_day: bool, redeemed: int, held: int | None,
              price: int, points: int | None, tier_name: Callable[[int], str | None]) -> Refusal | None:
     if item.sale_starts_at is not None and at < item.sale_starts_at:
-        return Refusal(MallError.ITEM_SALE_NOT_STARTED, _starts_text(item.sale_starts_at))
+        return _refused(MallError.ITEM_SALE_NOT_STARTED, _starts_text(item.sale_starts_at))
     if item.sale_ends_at is not None and at >= item.sale_ends_at:
-        return Refusal(MallError.ITEM_SALE_ENDED, MallError.ITEM_SALE_ENDED.message)
+        return _refused(MallError.ITEM_SALE_ENDED)
     if item.member_day_only and not member_day:
-        return Refusal(MallError.ITEM_MEMBER_DAY_ONLY, f"仅会员日（每月{current_app.config['MEMBER_DAY']}日）可兑换")
+        return _refused(MallError.ITEM_MEMBER_DAY_ONLY, f"仅会员日（每月{current_app.config['MEMBER_DAY']}日）可兑换")
     if item.min_tier_level is not None and member.tier.level < item.min_tier_level:
-        return Refusal(MallError.ITEM_TIER_REQUIRED, _tier_text(tier_name(item.min_tier_level)))
+        name = tier_name(item.min_tier_level)
+        return _refused(MallError.ITEM_TIER_REQUIRED, name and f"需要{name}等级及以上")
     template = item.coupon_template
     if template is not None and closed(template, at):
-        return Refusal(CouponError.COUPON_TEMPLATE_CLOSED, CouponError.COUPON_TEMPLATE_CLOSED.message)
+        return _refused(CouponError.COUPON_TEMPLATE_CLOSED)
     if remaining_stock(item) == 0:
-        return Refusal(MallError.ITEM_OUT_OF_STOCK, MallError.ITEM_OUT_OF_STOCK.message)
+        return _refused(MallError.ITEM_OUT_OF_STOCK)
     if item.per_member_limit is not None and redeemed >= item.per_member_limit:
-        return Refusal(MallError.ITEM_LIMIT_REACHED, _LIMIT_TEXTS[item.limit_period])
+        return _refused(MallError.ITEM_LIMIT_REACHED, _LIMIT_TEXTS[item.limit_period])
     if template is not None and held is not None and member_limit_reached(template, held):
-        return Refusal(CouponError.COUPON_LIMIT_REACHED, CouponError.COUPON_LIMIT_REACHED.message)
+        return _refused(CouponError.COUPON_LIMIT_REACHED)
     if points is not None and points < price:
-        return Refusal(PointsError.POINTS_INSUFFICIENT, PointsError.POINTS_INSUFFICIENT.message)
+        return _refused(PointsError.POINTS_INSUFFICIENT)
     return None
 
 
