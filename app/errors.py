@@ -157,12 +157,16 @@ class MallError(ErrorCode):
     """The points mall: items and orders (app/mall)."""
 
     ITEM_NOT_FOUND = auto(), 404, "商品不存在"
-    ITEM_SALE_NOT_STARTED = auto(), 409, "商品尚未开始兑换"
-    ITEM_SALE_ENDED = auto(), 409, "商品兑换已结束"
-    ITEM_MEMBER_DAY_ONLY = auto(), 409, "该商品仅在会员日可兑换"
+    # a refused redemption's message is its reason's text, with the time, tier or period it names
+    # (app/mall/items.py); these are the messages of the codes alone
+    ITEM_SALE_NOT_STARTED = auto(), 409, "未开始兑换"
+    ITEM_SALE_ENDED = auto(), 409, "兑换已结束"
+    ITEM_MEMBER_DAY_ONLY = auto(), 409, "仅会员日可兑换"
     ITEM_TIER_REQUIRED = auto(), 403, "会员等级不足"
-    ITEM_OUT_OF_STOCK = auto(), 409, "商品已兑完"
-    ITEM_LIMIT_REACHED = auto(), 409, "已达到该商品的兑换上限"
+    ITEM_OUT_OF_STOCK = auto(), 409, "已售罄"
+    ITEM_LIMIT_REACHED = auto(), 409, "已达兑换上限"
+    CATEGORY_NOT_FOUND = auto(), 404, "商品分类不存在"
+    CATEGORY_IN_USE = auto(), 409, "分类下还有商品，请先移走商品再删除"
     ADDRESS_REQUIRED = auto(), 422, "实物商品需要收货地址"
     MALL_ORDER_NOT_FOUND = auto(), 404, "兑换订单不存在"
     MALL_ORDER_NOT_CANCELLABLE = auto(), 409, "该订单不能取消"

@@ -20,6 +20,7 @@ from app.mall.models import (  # noqa: F401
     CouponEvent,
     CouponTemplate,
     CouponVerification,
+    MallCategory,
     MallItem,
     MallOrder,
     StoreCouponOffer,

@@ -20,6 +20,13 @@ ADMIN = "/api/v1/admin"
 MEMBER_API = "/api/v1/member"
 STAFF_API = "/api/v1/staff"
 
+# A physical order's address as wx.chooseAddress gives it (with the keys the order leaves out), and
+# ADDRESS, what the order replies with.
+ADDRESS = {"userName": "张三", "telNumber": "13800138000", "provinceName": "上海市", "cityName": "上海市",
+           "countyName": "静安区", "detailInfo": "南京西路1601号", "postalCode": "200040"}
+SHIP_TO = {**ADDRESS, "errMsg": "chooseAddress:ok", "nationalCode": "310106", "streetName": "南京西路街道",
+           "detailInfoNew": "1601号"}
+
 
 def created(reply) -> dict:
     assert reply.status_code == 201, reply.json

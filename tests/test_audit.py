@@ -20,11 +20,19 @@ from tests.console_helpers import ConsoleClient
 from tests.engagement_steps import create_task
 from tests.helpers import PASSWORD, Caller, add_account
 from tests.jobs_helpers import TEMPLATE
-from tests.mall_steps import create_item, create_template, created, give_points, issue, make_members, member_caller
+from tests.mall_steps import (
+    SHIP_TO,
+    create_item,
+    create_template,
+    created,
+    give_points,
+    issue,
+    make_members,
+    member_caller,
+)
 
 ADMIN_API = "/api/v1/admin"
 AUDIT_LOG = f"{ADMIN_API}/audit-log"
-SHIP_TO = {"name": "张三", "phone": "13800138000", "address": "上海市静安区南京西路1号"}
 
 
 def entries(app) -> list[AuditEntry]:
@@ -55,6 +63,7 @@ def every_admin_write(app, world, admin) -> list[tuple[str, str, dict | None]]:
               for _ in range(2)]
     coupon_id, _ = issue(app, template["id"], member_id)
     tasks = [create_task(world, kind="purchases", target=3)["id"] for _ in range(2)]
+    category = created(admin.post(f"{ADMIN_API}/mall-categories", json={"name": "周边"}))["id"]
     with app.app_context():
         other = add_account(Operator, "operator-2", name="二号", role=ADMIN).id
         segment = segments.create_segment("审计人群", {}, actor="test").id
@@ -89,6 +98,9 @@ def every_admin_write(app, world, admin) -> list[tuple[str, str, dict | None]]:
         ("POST", f"/coupons/{coupon_id}/void", {"reason": "重复发放"}),
         ("POST", f"/stores/{store}/coupon-offers", {"template_id": template["id"]}),
         ("DELETE", f"/stores/{store}/coupon-offers/{template['id']}", None),
+        ("POST", "/mall-categories", {"name": "实物", "sort_order": 1}),
+        ("PATCH", f"/mall-categories/{category}", {"name": "文创"}),
+        ("DELETE", f"/mall-categories/{category}", None),
         ("POST", "/mall-items", {"name": "徽章", "kind": "virtual", "price_points": 10}),
         ("PATCH", f"/mall-items/{item['id']}", {"name": "帆布袋"}),
         ("POST", f"/mall-items/{item['id']}/restocks", {"delta": 5}),

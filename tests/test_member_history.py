@@ -99,7 +99,7 @@ def test_an_item_the_member_cannot_redeem_says_why_in_chinese(app, world):
     create_item(admin, name="能换", price_points=100)
     offers = {offer["name"]: (offer["reason"], offer["reason_text"])
               for offer in alice.get(f"{MEMBER_API}/mall/items").json["items"]}
-    assert offers == {"金卡专享": ("ITEM_TIER_REQUIRED", "会员等级不足"),
+    assert offers == {"金卡专享": ("ITEM_TIER_REQUIRED", "需要金卡等级及以上"),
                       "太贵": ("POINTS_INSUFFICIENT", "积分不足"), "能换": (None, None)}
 
 

@@ -1,5 +1,6 @@
 """The migrations are the schema's source of truth: they build exactly what the models
 declare, and they go down to nothing and up again on both databases."""
+import json
 import uuid
 
 import psycopg
@@ -8,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from app import MIGRATIONS_DIR, models  # noqa: F401  (models: db.metadata holds every table)
@@ -84,3 +85,47 @@ def test_migrations_downgrade_to_base_and_upgrade_again(scratch_urls):
                 assert schema_drift(db.engine) == [], url
             finally:
                 db.engine.dispose()  # release its connections so the scratch database can be dropped
+
+
+def test_0019_moves_the_orders_addresses_to_the_wx_shape_and_json_null_to_sql_null(scratch_urls):
+    """Orders written before 0019: {"name", "phone", "address"} becomes the new shape with the old line
+    as its detail, JSON 'null' (what a non-physical order held) becomes NULL, on SQLite too (where
+    copying mall_items would be refused once orders refer to it); down again (PostgreSQL: SQLite's
+    downgrade copies the table), one line."""
+    old = {"name": "张三", "phone": "13800138000", "address": "上海市静安区南京西路1号"}
+    rows = "INSERT INTO {} VALUES {}"
+    for url in scratch_urls:
+        scratch = migrations_app(url)
+        with scratch.app_context():
+            try:
+                upgrade(revision="0018_merge")
+                with db.engine.begin() as connection:
+                    for statement, values in (
+                        ("tiers (id, level, name, growth_threshold, points_multiplier_pct, benefits)",
+                         "(1, 0, '普通', 0, 100, '{}')"),
+                        ("members (id, openid, card_no, gender, tier_id, tier_since, growth, points_balance, "
+                         "code_secret, created_at)", "(1, 'o', '7001', 'unknown', 1, '2026-01-01', 0, 0, 's', "
+                         "'2026-01-01')"),
+                        ("mall_items (id, name, description, kind, price_points, limit_period, member_day_only, "
+                         "active, created_at)", "(1, '杯', '', 'physical', 1, 'total', false, true, '2026-01-01')"),
+                    ):
+                        connection.execute(text(rows.format(statement, values)))
+                    connection.execute(text(
+                        "INSERT INTO mall_orders (id, member_id, item_id, points, state, ship_to, created_at) "
+                        "VALUES (1, 1, 1, 1, 'shipped', :old, '2026-01-01'), (2, 1, 1, 1, 'completed', 'null', "
+                        "'2026-01-01')"), {"old": json.dumps(old)})
+                upgrade(revision="heads")
+                assert _ship_to(db.engine) == {1: {**{key: old[key] for key in ("name", "phone")}, "province": "",
+                                                   "city": "", "district": "", "detail": old["address"],
+                                                   "postcode": None}, 2: None}, url
+                if db.engine.dialect.name == "postgresql":
+                    downgrade(revision="0018_merge")
+                    assert _ship_to(db.engine) == {1: old, 2: None}, url
+            finally:
+                db.engine.dispose()
+
+
+def _ship_to(engine) -> dict:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, CAST(ship_to AS TEXT) FROM mall_orders ORDER BY id")).all()
+    return {order_id: value and json.loads(value) for order_id, value in rows}

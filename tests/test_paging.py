@@ -14,11 +14,19 @@ from app.stores.models import Store
 from app.tasks import jobs
 from app.tasks.models import JobRun
 from tests.engagement_steps import create_task, referral_rules
-from tests.mall_steps import ADMIN, MEMBER_API, create_item, create_template, give_points, make_members, member_caller
+from tests.mall_steps import (
+    ADMIN,
+    MEMBER_API,
+    SHIP_TO,
+    create_item,
+    create_template,
+    give_points,
+    make_members,
+    member_caller,
+)
 from tests.test_referral import code_of, invited
 
 APP = Path(__file__).resolve().parent.parent / "app"
-SHIP_TO = {"name": "张三", "phone": "13800138000", "address": "上海市静安区南京西路1号"}
 
 
 def walk(caller, url: str, key: str = "id", **query) -> list[int]:

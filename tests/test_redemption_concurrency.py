@@ -18,6 +18,7 @@ from tests.helpers import run_in_threads
 from tests.mall_steps import (
     ADMIN,
     MEMBER_API,
+    SHIP_TO,
     count,
     create_item,
     created,
@@ -26,8 +27,6 @@ from tests.mall_steps import (
     make_members,
     member_caller,
 )
-
-SHIP_TO = {"name": "李四", "phone": "13900139000", "address": "北京市朝阳区建国路1号"}
 
 
 def redeem_in_context(app, member_id: int, item_id: int) -> int | str:

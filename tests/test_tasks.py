@@ -75,6 +75,11 @@ def test_operators_create_read_update_and_delete_a_task(app, world):
     ({"kind": "purchases", "starts_at": "2026-03-01T10:00:00"}, "starts_at"),  # no offset
     ({"kind": "purchases", "starts_at": "2026-03-02T00:00:00+08:00", "ends_at": "2026-03-01T00:00:00+08:00"},
      "ends_at"),
+    ({"kind": "purchases", "page_path": "checkin"}, "page_path"),  # a page lives in a folder
+    ({"kind": "purchases", "page_path": "pages/check in/index"}, "page_path"),
+    ({"kind": "purchases", "page_path": "https://example.com/pages/a"}, "page_path"),
+    ({"kind": "purchases", "page_path": "pages/" + "a" * 123}, "page_path"),  # over 128 characters
+    ({"kind": "purchases", "page_path": 7}, "page_path"),
 ])
 def test_a_task_definition_that_makes_no_sense_is_refused_and_nothing_is_written(app, world, fields, field):
     admin = operator(app)
@@ -296,6 +301,35 @@ def test_twenty_concurrent_claims_pay_one_reward(app, world):
 ])
 def test_periods_are_named_by_business_date(recurrence, day, period):
     assert period_of(recurrence, day) == period
+
+
+def test_each_task_says_where_to_do_it_the_operators_page_or_its_kinds(app, world):
+    admin = operator(app)
+    checkin = create_task(world, kind="checkin_streak", target=3)
+    invite = create_task(world, kind="invite_friends")
+    mall = create_task(world, kind="mall_redeem", page_path="/packageA/pages/mall/index?tab=hot")
+    assert (checkin["page_path"], invite["page_path"], mall["page_path"]) == (
+        "pages/checkin/index", app.config["INVITE_PAGE"], "packageA/pages/mall/index?tab=hot")
+    alice = world.member("alice")
+    assert member_task(alice, mall["id"])["page_path"] == "packageA/pages/mall/index?tab=hot"
+    moved = admin.patch(f"{TASKS}/{checkin['id']}", json={"page_path": "pages/sign/index"})
+    assert (moved.status_code, moved.json["page_path"]) == (200, "pages/sign/index"), moved.json
+    assert member_task(alice, checkin["id"])["page_path"] == "pages/sign/index"
+    reset = admin.patch(f"{TASKS}/{checkin['id']}", json={"page_path": None})
+    assert reset.json["page_path"] == member_task(alice, checkin["id"])["page_path"] == "pages/checkin/index"
+
+
+@pytest.mark.parametrize(("recurrence", "ends_at"), [
+    ("daily", "2026-12-31T16:00:00+00:00"),  # 1 January 00:00 in Shanghai
+    ("weekly", "2027-01-03T16:00:00+00:00"),  # Thursday 31 December → Monday 4 January
+    ("monthly", "2026-12-31T16:00:00+00:00"),
+    ("once", None),
+])
+def test_a_periodic_task_says_when_its_period_ends_in_the_business_zone(app, world, recurrence, ends_at):
+    task = create_task(world, kind="purchases", recurrence=recurrence)
+    with time_machine.travel(local("2026-12-31 23:59:59"), tick=False):
+        shown = member_task(world.member("alice"), task["id"])["period_ends_at"]
+    assert (shown and datetime.fromisoformat(shown)) == (ends_at and datetime.fromisoformat(ends_at))
 
 
 def test_a_weekly_task_turns_over_at_monday_midnight_in_shanghai(app, world):

@@ -8,6 +8,8 @@ from app.api.mall_order_schemas import (
     AdminOrderArgs,
     AdminOrderPageSchema,
     AdminOrderSchema,
+    CategoryPatchSchema,
+    CategorySchema,
     ItemPageSchema,
     ItemPatchSchema,
     ItemSchema,
@@ -30,7 +32,7 @@ from app.api.mall_schemas import (
 from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import MAX_ID, IntegerIdCursorArgs
-from app.mall import coupons, items, numbers, redemption, store_coupons
+from app.mall import categories, coupons, items, numbers, redemption, store_coupons
 from app.mall.models import FROM_GRANT
 from app.security import ADMIN
 from app.stores.qr import store_code_png
@@ -96,6 +98,38 @@ def void_coupon(args, coupon_id):
     return coupons.void_coupon(coupon_id, actor=g.scope, reason=args["reason"])
 
 
+@blp.route("/mall-categories")
+@blp.response(200, page_schema(CategorySchema))
+def list_categories():
+    """The mall's categories in the members' order (a handful: one page)."""
+    return whole(categories.all_categories())
+
+
+@blp.route("/mall-categories", methods=["POST"])
+@mutation
+@blp.arguments(CategorySchema)
+@blp.response(201, CategorySchema)
+def create_category(args):
+    return categories.create_category(**args)
+
+
+@blp.route("/mall-categories/<int:category_id>", methods=["PATCH"])
+@mutation
+@blp.arguments(CategoryPatchSchema)
+@blp.response(200, CategorySchema)
+def update_category(args, category_id):
+    """Rename or reorder a category."""
+    return categories.update_category(category_id, **args)
+
+
+@blp.route("/mall-categories/<int:category_id>", methods=["DELETE"])
+@mutation
+@blp.response(204)
+def delete_category(category_id):
+    """Delete a category without items (409 CATEGORY_IN_USE otherwise: move its items first)."""
+    categories.delete_category(category_id)
+
+
 @blp.route("/mall-items")
 @blp.arguments(IntegerIdCursorArgs, location="query")
 @blp.response(200, ItemPageSchema)
@@ -132,8 +166,16 @@ def restock(args, item_id):
 @blp.arguments(AdminOrderArgs, location="query")
 @blp.response(200, AdminOrderPageSchema)
 def list_orders(args):
+    """Orders newest first, all or in one state; addresses with the phone masked."""
     found = redemption.orders_page(args.get("cursor"), args["limit"] + 1, state=args.get("state"))
     return page(found, args["limit"])
+
+
+@blp.route(f"/mall-orders/<int(max={MAX_ID}):order_id>")
+@blp.response(200, AdminOrderSchema)
+def get_order(order_id):
+    """One order, its address whole (the lists mask the phone): what shipping it needs."""
+    return redemption.get_order(order_id)
 
 
 @blp.route(f"/mall-orders/<int(max={MAX_ID}):order_id>/shipments", methods=["POST"])

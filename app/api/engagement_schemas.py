@@ -1,9 +1,12 @@
 """Schemas of the check-in, referral and task endpoints."""
+import re
+
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from app.api.schemas import BUSINESS_DATE, MAX_POINTS, Strict, ZonedDateTime, one_of
 from app.engagement.models import PENDING, RECURRENCES, REFUSED, REVERSED, REWARDED, TASK_KINDS
 from app.engagement.settings import FIRST_PURCHASE, PHONE_BOUND, CheckinRules, ReferralRules
+from app.engagement.tasks import page_path_of
 
 _points = validate.Range(min=0, max=MAX_POINTS)
 
@@ -172,6 +175,16 @@ class InvitationPageSchema(Schema):
 
 # --- tasks -----------------------------------------------------------------------------
 
+# A page of the mini-program as app.json names it (pages/checkin/index, a subpackage's
+# packageA/pages/x/index), with a query if the page reads one; a leading / is dropped.
+_PAGE_PATH = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)+(\?[A-Za-z0-9_\-.~%=&]*)?")
+
+
+def _page_path(text) -> str:
+    if not isinstance(text, str) or len(text) > 128 or not _PAGE_PATH.fullmatch(text.removeprefix("/")):
+        raise ValidationError("a mini-program page path such as pages/checkin/index (at most 128 characters)")
+    return text.removeprefix("/")
+
 
 class TaskSchema(Strict):
     id = fields.Integer(dump_only=True)
@@ -188,6 +201,9 @@ class TaskSchema(Strict):
     starts_at = ZonedDateTime(allow_none=True, load_default=None)
     ends_at = ZonedDateTime(allow_none=True, load_default=None)
     sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=-10_000, max=10_000))
+    page_path = fields.Function(page_path_of, _page_path, allow_none=True, metadata={
+        "type": "string", "example": "pages/checkin/index",
+        "description": "where the member does it; null or left out: the kind's default page"})
     created_at = ZonedDateTime(dump_only=True)
     # the rules across fields (once-only kinds, a reward, the window) are app/engagement/tasks.py's
 
@@ -221,6 +237,10 @@ class MemberTaskSchema(Schema):
     auto_pay = fields.Boolean()
     reward = fields.Nested(TaskRewardSchema)
     ends_at = ZonedDateTime(allow_none=True)
+    page_path = fields.String(metadata={"description": "the mini-program page where the member does it",
+                                        "example": "pages/checkin/index"})
+    period_ends_at = ZonedDateTime(allow_none=True, metadata={
+        "description": "when the current period ends (and an unclaimed reward lapses); null for once-only tasks"})
 
 
 class TaskClaimSchema(Schema):

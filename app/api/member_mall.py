@@ -5,6 +5,8 @@ from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.images import qr_png_response
 from app.api.mall_order_schemas import (
+    MemberCategorySchema,
+    OfferListArgs,
     OfferPageSchema,
     OfferSchema,
     OrderPageSchema,
@@ -20,9 +22,9 @@ from app.api.mall_schemas import (
     VisitArgs,
     VisitSchema,
 )
-from app.api.pagination import page
+from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
-from app.api.schemas import MAX_ID, CursorArgs, IntegerIdCursorArgs
+from app.api.schemas import MAX_ID, CursorArgs
 from app.mall import coupons, items, redemption, store_coupons
 from app.points.service import summary
 from app.security import MEMBER
@@ -32,14 +34,23 @@ blp = Blueprint("member_mall", __name__, url_prefix="/api/v1/member",
 blp.before_request(require(MEMBER))
 
 
+@blp.route("/mall/categories")
+@blp.response(200, page_schema(MemberCategorySchema))
+def list_categories():
+    """The mall's tabs that have something on sale now, in the operators' order (a handful: one page)."""
+    return whole(items.member_categories())
+
+
 @blp.route("/mall/items")
-@blp.arguments(IntegerIdCursorArgs, location="query")
+@blp.arguments(OfferListArgs, location="query")
 @blp.response(200, OfferPageSchema)
 def list_items(args):
-    """Items on sale, newest first, each with today's price for the caller and whether
-    they may redeem it; if not, `reason` is the error code a redemption would answer."""
-    points = summary(g.principal).usable
-    return page(items.member_offers(g.principal, points, args.get("cursor"), args["limit"] + 1), args["limit"])
+    """Items on sale, newest first, all or one category's: each with today's price for the caller and
+    whether they may redeem it; if not, `reason` is the error code a redemption would answer and
+    `reason_text` its message."""
+    found = items.member_offers(g.principal, summary(g.principal).usable, args.get("cursor"), args["limit"] + 1,
+                                category_id=args.get("category_id"))
+    return page(found, args["limit"])
 
 
 @blp.route("/mall/items/<int:item_id>")

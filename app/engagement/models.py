@@ -180,6 +180,8 @@ class Task(db.Model):
     starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sort_order: Mapped[int] = mapped_column(default=0)
+    # the mini-program page where the member does it (pages/checkin/index); None: the kind's default
+    page_path: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
 

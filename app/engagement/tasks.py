@@ -5,6 +5,10 @@ Rules (decided here):
   open). Kind and recurrence are fixed at creation: progress already made means them.
 - Periods are business-zone dates: once → "once", daily → "2025-03-01", weekly → the
   ISO week "2025-W09" (weeks start on Monday), monthly → "2025-03".
+- Each task says where the member does it: `page_path`, a mini-program page the operator
+  sets, else its kind's default (DEFAULT_PAGES); a periodic task says when its current
+  period ends (the next local midnight, Monday or first of the month), which is also when
+  an unclaimed reward lapses.
 - Progress of live tasks moves in the transaction of the event that causes it, in the
   current period (progress.py says which event moves which kind). A task is complete
   when its progress reaches its target.
@@ -15,12 +19,12 @@ Rules (decided here):
   member's row lock: member, then progress, then claim, in every path.
 """
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, func, or_, select
 
-from app.clock import now, today
+from app.clock import now, start_of_day, today
 from app.db_helpers import insert_ignoring_conflict, newest_first
 from app.engagement.models import Task, TaskClaim, TaskProgress
 from app.engagement.rewards import Reward, pay
@@ -38,6 +42,33 @@ def period_of(recurrence: str, day: date) -> str:
     if recurrence == "monthly":
         return f"{day:%Y-%m}"
     return "once"
+
+
+def period_ends_at(recurrence: str, day: date) -> datetime | None:
+    """When the period holding `day` ends (the next one's first local midnight); None for "once"."""
+    if recurrence == "daily":
+        return start_of_day(day + timedelta(days=1))
+    if recurrence == "weekly":
+        return start_of_day(day + timedelta(days=7 - day.weekday()))
+    if recurrence == "monthly":
+        return start_of_day((day.replace(day=1) + timedelta(days=32)).replace(day=1))
+    return None
+
+
+# Where each kind of task is done in the mini-program, unless the operator names a page.
+DEFAULT_PAGES = {
+    "complete_profile": "pages/profile/index", "bind_phone": "pages/profile/index",
+    "first_purchase": "pages/card/index", "purchases": "pages/card/index",  # show the member code in store
+    "checkin_streak": "pages/checkin/index", "mall_redeem": "pages/mall/index",
+}
+
+
+def page_path_of(task: Task) -> str:
+    if task.page_path:
+        return task.page_path
+    if task.kind == "invite_friends":
+        return current_app.config["INVITE_PAGE"]  # the page the invitation's code opens
+    return DEFAULT_PAGES[task.kind]
 
 
 def reward_of(task: Task) -> Reward:
@@ -169,7 +200,8 @@ def member_tasks(member_id: int) -> list[dict]:
             "id": task.id, "title": task.title, "description": task.description, "kind": task.kind,
             "target": task.target, "recurrence": task.recurrence, "period": periods[task.id],
             "progress": min(done, task.target), "state": state, "auto_pay": task.auto_pay,
-            "reward": reward_of(task), "ends_at": task.ends_at,
+            "reward": reward_of(task), "ends_at": task.ends_at, "page_path": page_path_of(task),
+            "period_ends_at": period_ends_at(task.recurrence, day),
         })
     return views
 

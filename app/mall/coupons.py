@@ -73,6 +73,18 @@ def left_to_issue(template: CouponTemplate) -> int | None:
     return None if template.total_limit is None else template.total_limit - template.issued_count
 
 
+def held_counts(member_id: int, template_ids: list[int]) -> dict[int, int]:
+    """Per template, the coupons ever issued to the member (what its per-member limit counts)."""
+    if not template_ids:
+        return {}
+    return dict(db.session.execute(select(Coupon.template_id, func.count()).where(
+        Coupon.member_id == member_id, Coupon.template_id.in_(template_ids)).group_by(Coupon.template_id)).all())
+
+
+def member_limit_reached(template: CouponTemplate, held: int) -> bool:
+    return template.per_member_limit is not None and held >= template.per_member_limit
+
+
 def discount_fen(template: CouponTemplate, amount_fen: int) -> int:
     """What the coupon takes off an order of this amount (a gift coupon takes nothing off)."""
     if template.kind in (AMOUNT_OFF, THRESHOLD_OFF):
@@ -197,9 +209,8 @@ def issue_to_locked_member(template: CouponTemplate, member_id: int, source: str
     if closed(template, at):
         raise AppError(CouponError.COUPON_TEMPLATE_CLOSED)
     window = validity(template, at)
-    held = db.session.execute(select(func.count()).select_from(Coupon).where(
-        Coupon.template_id == template.id, Coupon.member_id == member_id)).scalar_one()
-    if template.per_member_limit is not None and held >= template.per_member_limit:
+    held = held_counts(member_id, [template.id]).get(template.id, 0)
+    if member_limit_reached(template, held):
         raise AppError(CouponError.COUPON_LIMIT_REACHED, details={"per_member_limit": template.per_member_limit})
     counted = db.session.execute(
         update(CouponTemplate)

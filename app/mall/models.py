@@ -1,5 +1,5 @@
 """Mall tables: coupon templates, coupons with their audit trail and verifications,
-items, orders, and the coupons a store hands out to members who scan its code."""
+item categories, items, orders, and the coupons a store hands out to members who scan its code."""
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -145,6 +145,18 @@ class CouponVerification(db.Model):
     store: Mapped[Store] = relationship(lazy="joined")
 
 
+class MallCategory(db.Model):
+    """A tab of the mall (券, 实物, 周边 ...): one level, ordered by the operators. Items refer to it, so
+    renaming or reordering a tab is one row, and a tab with items cannot be deleted."""
+
+    __tablename__ = "mall_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    sort_order: Mapped[int] = mapped_column(default=0)  # ascending, then id
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
 class MallItem(db.Model):
     """Something members buy with points: a coupon, a physical gift or a virtual item."""
 
@@ -160,6 +172,8 @@ class MallItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(500), default="")
+    image_url: Mapped[str | None] = mapped_column(String(500))  # https only (the mini-program loads no other)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("mall_categories.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     coupon_template_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_templates.id"))
     price_points: Mapped[int] = mapped_column(BigInteger)
@@ -194,7 +208,9 @@ class MallOrder(db.Model):
     points: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(String(20))
     coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
-    ship_to: Mapped[dict | None] = mapped_column(JSON)  # {"name", "phone", "address"}
+    # physical orders: {"name", "phone", "province", "city", "district", "detail", "postcode"}
+    # (app/mall/addresses.py); SQL NULL for the others, not JSON 'null'
+    ship_to: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     carrier: Mapped[str | None] = mapped_column(String(32))
     tracking_no: Mapped[str | None] = mapped_column(String(64))
     shipped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -55,11 +55,12 @@ def _order_ref(order_id: int) -> str:
 
 def _redeemable(offer: Offer) -> Offer:
     if not offer.redeemable:
-        raise AppError(offer.reason)
+        raise offer.refusal.error()
     return offer
 
 
 def redeem(member_id: int, item_id: int, ship_to: dict | None = None) -> MallOrder:
+    """`ship_to`: a physical item's address (the API's ShipToSchema gives it normalized)."""
     item = get_item(item_id, for_members=True)
     at = now()
     member = lock_member(member_id)
@@ -145,6 +146,10 @@ def ship_order(order_id: int, carrier: str, tracking_no: str) -> MallOrder:
 
 def member_order(member_id: int, order_id: int) -> MallOrder:
     return _get_order(order_id, member_id)
+
+
+def get_order(order_id: int) -> MallOrder:
+    return _get_order(order_id)
 
 
 def orders_page(after_id: int | None, limit: int, member_id: int | None = None,
