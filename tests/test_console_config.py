@@ -2,6 +2,8 @@
 with their preview, stores and staff. Each lists, writes through the admin API's service,
 answers a bad value with the form again (422, the field's message, what was typed kept), and
 shows an analyst no write form (a POST is refused)."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -256,3 +258,11 @@ def test_an_analyst_reads_the_pages_without_write_forms_and_posts_nothing(app, w
         reply = analyst.post(path, data=data)
         assert (reply.status_code, error_code(reply)) == (403, "ROLE_FORBIDDEN"), path
     assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("path, area", [("/console/config/tasks", "配置"), ("/console/config", "配置"),
+                                        ("/console/mall/coupons", "积分商城"), ("/console/members", "会员")])
+def test_the_navigation_marks_the_area_a_page_belongs_to(operator, path, area):
+    sidebar = operator.get(path).get_data(as_text=True).split('<nav class="sidebar">')[1].split("</nav>")[0]
+    current = re.findall(r'class="current">([^<]*)<', sidebar)
+    assert current == [area]
