@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.mall import coupons, items, redemption, store_coupons
+from app.mall import categories, coupons, items, redemption, store_coupons
 from app.mall.models import CouponTemplate, MallItem, MallOrder
 from app.members import service as members
 from app.operators.roles import ANALYST, OPERATOR
@@ -48,12 +48,17 @@ def an_item(app, **fields) -> int:
 
 
 def test_an_operator_adds_a_physical_and_a_coupon_item(app, operator):
-    reply = operator.post("/console/mall/items", data=ITEM)
+    with app.app_context():
+        category_id = categories.create_category(name="生活好物").id
+        db.session.commit()
+    assert "生活好物" in operator.get("/console/mall").get_data(as_text=True)  # offered in the form's select
+    reply = operator.post("/console/mall/items", data={**ITEM, "category_id": str(category_id),
+                                                       "image_url": "https://img.example.com/bag.png"})
     assert reply.status_code == 303, field_errors(reply)
     item = stored(app, MallItem, name="品牌帆布袋")
     assert (item.kind, item.price_points, item.stock, item.per_member_limit, item.limit_period, item.min_tier_level,
-            item.member_day_price_pct, item.member_day_only, item.active) == (
-        "physical", 500, 3, 1, "month", None, 80, False, True)
+            item.member_day_price_pct, item.member_day_only, item.active, item.category_id, item.image_url) == (
+        "physical", 500, 3, 1, "month", None, 80, False, True, category_id, "https://img.example.com/bag.png")
     template_id = a_template(app)
     reply = operator.post("/console/mall/items", data={"name": "5元券", "kind": "coupon", "price_points": "100",
                                                        "coupon_template_id": str(template_id), "min_tier_level": "1"})
@@ -95,7 +100,7 @@ def test_an_operator_edits_takes_off_sale_and_restocks_an_item(app, operator):
     assert operator.post(f"/console/mall/items/{item_id}/restock", data={"delta": "7"}).status_code == 303
     assert stored(app, MallItem, id=item_id).stock == 12
     too_many = operator.post(f"/console/mall/items/{item_id}/restock", data={"delta": "-13"})
-    assert too_many.status_code == 422 and field_errors(too_many) == ["商品已兑完"]
+    assert too_many.status_code == 422 and field_errors(too_many) == ["已售罄"]
     zero = operator.post(f"/console/mall/items/{item_id}/restock", data={"delta": "0"})
     assert zero.status_code == 422 and field_errors(zero) == ["Invalid input."]
     assert stored(app, MallItem, id=item_id).stock == 12

@@ -25,6 +25,7 @@ TASK_FIELDS = [
     Field("starts_at", "开始时间", hint="空：立即"),
     Field("ends_at", "结束时间", hint="空：长期"),
     Field("sort_order", "排序", hint="小的在前"),
+    Field("page_path", "去完成的页面", hint="如 pages/checkin/index；空：按类型的默认页面"),
 ]
 
 

@@ -9,6 +9,7 @@ from app.console.forms import page_args
 from app.console.pages import page_blueprint
 from app.errors import CouponError, MallError
 from app.mall import items
+from app.mall.categories import all_categories
 from app.mall.coupons import all_templates
 from app.members import tiers
 
@@ -17,6 +18,8 @@ PAGE_SIZE = 50
 ITEM_FIELDS = [
     Field("name", "名称"),
     Field("description", "说明"),
+    Field("category_id", "分类", choices="categories", hint="空：不归入分类"),
+    Field("image_url", "图片地址", hint="https:// 开头，小程序下载域名内"),
     Field("kind", "类型", hint="创建后不可改"),
     Field("coupon_template_id", "兑换的优惠券", choices="templates", hint="仅优惠券类商品；创建后不可改"),
     Field("price_points", "所需积分"),
@@ -35,7 +38,8 @@ RESTOCK_FIELDS = [Field("delta", "补货数量", hint="正数补货，负数减�
 
 def _choices() -> dict:
     return {"templates": [(template.id, template.name) for template in all_templates()],
-            "tiers": [(tier.level, tier.name) for tier in tiers.all_tiers()]}
+            "tiers": [(tier.level, tier.name) for tier in tiers.all_tiers()],
+            "categories": [(category.id, category.name) for category in all_categories()]}
 
 
 @blp.get("/mall")
