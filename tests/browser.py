@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -100,7 +101,9 @@ class Page:
         WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(old))
 
     def wait_for(self, condition, message: str = ""):
-        return WebDriverWait(self.driver, WAIT_SECONDS).until(lambda _: condition(), message)
+        """Until the condition holds; an element htmx swapped out while it was read means "not yet"."""
+        waiting = WebDriverWait(self.driver, WAIT_SECONDS, ignored_exceptions=[StaleElementReferenceException])
+        return waiting.until(lambda _: condition(), message)
 
     def script(self, source: str, *args):
         return self.driver.execute_script(source, *args)
