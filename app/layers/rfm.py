@@ -29,7 +29,7 @@ counts per layer and tier (layer_counts), whose latest day is the run's.
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import String, and_, case, delete, func, insert, literal, or_, select
+from sqlalchemy import String, and_, case, delete, func, insert, literal, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.clock import now, today
@@ -53,12 +53,18 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
                      epoch_days(func.max(Purchase.created_at)).label("last_day"))
               .where(Purchase.created_at >= at - timedelta(days=window_days), Purchase.created_at <= at, net > 0)
               .group_by(Purchase.member_id).cte("bought"))
-    buyers = select(func.count()).select_from(bought).scalar_subquery()  # once, not one more window
+    # F's rank from the few distinct frequencies (a rank() over them would re-read its huge peer
+    # groups): 1 + the buyers with fewer purchases; and the buyers' number, summed once here.
+    fewer = func.sum(func.count()).over(order_by=bought.c.frequency, rows=(None, -1))
+    frequencies = select(bought.c.frequency, (1 + func.coalesce(fewer, 0)).label("rank"),
+                         func.sum(func.count()).over().label("buyers")
+                         ).group_by(bought.c.frequency).cte("frequencies")
+    buyers = frequencies.c.buyers
     ranked = select(
         bought, _score(func.rank().over(order_by=bought.c.last_day), buyers).label("r"),
-        _score(func.rank().over(order_by=bought.c.frequency), buyers).label("f"),
+        _score(frequencies.c.rank, buyers).label("f"),
         _score(func.rank().over(order_by=bought.c.monetary_fen), buyers).label("m"),
-    ).cte("ranked")
+    ).join_from(bought, frequencies, frequencies.c.frequency == bought.c.frequency).cte("ranked")
     run_day = at.timestamp() / 86400
     joined_recently = Member.created_at >= at - timedelta(days=new_days)
     span = ranked.c.last_day - ranked.c.first_day
@@ -79,6 +85,8 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
             .where(Member.id > 0))  # SQLite reads ON CONFLICT after a join only past a WHERE
 
 
+# A run sorts every buyer twice (R and M) and hashes every member: a million of them fit in this.
+WORK_MEM = "128MB"
 _COLUMNS = ["member_id", "frequency", "monetary_fen", "last_purchase_at", "r_score", "f_score",
             "m_score", "layer", "since", "previous_layer"]
 
@@ -90,6 +98,8 @@ def compute_layers() -> dict:
                               config["RFM_DORMANT_DAYS"], config["RFM_AT_RISK_FACTOR"])
     table = MemberLayer.__table__
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    if dialect is postgresql:  # the run's sorts and hashes in memory, not spilled to disk; until commit
+        db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     upsert = dialect.insert(MemberLayer).from_select(_COLUMNS, select_rows)
     stayed = table.c.layer == upsert.excluded.layer
     scored = _COLUMNS[1:8]  # what the run computes; since and previous_layer follow from the layer
