@@ -88,6 +88,12 @@ _PURCHASES = [
 ]
 
 
+def dataset_url(members: int) -> str:
+    """The database of the dataset of `members` members: $BENCH_DATABASE_URL with the size appended."""
+    base = make_url(os.environ["BENCH_DATABASE_URL"])
+    return base.set(database=f"{base.database}_{members}").render_as_string(hide_password=False)
+
+
 def _marked(url: str, members: int) -> dict | None:
     """The counts of a complete dataset of `members` members in the database, None if there is none."""
     try:
@@ -178,10 +184,9 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="load the datasets again even if complete")
     args = parser.parse_args()
     harness.stop_on_sigterm()
-    base = make_url(os.environ["BENCH_DATABASE_URL"])
     results: dict = {"load_average_1_5_15": [round(load, 2) for load in os.getloadavg()]}
     for size in (args.small, args.large):
-        url = base.set(database=f"{base.database}_{size}").render_as_string(hide_password=False)
+        url = dataset_url(size)
         results[size] = {"data": prepared(url, size, args.rebuild)}
         if args.load_only:
             print(roll_up(create_app({"SQLALCHEMY_DATABASE_URI": url})), flush=True)
