@@ -29,7 +29,7 @@ counts per layer and tier (layer_counts), whose latest day is the run's.
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import String, and_, case, delete, func, insert, literal, or_, select, text
+from sqlalchemy import BigInteger, String, and_, case, cast, delete, func, insert, literal, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.clock import now, today
@@ -55,9 +55,10 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
               .group_by(Purchase.member_id).cte("bought"))
     # F's rank from the few distinct frequencies (a rank() over them would re-read its huge peer
     # groups): 1 + the buyers with fewer purchases; and the buyers' number, summed once here.
-    fewer = func.sum(func.count()).over(order_by=bought.c.frequency, rows=(None, -1))
+    # (sums as integers: PostgreSQL's sum of counts is numeric, and the scores divide in integers)
+    fewer = cast(func.sum(func.count()).over(order_by=bought.c.frequency, rows=(None, -1)), BigInteger)
     frequencies = select(bought.c.frequency, (1 + func.coalesce(fewer, 0)).label("rank"),
-                         func.sum(func.count()).over().label("buyers")
+                         cast(func.sum(func.count()).over(), BigInteger).label("buyers")
                          ).group_by(bought.c.frequency).cte("frequencies")
     buyers = frequencies.c.buyers
     ranked = select(
