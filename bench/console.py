@@ -171,7 +171,8 @@ def measure(url: str, members: int, requests: int) -> dict:
             samples.append(time.perf_counter() - started)
             if reply.status_code != 200 or (name.startswith("search") and not reply.json["items"]):
                 raise RuntimeError(f"{path} answered {reply.status_code}: {reply.get_data(as_text=True)[:500]}")
-        pages[name] = {"p50_ms": round(statistics.median(samples[1:]) * 1000, 1), "p95_ms": percentile(samples[1:], 0.95)}
+        timed = samples[1:]
+        pages[name] = {"p50_ms": round(statistics.median(timed) * 1000, 1), "p95_ms": percentile(timed, 0.95)}
     return {"rollup": rolled, "pages": pages}
 
 
