@@ -59,6 +59,8 @@ bench: install services
 	$(BIN)/python -m bench.redeem
 	$(BIN)/python -m bench.push
 	$(BIN)/python -m bench.expiry
+	$(BIN)/python -m bench.console
+	$(BIN)/python -m bench.rfm
 
 clean:
 	rm -rf $(VENV) instance

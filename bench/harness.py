@@ -192,9 +192,9 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def machine_conditions() -> dict:
+def machine_conditions(url: str = DATABASE_URL) -> dict:
     """What the figures depend on: CPUs, the load other processes put on them, versions."""
-    with connect() as conn:
+    with connect(url) as conn:
         postgres = conn.execute("SHOW server_version").fetchone()[0]
     return {
         "cpus": os.cpu_count(),
@@ -202,7 +202,8 @@ def machine_conditions() -> dict:
         "load_average_1_5_15": [round(load, 2) for load in os.getloadavg()],
         "python": platform.python_version(),
         "postgresql": postgres,
-        "wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip(),
+        "wrk": shutil.which("wrk") and subprocess.run(["wrk", "--version"], capture_output=True,
+                                                      text=True).stdout.split("\n")[0].strip(),
     }
 
 

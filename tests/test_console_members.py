@@ -2,7 +2,9 @@
 through the API's service, the CSV export, the jobs' latest runs and "run now"."""
 from sqlalchemy import select
 
+from app.clock import today
 from app.extensions import db
+from app.layers import rfm
 from app.members import service as members
 from app.operators.models import Operator
 from app.operators.roles import ANALYST, OPERATOR
@@ -53,6 +55,23 @@ def test_the_members_page_shows_the_card_and_its_histories(app, world):
                     "messages", "member-layer"):
         assert f'id="{section}"' in page, section
     assert 'id="adjust-points"' not in page  # an analyst reads only
+
+
+def test_the_members_page_shows_the_last_rfm_runs_layer_and_when(app, world):
+    alice, bob = world.member("alice"), world.member("bob")
+    bought(world.staff(), alice.member_id, 1200_00)
+    client = ConsoleClient.logged_in(app, ANALYST)
+    assert 'id="member-layer-none"' in client.get(f"/console/members/{alice.member_id}").get_data(as_text=True)
+    with app.app_context():
+        rfm.compute_layers()
+        db.session.commit()
+        day = today().isoformat()
+    page = client.get(f"/console/members/{alice.member_id}").get_data(as_text=True)
+    # the only buyer ranks first of one on each score: 1 + 5 × 0 ÷ 1; joined today: 新客
+    assert '<dd id="member-layer-name">新客</dd>' in page and '<dd id="member-rfm">1 / 1 / 1</dd>' in page
+    assert "1 次，1200.00 元" in page and f'<dd id="member-layer-day">{day}</dd>' in page
+    page = client.get(f"/console/members/{bob.member_id}").get_data(as_text=True)
+    assert '<dd id="member-layer-name">新客</dd>' in page and '<dd id="member-rfm">— / — / —</dd>' in page
 
 
 def test_an_operator_adjusts_points_with_a_reason_through_the_ledger(app, world):

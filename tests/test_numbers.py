@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app.batches import run_batches
 from app.engagement import checkin
@@ -122,7 +122,7 @@ def build_fixture(world) -> dict:
         step(buy, world, "clerk-a", dave, 100_00, "A3")
         step(buy, world, "clerk-b", bob, 30_00, "B2")
         step(checkin.check_in, carol)
-    return {"first_run": first_run, "catch_up": catch_up}
+    return {"first_run": first_run, "catch_up": catch_up, "bob": bob}
 
 
 def count(value, previous, change_pct):
@@ -282,3 +282,42 @@ def test_before_the_first_run_today_is_read_live(app, world, ctx):
                                                            "members_active_30d", "repeat_purchase_rate")} == {
         "members_total": 1, "members_new": 1, "purchases": 1, "spend_fen": 120_00, "points_issued": 120,
         "points_outstanding": 120, "members_active_30d": 1, "repeat_purchase_rate": 0.0}
+
+
+def run_today_job(hour: int, minute: int = 0) -> dict:
+    with time_machine.travel(at(TODAY, hour) + timedelta(minutes=minute), tick=False):
+        return jobs.roll_up_today()
+
+
+def todays_rollup() -> dict:
+    """Today's facts written so far, per metric and detail (summed over tiers and stores)."""
+    return dict(db.session.execute(select(DailyFact.metric, func.sum(DailyFact.value)).where(
+        DailyFact.day == TODAY, DailyFact.detail == "").group_by(DailyFact.metric)).all())
+
+
+def test_today_rolled_up_so_far_and_the_rows_since_read_live_give_the_same_numbers(app, world, ctx):
+    bob = build_fixture(world)["bob"]  # today's activity at 10:00
+    assert run_today_job(10, 5)["facts"] > 0  # up to 10:04
+    assert rollup.last_rolled_day() == date(2028, 3, 9) and rollup.rolled_in_part() == {
+        TODAY: at(TODAY, 10) + timedelta(minutes=4)}
+    # written, not read live any more: dave's and bob's purchases, and their points
+    assert todays_rollup()["purchases"] == 2 and todays_rollup()["spend_fen"] == 130_00
+    assert dashboard_7d(world)["kpis"] == EXPECTED_KPIS
+    with on(3, 10, 12):  # after the cut: read live, added to the part rolled up
+        step(buy, world, "clerk-b", bob, 20_00, "B3")
+    kpis = dashboard_7d(world)["kpis"]
+    assert {key: kpis[key]["value"] for key in ("purchases", "spend_fen", "points_issued", "points_outstanding")} == {
+        "purchases": 5, "spend_fen": 1200_00, "points_issued": 680, "points_outstanding": 735}
+    rolled_in_part = todays_rollup()
+    run_rollup_job(3, 11)  # the night's run replaces today's part with the whole day
+    assert rollup.rolled_in_part() == {} and rollup.last_rolled_day() == TODAY
+    assert todays_rollup()["purchases"] == 3 and rolled_in_part["purchases"] == 2
+
+
+def test_today_is_left_alone_once_the_night_has_rolled_it_up_in_full(app, world, ctx):
+    build_fixture(world)
+    with time_machine.travel(at(date(2028, 3, 11), 0) + timedelta(seconds=20), tick=False):
+        jobs.roll_up_numbers()
+    with time_machine.travel(at(date(2028, 3, 11), 0) + timedelta(seconds=30), tick=False):
+        assert jobs.roll_up_today() == {"facts": 0}  # its cut, a minute back, is still on 03-10
+    assert rollup.last_rolled_day() == TODAY and todays_rollup()["purchases"] == 2

@@ -12,6 +12,9 @@ from app.console.forms import form_fields, page_args, positive_int
 from app.console.pages import page_blueprint
 from app.engagement import checkin, referral
 from app.errors import invalid_field
+from app.layers.models import LAYERS
+from app.layers.rfm import layer_of
+from app.layers.trend import last_run_day
 from app.mall import coupons, redemption
 from app.members import search, tiers
 from app.members import service as members
@@ -65,6 +68,7 @@ def member(member_id, form_errors=None, status=200):
         orders=redemption.orders_page(None, HISTORY_SIZE, member_id=member_id),
         checkins=_recent(checkin.checkins_page, member_id), referrals=_recent(referral.invitations_page, member_id),
         messages=messages_page(None, member_id, None, HISTORY_SIZE), phone=search.mask_phone(found.phone),
+        layer=layer_of(member_id), layer_names=LAYERS, layer_day=last_run_day(),
         form_errors=form_errors or {}, form=request.form)
     return html, status
 

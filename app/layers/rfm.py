@@ -20,17 +20,19 @@ The layer is the first of these that holds (each a question an operator acts on)
 4. 高价值 high_value: R, F and M all ≥ 4: the top of the pyramid, to keep.
 5. 潜力 potential: everyone else buying on their rhythm: room to grow.
 
-A run replaces every member's row (member_layers: one per member, members with no purchase
-included) in one INSERT … SELECT … ON CONFLICT DO UPDATE, which keeps when the member entered
-the layer and the one before it, and leaves alone the rows whose figures did not change (most
-of them from one day to the next: no dead row versions, no index writes); then the day's
-counts per layer and tier (layer_counts), whose latest day is the run's.
+A run stages every member's row (members with no purchase included) in a temporary table by one
+INSERT … SELECT, then brings member_layers (one row per member) in line with it: one UPDATE … FROM
+of the rows whose figures changed, keeping when the member entered the layer and the one before
+it, and one INSERT of the members who had no row. The rows that did not change (most of them
+from one day to the next) are not touched: no locks, no dead row versions, no index writes.
+Then the day's counts per layer and tier (layer_counts, from the staged rows), whose latest day
+is the run's.
 """
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import String, and_, case, delete, func, insert, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (BigInteger, Column, Integer, MetaData, String, Table, and_, case, cast, delete, exists, func,
+                        insert, literal, or_, select, text, update)
 
 from app.clock import now, today
 from app.extensions import db
@@ -53,12 +55,19 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
                      epoch_days(func.max(Purchase.created_at)).label("last_day"))
               .where(Purchase.created_at >= at - timedelta(days=window_days), Purchase.created_at <= at, net > 0)
               .group_by(Purchase.member_id).cte("bought"))
-    buyers = select(func.count()).select_from(bought).scalar_subquery()  # once, not one more window
+    # F's rank from the few distinct frequencies (a rank() over them would re-read its huge peer
+    # groups): 1 + the buyers with fewer purchases; and the buyers' number, summed once here.
+    # (sums as integers: PostgreSQL's sum of counts is numeric, and the scores divide in integers)
+    fewer = cast(func.sum(func.count()).over(order_by=bought.c.frequency, rows=(None, -1)), BigInteger)
+    frequencies = select(bought.c.frequency, (1 + func.coalesce(fewer, 0)).label("rank"),
+                         cast(func.sum(func.count()).over(), BigInteger).label("buyers")
+                         ).group_by(bought.c.frequency).cte("frequencies")
+    buyers = frequencies.c.buyers
     ranked = select(
         bought, _score(func.rank().over(order_by=bought.c.last_day), buyers).label("r"),
-        _score(func.rank().over(order_by=bought.c.frequency), buyers).label("f"),
+        _score(frequencies.c.rank, buyers).label("f"),
         _score(func.rank().over(order_by=bought.c.monetary_fen), buyers).label("m"),
-    ).cte("ranked")
+    ).join_from(bought, frequencies, frequencies.c.frequency == bought.c.frequency).cte("ranked")
     run_day = at.timestamp() / 86400
     joined_recently = Member.created_at >= at - timedelta(days=new_days)
     span = ranked.c.last_day - ranked.c.first_day
@@ -72,15 +81,43 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
         (joined_recently, NEW),
         (and_(ranked.c.r >= 4, ranked.c.f >= 4, ranked.c.m >= 4), HIGH_VALUE),
         else_=POTENTIAL)
-    return (select(Member.id, func.coalesce(ranked.c.frequency, 0),
+    return (select(Member.id, Member.tier_id, func.coalesce(ranked.c.frequency, 0),
                    func.coalesce(ranked.c.monetary_fen, 0), ranked.c.last_at, ranked.c.r, ranked.c.f, ranked.c.m,
-                   layer, literal(today()), literal(None, String))
-            .select_from(Member).outerjoin(ranked, ranked.c.member_id == Member.id)
-            .where(Member.id > 0))  # SQLite reads ON CONFLICT after a join only past a WHERE
+                   layer)
+            .select_from(Member).outerjoin(ranked, ranked.c.member_id == Member.id))
 
 
-_COLUMNS = ["member_id", "frequency", "monetary_fen", "last_purchase_at", "r_score", "f_score",
-            "m_score", "layer", "since", "previous_layer"]
+# A run sorts every buyer twice (R and M) and hashes every member: a million of them fit in this.
+WORK_MEM = "128MB"
+_SCORED = ["frequency", "monetary_fen", "last_purchase_at", "r_score", "f_score", "m_score", "layer"]
+# The run's rows, staged in a temporary table (no WAL, no index): compared with member_layers in one
+# hash join, so that only the rows that changed are written (an upsert would lock every row).
+_RUN = Table("rfm_run", MetaData(), Column("member_id", BigInteger), Column("tier_id", Integer),
+             *(column.copy() for column in MemberLayer.__table__.c if column.name in _SCORED),
+             prefixes=["TEMPORARY"])
+
+
+def _stage(select_rows) -> None:
+    connection = db.session.connection()
+    _RUN.drop(connection, checkfirst=True)  # left by a run that failed (SQLite keeps it)
+    _RUN.create(connection)
+    db.session.execute(insert(_RUN).from_select([column.name for column in _RUN.c], select_rows))
+
+
+def _write(day: date) -> None:
+    """Update the rows whose figures changed (keeping when the member entered the layer and the one
+    before it), then add the members who have none."""
+    table = MemberLayer.__table__
+    stayed = table.c.layer == _RUN.c.layer
+    db.session.execute(update(table).where(
+        table.c.member_id == _RUN.c.member_id, or_(*(table.c[name].is_distinct_from(_RUN.c[name]) for name in _SCORED))
+    ).values(**{name: _RUN.c[name] for name in _SCORED},
+             since=case((stayed, table.c.since), else_=literal(day)),
+             previous_layer=case((stayed, table.c.previous_layer), else_=table.c.layer)))
+    db.session.execute(insert(table).from_select(
+        ["member_id", *_SCORED, "since", "previous_layer"],
+        select(_RUN.c.member_id, *(_RUN.c[name] for name in _SCORED), literal(day), literal(None, String))
+        .where(~exists().where(table.c.member_id == _RUN.c.member_id))))
 
 
 def compute_layers() -> dict:
@@ -88,23 +125,16 @@ def compute_layers() -> dict:
     config = current_app.config
     select_rows = _classified(now(), config["RFM_WINDOW_DAYS"], config["RFM_NEW_DAYS"],
                               config["RFM_DORMANT_DAYS"], config["RFM_AT_RISK_FACTOR"])
-    table = MemberLayer.__table__
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(MemberLayer).from_select(_COLUMNS, select_rows)
-    stayed = table.c.layer == upsert.excluded.layer
-    scored = _COLUMNS[1:8]  # what the run computes; since and previous_layer follow from the layer
-    upsert = upsert.on_conflict_do_update(index_elements=["member_id"], set_={
-        **{name: upsert.excluded[name] for name in scored},
-        "since": case((stayed, table.c.since), else_=upsert.excluded.since),
-        "previous_layer": case((stayed, table.c.previous_layer), else_=table.c.layer),
-    }, where=or_(*(table.c[name].is_distinct_from(upsert.excluded[name]) for name in scored)))
-    db.session.execute(upsert)
+    if db.session.get_bind().dialect.name == "postgresql":  # sorts and hashes in memory; until commit
+        db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     day = today()
+    _stage(select_rows)
+    _write(day)
     db.session.execute(delete(LayerCount).where(LayerCount.day == day))
     db.session.execute(insert(LayerCount).from_select(
         ["day", "layer", "tier_id", "members"],
-        select(literal(day), MemberLayer.layer, Member.tier_id, func.count())
-        .join(Member, Member.id == MemberLayer.member_id).group_by(MemberLayer.layer, Member.tier_id)))
+        select(literal(day), _RUN.c.layer, _RUN.c.tier_id, func.count()).group_by(_RUN.c.layer, _RUN.c.tier_id)))
+    _RUN.drop(db.session.connection())
     counts = dict(db.session.execute(
         select(LayerCount.layer, func.sum(LayerCount.members)).where(LayerCount.day == day)
         .group_by(LayerCount.layer)).all())

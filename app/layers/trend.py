@@ -1,5 +1,5 @@
 """What the RFM runs counted: the layers now and their trend, per tier for churn by tier."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -8,9 +8,14 @@ from app.extensions import db
 from app.layers.models import LAYERS, LayerCount
 
 
+def last_run_day() -> date | None:
+    """The business day of the last RFM run: every member's row is as that run left it."""
+    return db.session.execute(select(func.max(LayerCount.day))).scalar_one()
+
+
 def layers_now() -> dict:
     """The last run's members per layer, every layer listed."""
-    day = db.session.execute(select(func.max(LayerCount.day))).scalar_one()
+    day = last_run_day()
     counts = dict(db.session.execute(select(LayerCount.layer, func.sum(LayerCount.members))
                                      .where(LayerCount.day == day).group_by(LayerCount.layer)).all())
     return {"day": day, "layers": [{"layer": layer, "name": name, "members": int(counts.get(layer, 0))}

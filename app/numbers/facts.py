@@ -6,9 +6,10 @@ before), except for a new member (the tier they joined in) and a tier change (th
 reached; the detail names the one left), so that members per tier add up from their changes.
 The store is where a purchase, a refund or a verification happened; for everything else it
 is the member's store of attribution (their home store), NO_STORE if none. Each fact is a
-count or a sum over rows of one day, read through an index on its time column.
+count or a sum over rows of one day (or a part of it: today so far, or since the last time
+today was rolled up), read through an index on its time column.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import BigInteger, String, cast, func, literal, select, union_all
 
@@ -60,8 +61,9 @@ def _of_members(source, member_id, *where, tier, value=1, store=None, detail="",
     ).select_from(rows).where(*where)
 
 
-def facts_of_day(day: date) -> list[Fact]:
-    since, until = start_of_day(day), start_of_day(day + timedelta(days=1))
+def facts_of_day(day: date, since: datetime | None = None, until: datetime | None = None) -> list[Fact]:
+    """The facts of the day's rows from `since` to `until` (the whole day by default), tiers as at `until`."""
+    since, until = since or start_of_day(day), until or start_of_day(day + timedelta(days=1))
     at_end = tier_at(until)
 
     def during(column):
@@ -82,7 +84,9 @@ def facts_of_day(day: date) -> list[Fact]:
         "points": _of_members(LedgerEntry, LedgerEntry.member_id, LedgerEntry.account == POINTS,
                               *during(LedgerEntry.created_at), tier=at_end, detail=LedgerEntry.kind,
                               value=LedgerEntry.delta),
-        "checkins": _of_members(Checkin, Checkin.member_id, Checkin.day == day, Checkin.kind == CHECKIN, tier=at_end),
+        # a check-in (not a make-up) is of the day it is made
+        "checkins": _of_members(Checkin, Checkin.member_id, *during(Checkin.created_at), Checkin.kind == CHECKIN,
+                                tier=at_end),
         "coupons_issued": _of_members(Coupon, Coupon.member_id, *during(Coupon.issued_at), tier=at_end),
         "verifications": _of_members(CouponVerification, Coupon.member_id, *during(CouponVerification.verified_at),
                                      **verification),

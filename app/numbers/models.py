@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, Date, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import now
+from app.engagement.models import Checkin
 from app.extensions import db
 from app.mall.benefit_models import BenefitGrant
 from app.mall.models import Coupon, CouponVerification
@@ -51,7 +52,8 @@ class DailySnapshot(db.Model):
 
 
 class RolledDay(db.Model):
-    """A business day whose facts are written: the days after the last one are read live."""
+    """A business day whose facts are written, in full when rolled after the day ended, else up to
+    `rolled_at` (today so far): what came after is read live."""
 
     __tablename__ = "rolled_days"
 
@@ -70,3 +72,4 @@ Index("ix_coupon_verifications_undone_at", CouponVerification.undone_at)
 Index("ix_benefit_grants_granted_at", BenefitGrant.granted_at)
 Index("ix_benefit_grants_claimed_at", BenefitGrant.claimed_at)
 Index("ix_tier_changes_created_at", TierChange.created_at)
+Index("ix_checkins_created_at", Checkin.created_at)

@@ -2,7 +2,8 @@
 ones live from today's rows), the latest snapshot, and the live days after it.
 
 Bounded by the size of the rollups (days × tiers × stores), not by the number of members or
-ledger entries: the live part is the days the job has not rolled up yet, normally today.
+ledger entries: the live part is the rows since today was last rolled up (a few minutes ago),
+plus, for the members counted once in a window, those who purchased or checked in today.
 """
 from collections import Counter, defaultdict
 from datetime import date, timedelta
@@ -16,7 +17,7 @@ from app.member_row import Member
 from app.numbers.facts import facts_of_day
 from app.numbers.models import DailyFact, DailySnapshot
 from app.numbers.periods import Period
-from app.numbers.rollup import last_rolled_day
+from app.numbers.rollup import last_rolled_day, rolled_in_part
 from app.numbers.snapshots import windows
 from app.purchases.models import Purchase
 
@@ -44,17 +45,25 @@ def _project(counter: Counter, names: tuple, fields: tuple) -> Counter:
 
 
 class LiveFacts:
-    """The days not rolled up yet (normally only today), their facts read once per page."""
+    """The days not rolled up in full yet (normally only today), their facts read once per page:
+    the part rolled up so far (a few minutes ago) and the rows since, live."""
 
     def __init__(self):
         self.rolled_to = last_rolled_day()
         self.first = self.rolled_to + timedelta(days=1) if self.rolled_to else today()
+        self._rolled_until = rolled_in_part()
         self._days: dict[date, list] = {}
 
     def of(self, day: date) -> list:
         if day not in self._days:
-            self._days[day] = facts_of_day(day)
+            until = self._rolled_until.get(day)
+            self._days[day] = facts_of_day(day, since=until) + ([] if until is None else _rolled_facts(day))
         return self._days[day]
+
+
+def _rolled_facts(day: date) -> list:
+    return list(db.session.execute(select(DailyFact.metric, DailyFact.tier_id, DailyFact.store_id,
+                                          DailyFact.detail, DailyFact.value).where(DailyFact.day == day)))
 
 
 class Facts:

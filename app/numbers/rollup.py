@@ -5,13 +5,16 @@ It catches up: after days without a run it rolls every day missed, starting afte
 last one rolled (or, the first time, on the day the first member joined). Yesterday is
 rolled again by a second run on the same day, so a run twice replaces, never adds. A
 snapshot is taken only of the day just ended: what lots held on an older day is gone.
+
+Every few minutes a second job rolls up today so far (roll_up_today); the night's run replaces
+that with the whole day.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
 
 from app.batches import Batches
-from app.clock import local_date, today
+from app.clock import local_date, now, start_of_day, today
 from app.extensions import db
 from app.member_row import Member
 from app.numbers.facts import facts_of_day
@@ -21,8 +24,32 @@ from app.numbers.snapshots import snapshot_of
 COLUMNS = ("metric", "tier_id", "store_id", "detail", "value")
 
 
+# How often today so far is rolled up, and how far back its cut is taken: a row is committed
+# within a few seconds of the time it carries, so one older than the cut is in by then.
+TODAY_EVERY = timedelta(minutes=5)
+SETTLED = timedelta(minutes=1)
+
+
+def _latest_rolled() -> list[RolledDay]:
+    """The last rolled days, newest first: enough to reach one rolled in full (only today and
+    yesterday can be rolled in part: yesterday, between midnight and the night's run)."""
+    return list(db.session.execute(select(RolledDay).order_by(RolledDay.day.desc()).limit(3)).scalars())
+
+
+def _in_full(rolled: RolledDay) -> bool:
+    return rolled.rolled_at >= start_of_day(rolled.day + timedelta(days=1))
+
+
 def last_rolled_day() -> date | None:
-    return db.session.execute(select(func.max(RolledDay.day))).scalar_one()
+    """The last day rolled up in full."""
+    return next((rolled.day for rolled in _latest_rolled() if _in_full(rolled)), None)
+
+
+def rolled_in_part() -> dict[date, datetime]:
+    """The days after the last one rolled up in full whose facts are written up to an instant."""
+    last = last_rolled_day()
+    return {rolled.day: rolled.rolled_at for rolled in _latest_rolled()
+            if not _in_full(rolled) and (last is None or rolled.day > last)}
 
 
 def _first_day() -> date | None:
@@ -37,13 +64,24 @@ def _replace(model, day: date, rows: list[tuple]) -> int:
     return len(rows)
 
 
-def roll_up_day(day: date) -> int:
-    """Write (or write again) the day's facts: how many rows."""
-    written = _replace(DailyFact, day, facts_of_day(day))
+def roll_up_day(day: date, until: datetime | None = None) -> int:
+    """Write (or write again) the day's facts, up to `until` if the day is not over: how many rows."""
+    written = _replace(DailyFact, day, facts_of_day(day, until=until))
     db.session.execute(delete(RolledDay).where(RolledDay.day == day))
-    db.session.add(RolledDay(day=day))
+    db.session.add(RolledDay(day=day, rolled_at=until or now()))
     db.session.flush()
     return written
+
+
+def roll_up_today() -> dict:
+    """Today so far, up to a minute ago, so that a page reads live only the rows since. Left
+    alone if the night's run has already rolled the day up in full (just after midnight)."""
+    until = now() - SETTLED
+    day = local_date(until)
+    last = last_rolled_day()
+    if last is not None and day <= last:
+        return {"facts": 0}
+    return {"facts": roll_up_day(day, until)}
 
 
 def roll_up() -> Batches:

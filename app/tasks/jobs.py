@@ -125,6 +125,11 @@ def roll_up_numbers() -> dict:
     return run_batches(rollup.roll_up())
 
 
+@recorded("roll_up_today")
+def roll_up_today() -> dict:
+    return rollup.roll_up_today()
+
+
 @recorded("compute_layers")
 def compute_layers() -> dict:
     """RFM scores and layers, then the churn recall's newcomers (committed with them), then

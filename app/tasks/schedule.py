@@ -9,6 +9,7 @@ missed while nothing was up is made good by the next, and a run twice is harmles
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.numbers import rollup
 from app.tasks import jobs
 
 
@@ -37,6 +38,8 @@ def schedule(config: dict) -> tuple[Scheduled, ...]:
         Scheduled(jobs.grant_birthday_benefits, cron="30 0 * * *"),
         # yesterday's numbers, once the night's expiry, reviews and grants have written theirs
         Scheduled(jobs.roll_up_numbers, cron="40 0 * * *"),
+        # and today so far, so that a page reads live only the last minutes
+        Scheduled(jobs.roll_up_today, interval=int(rollup.TODAY_EVERY.total_seconds())),
         # reminders in the morning, not at midnight
         Scheduled(jobs.remind_points_expiring, cron="0 10 * * *"),
         Scheduled(jobs.warn_tier_downgrades, cron="5 10 * * *"),
