@@ -36,7 +36,6 @@ from app.tasks import jobs  # noqa: E402
 from bench import dataset, harness  # noqa: E402
 
 
-
 def _phone(member_id: int) -> str:
     """bench/dataset.py's phone of a member whose id ends in 0-6."""
     return f"13{member_id * 7919 % 1_000_000_000:09d}"

@@ -31,8 +31,26 @@ is the run's.
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import (BigInteger, Column, Integer, MetaData, String, Table, and_, case, cast, delete, exists, func,
-                        insert, literal, or_, select, text, update)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from app.clock import now, today
 from app.extensions import db
