@@ -56,9 +56,10 @@ class Blueprint(flask_smorest.Blueprint):
     def errors(*codes):
         """`@blp.errors(MallError.ITEM_OUT_OF_STOCK, ...)`: the codes of the view's own rules; those
         common to its kind (token, body, Idempotency-Key, ...) are added for it (app/api/error_docs.py)."""
+        codes = declared(codes)
 
         def decorate(view):
-            view.error_codes = (*getattr(view, "error_codes", ()), *declared(codes))
+            view.error_codes = (*getattr(view, "error_codes", ()), *codes)
             return view
 
         return decorate
