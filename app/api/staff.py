@@ -108,8 +108,8 @@ def get_purchase(purchase_id):
 
 
 @blp.route("/purchases/<int:purchase_id>/refunds", methods=["POST"])
-@blp.errors(AuthError.STORE_FORBIDDEN, PointsError.POINTS_INSUFFICIENT, PointsError.PURCHASE_NOT_FOUND,
-            PointsError.REFUND_EXCEEDS_PURCHASE, PointsError.REFUND_DUPLICATE)
+@blp.errors(AuthError.STORE_FORBIDDEN, AuthError.ROLE_FORBIDDEN, PointsError.POINTS_INSUFFICIENT,
+            PointsError.PURCHASE_NOT_FOUND, PointsError.REFUND_EXCEEDS_PURCHASE, PointsError.REFUND_DUPLICATE)
 @mutation
 @blp.arguments(RefundArgs)
 @blp.response(201, RefundSchema)

@@ -62,8 +62,8 @@ def list_verifications(args):
 
 
 @blp.route(f"/verifications/<int(max={MAX_ID}):verification_id>/undo", methods=["POST"])
-@blp.errors(AuthError.STORE_FORBIDDEN, CouponError.VERIFICATION_NOT_FOUND, CouponError.VERIFICATION_ALREADY_UNDONE,
-            CouponError.VERIFICATION_UNDO_EXPIRED)
+@blp.errors(AuthError.STORE_FORBIDDEN, AuthError.ROLE_FORBIDDEN, CouponError.VERIFICATION_NOT_FOUND,
+            CouponError.VERIFICATION_ALREADY_UNDONE, CouponError.VERIFICATION_UNDO_EXPIRED)
 @mutation
 @blp.arguments(ReasonArgs)
 @blp.response(200, VerificationSchema)
