@@ -65,6 +65,7 @@ class Blueprint(flask_smorest.Blueprint):
         return decorate
 
     def _document_errors(self, doc, doc_info, *, app, method, **kwargs):
+        """The last of smorest's doc callbacks: the operation's codes and a response per status."""
         rule = next(app.url_map.iter_rules(f"{self.name}.{doc_info['endpoint']}"))
         audiences = [hook.audience for hook in self.before_request_funcs.get(None, []) if hasattr(hook, "audience")]
         codes = operation_codes(doc_info["view"], method, rule, audiences[0] if audiences else None)
