@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.enums import DataEnum
 from app.extensions import db
+from app.field_messages import in_chinese
 
 
 class ErrorCode(DataEnum):
@@ -262,8 +263,12 @@ def invalid_field(field: str, message: str) -> AppError:
 
 
 def envelope(code: str, message: str, details: dict | None = None) -> dict:
-    """`details` is always there, an empty object when there is nothing to add."""
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+    """`details` is always there, an empty object when there is nothing to add; its `fields` are
+    in Chinese, the English beside them as `fields_en` (app/field_messages.py)."""
+    details = details or {}
+    if "fields" in details:
+        details = {**details, "fields": in_chinese(details["fields"]), "fields_en": details["fields"]}
+    return {"error": {"code": code, "message": message, "details": details}}
 
 
 # HTTP errors raised outside our services (routing, parsing, rate limits) by status.

@@ -66,6 +66,7 @@ def rate_limit(setting: str, scope: str, key: Callable[[], str]):
                 logger.warning("%s not enforced, the rate limits' storage failed: %s", setting, error)
             return view(*args, **kwargs)
 
+        limited.rate_limited = True  # the document lists RATE_LIMITED (app/api/error_docs.py)
         return limited
 
     return decorate

@@ -12,7 +12,7 @@ from app.engagement.tasks import forget_enabled_tasks
 from app.extensions import db
 from tests.helpers import REDIS_URL
 
-pytest_plugins = ["tests.wechat_fixtures", "tests.browser"]
+pytest_plugins = ["tests.wechat_fixtures", "tests.browser", "tests.error_replies"]
 
 
 

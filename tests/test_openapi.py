@@ -281,7 +281,7 @@ def _example_body(spec: dict, path: str, method: str) -> dict:
     pasting them into /docs would send."""
     schema = _deref(spec, spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"])
     return schema.get("example") or {name: prop["example"] for name, prop in schema["properties"].items()
-                                     if "example" in prop}
+                                     if "example" in prop and not prop.get("readOnly")}
 
 
 def test_the_examples_work_when_pasted_against_the_demo_data(app, spec):
@@ -295,5 +295,14 @@ def test_the_examples_work_when_pasted_against_the_demo_data(app, spec):
     rule_path = "/api/v1/admin/message-rules/{kind}"
     body = _example_body(spec, rule_path, "put")
     assert {"template_id", "fields"} <= body.keys()
-    reply = Caller(app, login.json["token"]).request("PUT", rule_path.format(kind="points_expiring"), json=body)
+    admin = Caller(app, login.json["token"])
+    reply = admin.request("PUT", rule_path.format(kind="points_expiring"), json=body)
     assert reply.status_code == 200, reply.json
+    preview_path = "/api/v1/admin/message-rules/{kind}/preview"
+    reply = admin.post(preview_path.format(kind="points_expiring"), json=_example_body(spec, preview_path, "post"))
+    assert reply.status_code == 200, reply.json
+    tier = next(tier for tier in admin.get("/api/v1/admin/tiers").json["items"] if tier["name"] == "金卡")
+    body = _example_body(spec, "/api/v1/admin/tiers/{tier_id}", "patch")
+    assert "monthly_coupons" in body["benefits"]
+    reply = admin.patch(f"/api/v1/admin/tiers/{tier['id']}", json=body)
+    assert reply.status_code == 200 and reply.json["benefits"] == body["benefits"], reply.json

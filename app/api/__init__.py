@@ -19,7 +19,9 @@ Authenticate with `Authorization: Bearer <token>` from one of the `/api/v1/auth/
 endpoints; a token opens only its own audience (member, staff or admin).
 Every state-changing POST accepts an `Idempotency-Key` header (≤ 128 characters); logins ignore it.
 
-Every error answers `{"error": {"code", "message", "details"}}` with one of these codes:
+Every error answers `{"error": {"code", "message", "details"}}` with one of these codes (each
+operation lists those it can answer in `x-error-codes`); `details.fields` names the refused
+fields with messages in Chinese, `details.fields_en` the same in English:
 
 | code | HTTP status | message |
 |---|---|---|

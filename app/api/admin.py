@@ -29,6 +29,7 @@ from app.api.schemas import (
     TierPatchSchema,
     TierSchema,
 )
+from app.errors import ConsoleError, MemberError, PointsError, StoreError
 from app.members import service as members
 from app.members import tiers
 from app.operators import service as operators
@@ -49,6 +50,7 @@ def list_tiers():
 
 
 @blp.route("/tiers", methods=["POST"])
+@blp.errors(MemberError.TIER_CONFLICT)
 @mutation
 @blp.arguments(TierSchema)
 @blp.response(201, TierSchema)
@@ -58,6 +60,7 @@ def create_tier(args):
 
 
 @blp.route("/tiers/<int:tier_id>", methods=["PATCH"])
+@blp.errors(MemberError.TIER_NOT_FOUND, MemberError.TIER_CONFLICT)
 @mutation
 @blp.arguments(TierPatchSchema)
 @blp.response(200, TierSchema)
@@ -66,12 +69,14 @@ def update_tier(args, tier_id):
 
 
 @blp.route("/members/<int:member_id>")
+@blp.errors(MemberError.MEMBER_NOT_FOUND)
 @blp.response(200, AdminMemberSchema)
 def get_member(member_id):
     return members.get_member(member_id)
 
 
 @blp.route("/members/<int:member_id>/points/entries")
+@blp.errors(MemberError.MEMBER_NOT_FOUND)
 @blp.arguments(LedgerArgs, location="query")
 @blp.response(200, LedgerPageSchema)
 def member_ledger(args, member_id):
@@ -81,6 +86,7 @@ def member_ledger(args, member_id):
 
 
 @blp.route("/members/<int:member_id>/points-adjustments", methods=["POST"])
+@blp.errors(MemberError.MEMBER_NOT_FOUND, PointsError.POINTS_INSUFFICIENT)
 @mutation
 @blp.arguments(AdjustmentArgs)
 @blp.response(201, LedgerEntrySchema)
@@ -98,6 +104,7 @@ def list_stores(args):
 
 
 @blp.route("/stores", methods=["POST"])
+@blp.errors(StoreError.STORE_CODE_TAKEN)
 @mutation
 @blp.arguments(StoreSchema)
 @blp.response(201, StoreSchema)
@@ -106,6 +113,7 @@ def create_store(args):
 
 
 @blp.route("/stores/<int:store_id>", methods=["PATCH"])
+@blp.errors(StoreError.STORE_NOT_FOUND)
 @mutation
 @blp.arguments(StorePatchSchema)
 @blp.response(200, StoreSchema)
@@ -115,6 +123,7 @@ def update_store(args, store_id):
 
 
 @blp.route("/stores/<int:store_id>/staff", methods=["POST"])
+@blp.errors(StoreError.STORE_NOT_FOUND, StoreError.USERNAME_TAKEN)
 @mutation
 @blp.arguments(StaffArgs)
 @blp.response(201, StaffSchema)
@@ -136,6 +145,7 @@ def list_staff(args):
 
 
 @blp.route("/staff/<int:staff_id>/disable", methods=["POST"])
+@blp.errors(StoreError.STAFF_NOT_FOUND)
 @mutation
 @blp.response(200, StaffSchema)
 def disable_staff(staff_id):
@@ -144,6 +154,7 @@ def disable_staff(staff_id):
 
 
 @blp.route("/staff/<int:staff_id>/enable", methods=["POST"])
+@blp.errors(StoreError.STAFF_NOT_FOUND)
 @mutation
 @blp.response(200, StaffSchema)
 def enable_staff(staff_id):
@@ -151,6 +162,7 @@ def enable_staff(staff_id):
 
 
 @blp.route("/staff/<int:staff_id>/password", methods=["POST"])
+@blp.errors(StoreError.STAFF_NOT_FOUND)
 @mutation
 @blp.arguments(PasswordResetArgs)
 @blp.response(200, StaffSchema)
@@ -169,6 +181,7 @@ def list_operators(args):
 
 
 @blp.route("/operators", methods=["POST"])
+@blp.errors(StoreError.USERNAME_TAKEN)
 @accounts_only
 @mutation
 @blp.arguments(OperatorArgs)
@@ -178,6 +191,7 @@ def create_operator(args):
 
 
 @blp.route("/operators/<int:operator_id>/disable", methods=["POST"])
+@blp.errors(StoreError.OPERATOR_NOT_FOUND, StoreError.OPERATOR_SELF_DISABLE)
 @accounts_only
 @mutation
 @blp.response(200, OperatorSchema)
@@ -188,6 +202,7 @@ def disable_operator(operator_id):
 
 
 @blp.route("/operators/<int:operator_id>/enable", methods=["POST"])
+@blp.errors(StoreError.OPERATOR_NOT_FOUND, StoreError.OPERATOR_SELF_DISABLE)
 @accounts_only
 @mutation
 @blp.response(200, OperatorSchema)
@@ -196,6 +211,7 @@ def enable_operator(operator_id):
 
 
 @blp.route("/operators/<int:operator_id>/password", methods=["POST"])
+@blp.errors(StoreError.OPERATOR_NOT_FOUND)
 @accounts_only
 @mutation
 @blp.arguments(PasswordResetArgs)
@@ -206,6 +222,7 @@ def reset_operator_password(args, operator_id):
 
 
 @blp.route("/operators/<int:operator_id>/role", methods=["POST"])
+@blp.errors(StoreError.OPERATOR_NOT_FOUND, ConsoleError.OPERATOR_LAST_ADMIN)
 @accounts_only
 @mutation
 @blp.arguments(OperatorRoleArgs)

@@ -5,6 +5,7 @@ from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import MAX_ID
 from app.audit import queries as audit
+from app.errors import ConsoleError
 from app.security import ADMIN
 
 blp = Blueprint("admin_audit", __name__, url_prefix="/api/v1/admin", description="The audit log (admin token)")
@@ -21,6 +22,7 @@ def list_audit_log(args):
 
 
 @blp.route(f"/audit-log/<int(max={MAX_ID}):entry_id>")
+@blp.errors(ConsoleError.AUDIT_ENTRY_NOT_FOUND)
 @blp.response(200, AuditEntrySchema)
 def get_audit_entry(entry_id):
     return audit.get_entry(entry_id)

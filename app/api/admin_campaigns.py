@@ -14,6 +14,7 @@ from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import IntegerIdCursorArgs
 from app.campaigns import results, service
+from app.errors import CampaignError, CouponError
 from app.security import ADMIN
 
 blp = Blueprint("admin_campaigns", __name__, url_prefix="/api/v1/admin",
@@ -22,6 +23,7 @@ blp.before_request(require(ADMIN))
 
 
 @blp.route("/campaigns", methods=["POST"])
+@blp.errors(CouponError.COUPON_TEMPLATE_NOT_FOUND, CampaignError.SEGMENT_NOT_FOUND)
 @mutation
 @blp.arguments(CampaignSchema)
 @blp.response(201, CampaignSchema)
@@ -38,12 +40,14 @@ def list_campaigns(args):
 
 
 @blp.route("/campaigns/<int:campaign_id>")
+@blp.errors(CampaignError.CAMPAIGN_NOT_FOUND)
 @blp.response(200, CampaignSchema)
 def get_campaign(campaign_id):
     return service.get_campaign(campaign_id)
 
 
 @blp.route("/campaigns/<int:campaign_id>/preview")
+@blp.errors(CampaignError.SEGMENT_NOT_FOUND, CampaignError.CAMPAIGN_NOT_FOUND)
 @blp.response(200, CampaignPreviewSchema)
 def preview_campaign(campaign_id):
     """How the segment splits now between the campaign and its holdout."""
@@ -51,6 +55,7 @@ def preview_campaign(campaign_id):
 
 
 @blp.route("/campaigns/<int:campaign_id>/dry-run")
+@blp.errors(CampaignError.SEGMENT_NOT_FOUND, CampaignError.CAMPAIGN_NOT_FOUND)
 @blp.response(200, CampaignPreviewSchema)
 def dry_run_campaign(campaign_id):
     """The preview with a random sample of members and the group each is in. Nothing is written."""
@@ -58,6 +63,7 @@ def dry_run_campaign(campaign_id):
 
 
 @blp.route("/campaigns/<int:campaign_id>/launch", methods=["POST"])
+@blp.errors(CampaignError.CAMPAIGN_NOT_FOUND)
 @mutation
 @blp.response(200, CampaignSchema)
 def launch_campaign(campaign_id):
@@ -67,6 +73,7 @@ def launch_campaign(campaign_id):
 
 
 @blp.route("/campaigns/<int:campaign_id>/results")
+@blp.errors(CampaignError.CAMPAIGN_NOT_FOUND)
 @blp.response(200, CampaignResultsSchema)
 def campaign_results(campaign_id):
     """Reached, messages, coupons used, and purchases within the response window against the holdout."""
@@ -80,6 +87,7 @@ def get_recall():
 
 
 @blp.route("/churn-recall", methods=["PUT"])
+@blp.errors(CampaignError.CAMPAIGN_NOT_FOUND)
 @mutation
 @blp.arguments(RecallSettingSchema)
 @blp.response(200, RecallSettingSchema)

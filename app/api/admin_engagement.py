@@ -17,6 +17,7 @@ from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import IntegerIdCursorArgs
 from app.engagement import settings, stats, tasks
+from app.errors import EngagementError
 from app.security import ADMIN
 
 blp = Blueprint("admin_engagement", __name__, url_prefix="/api/v1/admin",
@@ -71,12 +72,14 @@ def create_task(args):
 
 
 @blp.route("/tasks/<int:task_id>")
+@blp.errors(EngagementError.TASK_NOT_FOUND)
 @blp.response(200, TaskSchema)
 def get_task(task_id):
     return tasks.get_task(task_id)
 
 
 @blp.route("/tasks/<int:task_id>", methods=["PATCH"])
+@blp.errors(EngagementError.TASK_NOT_FOUND)
 @mutation
 @blp.arguments(TaskPatchSchema)
 @blp.response(200, TaskSchema)
@@ -86,6 +89,7 @@ def update_task(args, task_id):
 
 
 @blp.route("/tasks/<int:task_id>", methods=["DELETE"])
+@blp.errors(EngagementError.TASK_NOT_FOUND, EngagementError.TASK_IN_USE)
 @mutation
 @blp.response(204)
 def delete_task(task_id):

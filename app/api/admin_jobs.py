@@ -8,7 +8,7 @@ from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.messaging_schemas import JobRunSchema
 from app.api.principals import require
-from app.errors import AppError, envelope
+from app.errors import AppError, JobError, envelope
 from app.security import ADMIN
 from app.tasks import run_now
 
@@ -37,6 +37,7 @@ def list_jobs():
 
 
 @blp.route("/jobs/<name>/runs", methods=["POST"])
+@blp.errors(JobError.JOB_NOT_FOUND)
 @mutation
 @blp.response(202, JobRunSchema)
 def run_job(name):

@@ -15,6 +15,7 @@ from app.api.layer_schemas import (
 from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import IntegerIdCursorArgs
+from app.errors import CampaignError
 from app.layers import segments, trend
 from app.security import ADMIN
 
@@ -63,12 +64,14 @@ def list_segments(args):
 
 
 @blp.route("/segments/<int:segment_id>")
+@blp.errors(CampaignError.SEGMENT_NOT_FOUND)
 @blp.response(200, SegmentSchema)
 def get_segment(segment_id):
     return segments.get_segment(segment_id)
 
 
 @blp.route("/segments/<int:segment_id>/count")
+@blp.errors(CampaignError.SEGMENT_NOT_FOUND)
 @blp.response(200, SegmentCountSchema)
 def count_segment(segment_id):
     """How many members the saved segment matches now."""

@@ -32,6 +32,7 @@ from app.api.mall_schemas import (
 from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import MAX_ID, IntegerIdCursorArgs
+from app.errors import CouponError, MallError, MemberError, StoreError, StoreVisitError, WechatError
 from app.mall import categories, coupons, items, numbers, redemption, store_coupons
 from app.mall.models import FROM_GRANT
 from app.security import ADMIN
@@ -50,6 +51,7 @@ def list_templates(args):
 
 
 @blp.route("/coupon-templates", methods=["POST"])
+@blp.errors(StoreError.STORE_NOT_FOUND)
 @mutation
 @blp.arguments(CouponTemplateSchema)
 @blp.response(201, CouponTemplateSchema)
@@ -58,12 +60,14 @@ def create_template(args):
 
 
 @blp.route("/coupon-templates/<int:template_id>")
+@blp.errors(CouponError.COUPON_TEMPLATE_NOT_FOUND)
 @blp.response(200, CouponTemplateSchema)
 def get_template(template_id):
     return coupons.get_template(template_id)
 
 
 @blp.route("/coupon-templates/<int:template_id>", methods=["PATCH"])
+@blp.errors(CouponError.COUPON_TEMPLATE_NOT_FOUND)
 @mutation
 @blp.arguments(TemplatePatchSchema)
 @blp.response(200, CouponTemplateSchema)
@@ -73,6 +77,8 @@ def update_template(args, template_id):
 
 
 @blp.route("/coupon-templates/<int:template_id>/grants", methods=["POST"])
+@blp.errors(MemberError.MEMBER_NOT_FOUND, CouponError.COUPON_TEMPLATE_NOT_FOUND, CouponError.COUPON_TEMPLATE_CLOSED,
+            CouponError.COUPON_SOLD_OUT, CouponError.COUPON_LIMIT_REACHED)
 @mutation
 @blp.arguments(GrantArgs)
 @blp.response(201, CouponDetailSchema)
@@ -83,6 +89,7 @@ def grant(args, template_id):
 
 
 @blp.route(f"/coupons/<int(max={MAX_ID}):coupon_id>")
+@blp.errors(CouponError.COUPON_NOT_FOUND)
 @blp.response(200, AdminCouponSchema)
 def get_coupon(coupon_id):
     """A coupon with its whole history: every state change with who, where, when and why."""
@@ -90,6 +97,7 @@ def get_coupon(coupon_id):
 
 
 @blp.route(f"/coupons/<int(max={MAX_ID}):coupon_id>/void", methods=["POST"])
+@blp.errors(CouponError.COUPON_NOT_FOUND, CouponError.COUPON_NOT_VOIDABLE)
 @mutation
 @blp.arguments(ReasonArgs)
 @blp.response(200, CouponDetailSchema)
@@ -138,6 +146,7 @@ def list_items(args):
 
 
 @blp.route("/mall-items", methods=["POST"])
+@blp.errors(CouponError.COUPON_TEMPLATE_NOT_FOUND)
 @mutation
 @blp.arguments(ItemSchema)
 @blp.response(201, ItemSchema)
@@ -146,6 +155,7 @@ def create_item(args):
 
 
 @blp.route("/mall-items/<int:item_id>", methods=["PATCH"])
+@blp.errors(MallError.ITEM_NOT_FOUND)
 @mutation
 @blp.arguments(ItemPatchSchema)
 @blp.response(200, ItemSchema)
@@ -154,6 +164,7 @@ def update_item(args, item_id):
 
 
 @blp.route("/mall-items/<int:item_id>/restocks", methods=["POST"])
+@blp.errors(MallError.ITEM_NOT_FOUND, MallError.ITEM_OUT_OF_STOCK)
 @mutation
 @blp.arguments(RestockArgs)
 @blp.response(200, ItemSchema)
@@ -179,6 +190,7 @@ def get_order(order_id):
 
 
 @blp.route(f"/mall-orders/<int(max={MAX_ID}):order_id>/shipments", methods=["POST"])
+@blp.errors(MallError.MALL_ORDER_NOT_FOUND, MallError.MALL_ORDER_NOT_SHIPPABLE)
 @mutation
 @blp.arguments(ShipmentArgs)
 @blp.response(200, AdminOrderSchema)
@@ -188,6 +200,7 @@ def ship_order(args, order_id):
 
 
 @blp.route(f"/mall-orders/<int(max={MAX_ID}):order_id>/cancel", methods=["POST"])
+@blp.errors(MallError.MALL_ORDER_NOT_FOUND, MallError.MALL_ORDER_NOT_CANCELLABLE)
 @mutation
 @blp.arguments(OptionalReasonArgs)
 @blp.response(200, AdminOrderSchema)
@@ -204,6 +217,7 @@ def mall_numbers(args):
 
 
 @blp.route("/stores/<int:store_id>/qr.png")
+@blp.errors(StoreError.STORE_NOT_FOUND, WechatError.WECHAT_UNAVAILABLE, WechatError.WECHAT_ERROR)
 @blp.response(200, description="The store's mini-program code (PNG) to print", content_type="image/png")
 def store_code(store_id):
     return png_response(store_code_png(store_id))
@@ -217,6 +231,7 @@ def list_store_offers(store_id):
 
 
 @blp.route("/stores/<int:store_id>/coupon-offers", methods=["POST"])
+@blp.errors(StoreError.STORE_NOT_FOUND, CouponError.COUPON_TEMPLATE_NOT_FOUND)
 @mutation
 @blp.arguments(TemplateRefArgs)
 @blp.response(201, page_schema(StoreOfferSchema))
@@ -226,6 +241,7 @@ def add_store_offer(args, store_id):
 
 
 @blp.route("/stores/<int:store_id>/coupon-offers/<int:template_id>", methods=["DELETE"])
+@blp.errors(StoreVisitError.STORE_OFFER_NOT_FOUND)
 @mutation
 @blp.response(204)
 def remove_store_offer(store_id, template_id):

@@ -24,6 +24,7 @@ from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import CardSchema, CursorArgs
 from app.engagement import checkin, referral
+from app.errors import MemberError
 from app.mall import coupons, redemption
 from app.members import search, tiers
 from app.members import service as members
@@ -57,6 +58,7 @@ def export_members(args):
 
 
 @blp.route("/members/<int:member_id>/card")
+@blp.errors(MemberError.MEMBER_NOT_FOUND)
 @blp.response(200, CardSchema)
 def member_card(member_id):
     """The card as the member sees it: tier and benefits, growth and the next tier, points, coupons held."""
@@ -72,8 +74,8 @@ def _member_list(path: str, schema, pages, doc: str) -> None:
 
     view.__name__ = "member_" + path.replace("/", "_").replace("-", "_")
     view.__doc__ = doc
-    blp.route(f"/members/<int:member_id>/{path}")(
-        blp.arguments(CursorArgs, location="query")(blp.response(200, schema)(view)))
+    blp.route(f"/members/<int:member_id>/{path}")(blp.errors(MemberError.MEMBER_NOT_FOUND)(
+        blp.arguments(CursorArgs, location="query")(blp.response(200, schema)(view))))
 
 
 _member_list("tier-changes", TierChangePageSchema, tiers.tier_changes_page, "Tier history: from, to, why, when.")

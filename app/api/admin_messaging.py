@@ -16,6 +16,7 @@ from app.api.messaging_schemas import (
 )
 from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
+from app.errors import MessagingError
 from app.messaging import rules
 from app.messaging.kinds import EventKind
 from app.messaging.service import messages_page
@@ -43,6 +44,7 @@ def list_rules():
 
 
 @blp.route("/message-rules/<kind>", methods=["PUT"], parameters=kind_parameter())
+@blp.errors(MessagingError.MESSAGE_RULE_NOT_FOUND)
 @mutation
 @blp.arguments(MessageRuleSchema)
 @blp.response(200, MessageRuleSchema)
@@ -53,6 +55,7 @@ def put_rule(args, kind):
 
 
 @blp.route("/message-rules/<kind>/preview", methods=["POST"], parameters=kind_parameter())
+@blp.errors(MessagingError.MESSAGE_RULE_NOT_FOUND)
 @blp.arguments(RulePreviewArgs)
 @blp.response(200, RulePreviewSchema)
 def preview_rule(args, kind):

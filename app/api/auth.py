@@ -5,6 +5,7 @@ from app.accounts import authenticate
 from app.api.blueprint import Blueprint
 from app.api.idempotency import transaction
 from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
+from app.errors import AuthError, EngagementError, WechatError
 from app.limits import failed_logins, login_rate
 from app.members import service as members
 from app.operators.models import Operator
@@ -25,6 +26,8 @@ def _token_reply(audience: str, account, **extra) -> dict:
 
 
 @blp.route("/member/login", methods=["POST"])
+@blp.errors(WechatError.WECHAT_CODE_INVALID, WechatError.WECHAT_UNAVAILABLE, WechatError.WECHAT_ERROR,
+            EngagementError.INVITE_CODE_INVALID)
 @blp.doc(security=[])  # a login needs no token
 @login_rate
 @transaction  # not @mutation: a login ignores an Idempotency-Key, its token is not to be stored
@@ -37,6 +40,7 @@ def member_login(args):
 
 
 @blp.route("/staff/login", methods=["POST"])
+@blp.errors(AuthError.AUTH_BAD_CREDENTIALS)
 @blp.doc(security=[])  # a login needs no token
 @login_rate
 @blp.arguments(PasswordLoginArgs)
@@ -48,6 +52,7 @@ def staff_login(args):
 
 
 @blp.route("/admin/login", methods=["POST"])
+@blp.errors(AuthError.AUTH_BAD_CREDENTIALS)
 @blp.doc(security=[])  # a login needs no token
 @login_rate
 @blp.arguments(PasswordLoginArgs)

@@ -1,9 +1,12 @@
 """flask-smorest's Blueprint, with each argument schema built once, JSON bodies required, and
-every operation named and summarised in the document without the view having to remember."""
+every operation named, summarised and given the error codes it answers in the document without
+the view having to remember (a view declares only the codes of its own rules: `@blp.errors`)."""
 import flask_smorest
 from marshmallow import ValidationError
 from webargs import missing
 from webargs.flaskparser import FlaskParser
+
+from app.api.error_docs import declared, error_responses, operation_codes
 
 BODY_REQUIRED = "A JSON body is required."
 
@@ -45,6 +48,31 @@ def operation_names(blueprint: str, endpoint: str, method: str, methods: int, do
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = BodyRequiredParser()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._document_errors)
+
+    @staticmethod
+    def errors(*codes):
+        """`@blp.errors(MallError.ITEM_OUT_OF_STOCK, ...)`: the codes of the view's own rules; those
+        common to its kind (token, body, Idempotency-Key, ...) are added for it (app/api/error_docs.py)."""
+        codes = declared(codes)
+
+        def decorate(view):
+            view.error_codes = (*getattr(view, "error_codes", ()), *codes)
+            return view
+
+        return decorate
+
+    def _document_errors(self, doc, doc_info, *, app, method, **kwargs):
+        """The last of smorest's doc callbacks: the operation's codes and a response per status."""
+        rule = next(app.url_map.iter_rules(f"{self.name}.{doc_info['endpoint']}"))
+        audiences = [hook.audience for hook in self.before_request_funcs.get(None, []) if hasattr(hook, "audience")]
+        codes = operation_codes(doc_info["view"], method, rule, audiences[0] if audiences else None)
+        doc["x-error-codes"] = codes
+        doc.setdefault("responses", {}).update(error_responses(codes))
+        return doc
+
     def arguments(self, schema, *args, **kwargs):
         """Given a schema class, webargs builds an instance of it for every request (a deep
         copy of every field); an instance built here once serves them all."""
@@ -56,4 +84,5 @@ class Blueprint(flask_smorest.Blueprint):
         for method, doc in methods.items():
             names = operation_names(self.name, endpoint, method, len(methods), obj.__doc__)
             doc["docstring"] = {}  # replaced by the names, which the view's manual doc may still override
+            doc["endpoint"], doc["view"] = endpoint, obj  # for the error codes (_document_errors)
             doc["manual_doc"] = {**names, **doc.get("manual_doc", {})}

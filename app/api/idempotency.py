@@ -89,6 +89,7 @@ def mutation(view=None, *, calls_out: bool = False):
             db.session.connection().execute(_STORE_REPLY, reply)
         return response
 
+    keyed.takes_idempotency_key = True  # the document lists the IDEMPOTENCY_* codes (app/api/error_docs.py)
     return transaction(keyed)
 
 

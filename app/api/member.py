@@ -16,6 +16,7 @@ from app.api.schemas import (
     ProfileSchema,
     TierSchema,
 )
+from app.errors import MemberError, WechatError
 from app.mall.coupons import USABLE_COUNT
 from app.members import service as members
 from app.members.card import card_query, card_view
@@ -53,6 +54,7 @@ def get_profile():
 
 
 @blp.route("/profile", methods=["PATCH"])
+@blp.errors(MemberError.BIRTHDAY_ALREADY_SET)
 @mutation
 @blp.arguments(ProfileArgs)
 @blp.response(200, ProfileSchema)
@@ -62,6 +64,8 @@ def patch_profile(args):
 
 
 @blp.route("/phone", methods=["POST"])
+@blp.errors(MemberError.PHONE_TAKEN, WechatError.WECHAT_CODE_INVALID, WechatError.WECHAT_UNAVAILABLE,
+            WechatError.WECHAT_ERROR)
 @mutation(calls_out=True)
 @blp.arguments(PhoneBindArgs)
 @blp.response(200, ProfileSchema)

@@ -6,6 +6,7 @@ from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.pagination import page_schema, whole
 from app.api.principals import require
+from app.errors import CouponError
 from app.mall import benefits
 from app.security import MEMBER
 
@@ -23,6 +24,8 @@ def list_benefits():
 
 
 @blp.route("/benefits/<int:grant_id>/claim", methods=["POST"])
+@blp.errors(CouponError.COUPON_TEMPLATE_NOT_FOUND, CouponError.COUPON_TEMPLATE_CLOSED, CouponError.COUPON_SOLD_OUT,
+            CouponError.COUPON_LIMIT_REACHED, CouponError.BENEFIT_NOT_FOUND, CouponError.BENEFIT_EXPIRED)
 @mutation
 @blp.response(200, ClaimedSchema)
 def claim_benefit(grant_id):

@@ -21,6 +21,7 @@ from app.api.principals import require
 from app.api.schemas import CursorArgs
 from app.clock import today
 from app.engagement import checkin, referral, tasks
+from app.errors import EngagementError, PointsError, WechatError
 from app.security import MEMBER
 
 blp = Blueprint("member_engagement", __name__, url_prefix="/api/v1/member",
@@ -38,6 +39,7 @@ def calendar(args):
 
 
 @blp.route("/checkins", methods=["POST"])
+@blp.errors(EngagementError.CHECKIN_ALREADY_DONE)
 @mutation
 @blp.response(201, CheckedInSchema)
 def check_in():
@@ -46,6 +48,9 @@ def check_in():
 
 
 @blp.route("/checkins/makeups", methods=["POST"])
+@blp.errors(PointsError.POINTS_INSUFFICIENT, EngagementError.CHECKIN_ALREADY_DONE, EngagementError.MAKEUP_FUTURE_DAY,
+            EngagementError.MAKEUP_BEFORE_JOINING, EngagementError.MAKEUP_BEYOND_WINDOW,
+            EngagementError.MAKEUP_QUOTA_EXCEEDED, EngagementError.MAKEUP_NO_CARD)
 @mutation
 @blp.arguments(MakeupArgs)
 @blp.response(201, CheckedInSchema)
@@ -62,6 +67,7 @@ def invitation():
 
 
 @blp.route("/invitation/code.png")
+@blp.errors(WechatError.WECHAT_UNAVAILABLE, WechatError.WECHAT_ERROR)
 @blp.response(200, description="The member's mini-program code (wxacode getUnlimited), PNG", content_type="image/png")
 def invitation_code_png():
     response = send_file(io.BytesIO(referral.invite_qr_png(g.principal)), mimetype="image/png")
@@ -86,6 +92,8 @@ def member_tasks():
 
 
 @blp.route("/tasks/<int:task_id>/claims", methods=["POST"])
+@blp.errors(EngagementError.TASK_NOT_FOUND, EngagementError.TASK_NOT_ACTIVE, EngagementError.TASK_NOT_COMPLETED,
+            EngagementError.TASK_ALREADY_CLAIMED)
 @mutation
 @blp.response(201, TaskClaimSchema)
 def claim_task(task_id):

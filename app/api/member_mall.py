@@ -25,6 +25,7 @@ from app.api.mall_schemas import (
 from app.api.pagination import page, page_schema, whole
 from app.api.principals import require
 from app.api.schemas import MAX_ID, CursorArgs
+from app.errors import CouponError, MallError, PointsError, StoreVisitError
 from app.mall import coupons, items, redemption, store_coupons
 from app.points.service import summary
 from app.security import MEMBER
@@ -54,12 +55,17 @@ def list_items(args):
 
 
 @blp.route("/mall/items/<int:item_id>")
+@blp.errors(MallError.ITEM_NOT_FOUND)
 @blp.response(200, OfferSchema)
 def get_item(item_id):
     return items.member_offer(g.principal, item_id, summary(g.principal).usable)
 
 
 @blp.route("/mall/orders", methods=["POST"])
+@blp.errors(PointsError.POINTS_INSUFFICIENT, CouponError.COUPON_TEMPLATE_CLOSED, CouponError.COUPON_SOLD_OUT,
+            CouponError.COUPON_LIMIT_REACHED, MallError.ITEM_NOT_FOUND, MallError.ITEM_SALE_NOT_STARTED,
+            MallError.ITEM_SALE_ENDED, MallError.ITEM_MEMBER_DAY_ONLY, MallError.ITEM_TIER_REQUIRED,
+            MallError.ITEM_OUT_OF_STOCK, MallError.ITEM_LIMIT_REACHED, MallError.ADDRESS_REQUIRED)
 @mutation
 @blp.arguments(RedeemArgs)
 @blp.response(201, OrderSchema)
@@ -78,12 +84,14 @@ def list_orders(args):
 
 
 @blp.route(f"/mall/orders/<int(max={MAX_ID}):order_id>")
+@blp.errors(MallError.MALL_ORDER_NOT_FOUND)
 @blp.response(200, OrderSchema)
 def get_order(order_id):
     return redemption.member_order(g.principal.id, order_id)
 
 
 @blp.route(f"/mall/orders/<int(max={MAX_ID}):order_id>/cancel", methods=["POST"])
+@blp.errors(MallError.MALL_ORDER_NOT_FOUND, MallError.MALL_ORDER_NOT_CANCELLABLE)
 @mutation
 @blp.arguments(OptionalReasonArgs)
 @blp.response(200, OrderSchema)
@@ -104,6 +112,7 @@ def list_coupons(args):
 
 
 @blp.route(f"/coupons/<int(max={MAX_ID}):coupon_id>")
+@blp.errors(CouponError.COUPON_NOT_FOUND)
 @blp.response(200, CouponDetailSchema)
 def get_coupon(coupon_id):
     """One of the caller's coupons, with the code to show in a store."""
@@ -111,12 +120,14 @@ def get_coupon(coupon_id):
 
 
 @blp.route(f"/coupons/<int(max={MAX_ID}):coupon_id>/qr.png")
+@blp.errors(CouponError.COUPON_NOT_FOUND)
 @blp.response(200, description="The coupon's code as a QR image (PNG)", content_type="image/png")
 def coupon_qr(coupon_id):
     return qr_png_response(coupons.member_coupon(g.principal.id, coupon_id).code)
 
 
 @blp.route("/store-visits", methods=["POST"])
+@blp.errors(StoreVisitError.STORE_SCENE_INVALID)
 @mutation
 @blp.arguments(VisitArgs)
 @blp.response(201, VisitSchema)
@@ -127,6 +138,8 @@ def open_store_code(args):
 
 
 @blp.route("/stores/<int:store_id>/coupon-claims", methods=["POST"])
+@blp.errors(CouponError.COUPON_TEMPLATE_NOT_FOUND, CouponError.COUPON_TEMPLATE_CLOSED, CouponError.COUPON_SOLD_OUT,
+            CouponError.COUPON_LIMIT_REACHED, StoreVisitError.STORE_NOT_VISITED, StoreVisitError.STORE_OFFER_NOT_FOUND)
 @mutation
 @blp.arguments(TemplateRefArgs)
 @blp.response(201, CouponDetailSchema)

@@ -6,6 +6,7 @@ from app.api.idempotency import mutation
 from app.api.messaging_schemas import RequestPageSchema, SubscribeResultArgs, SubscriptionSchema
 from app.api.pagination import page_schema, whole
 from app.api.principals import require
+from app.errors import MessagingError
 from app.messaging import subscriptions
 from app.security import MEMBER
 
@@ -32,6 +33,7 @@ def request_pages():
 
 
 @blp.route("/subscriptions", methods=["POST"])
+@blp.errors(MessagingError.SUBSCRIBE_TEMPLATE_UNKNOWN)
 @mutation
 @blp.arguments(SubscribeResultArgs)
 @blp.response(200, page_schema(SubscriptionSchema))

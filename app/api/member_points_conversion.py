@@ -7,6 +7,7 @@ from app.api.idempotency import mutation
 from app.api.mall_schemas import CouponDetailSchema
 from app.api.pagination import page_schema, whole
 from app.api.principals import require
+from app.errors import CouponError, PointsError
 from app.mall import points_conversion
 from app.security import MEMBER
 
@@ -23,6 +24,9 @@ def convertible():
 
 
 @blp.route("/points/lots/<int:lot_id>/conversion", methods=["POST"])
+@blp.errors(PointsError.POINTS_INSUFFICIENT, CouponError.COUPON_TEMPLATE_CLOSED, CouponError.COUPON_SOLD_OUT,
+            CouponError.COUPON_LIMIT_REACHED, CouponError.POINTS_LOT_NOT_FOUND,
+            CouponError.POINTS_CONVERSION_UNAVAILABLE, CouponError.POINTS_CONVERSION_NOT_DUE)
 @mutation
 @blp.response(201, CouponDetailSchema)
 def convert(lot_id):

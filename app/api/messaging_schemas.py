@@ -106,7 +106,7 @@ class RulePreviewArgs(Strict):
         keys=fields.String(validate=validate.Length(min=1, max=40)),
         values=fields.String(validate=validate.Length(max=200)),
         validate=validate.Length(max=20),
-        metadata={"description": "values over the kind's sample payload", "example": {"item_name": "保温杯"}})
+        metadata={"description": "values over the kind's sample payload", "example": {"points": "800"}})
 
 
 class RulePreviewSchema(Schema):

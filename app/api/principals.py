@@ -54,6 +54,7 @@ def require(audience: str):
                             {"query": request.args.to_dict(), "body": request.get_json(silent=True)},
                             g.get("request_id", ""))
 
+    authenticate.audience = audience  # the document lists the auth codes (app/api/error_docs.py)
     return authenticate
 
 

@@ -11,6 +11,7 @@ from app.api.account_schemas import PasswordChangeArgs
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
 from app.api.principals import require
+from app.errors import AuthError
 from app.limits import failed_logins, login_rate
 from app.operators.roles import own_session
 from app.security import ADMIN, MEMBER, STAFF
@@ -31,6 +32,7 @@ def _session_blueprint(audience: str, with_password: bool) -> Blueprint:
 
     if with_password:
         @blp.route("/password", methods=["POST"])
+        @blp.errors(AuthError.CURRENT_PASSWORD_WRONG)
         @own_session
         @login_rate  # counts with the logins: a wrong current password is a guess like a failed login
         @mutation

@@ -19,6 +19,7 @@ from app.api.staff_schemas import (
     StaffMeSchema,
     StorePurchaseArgs,
 )
+from app.errors import AuthError, MemberError, PointsError, RequestError
 from app.limits import failed_attempts_limit
 from app.mall.verification import usable_here
 from app.member_row import Member
@@ -59,6 +60,8 @@ def me():
 
 
 @blp.route("/member-lookups", methods=["POST"])
+@blp.errors(RequestError.RATE_LIMITED, MemberError.MEMBER_CODE_EXPIRED, MemberError.MEMBER_CODE_INVALID,
+            MemberError.MEMBER_CODE_FOREIGN)
 @blp.arguments(MemberLookupArgs)
 @blp.response(200, StaffLookupSchema)
 def lookup_member(args):
@@ -69,6 +72,11 @@ def lookup_member(args):
 
 
 @blp.route("/purchases", methods=["POST"])
+@blp.errors(RequestError.RATE_LIMITED, MemberError.MEMBER_NOT_FOUND, MemberError.MEMBER_CODE_EXPIRED,
+            MemberError.MEMBER_CODE_INVALID, MemberError.MEMBER_CODE_FOREIGN, MemberError.LOOKUP_TICKET_INVALID,
+            MemberError.LOOKUP_TICKET_EXPIRED, MemberError.LOOKUP_TICKET_FOREIGN, PointsError.ORDER_DUPLICATE,
+            PointsError.PURCHASE_NEEDS_MANAGER, PointsError.PURCHASE_ABOVE_LIMIT,
+            PointsError.STAFF_DAILY_LIMIT_REACHED)
 @mutation
 @blp.arguments(PurchaseArgs)
 @blp.response(201, RecordedPurchaseSchema)
@@ -93,12 +101,15 @@ def list_purchases(args):
 
 
 @blp.route("/purchases/<int:purchase_id>")
+@blp.errors(AuthError.STORE_FORBIDDEN, PointsError.PURCHASE_NOT_FOUND)
 @blp.response(200, PurchaseSchema)
 def get_purchase(purchase_id):
     return purchases.get_purchase(g.principal, purchase_id)
 
 
 @blp.route("/purchases/<int:purchase_id>/refunds", methods=["POST"])
+@blp.errors(AuthError.STORE_FORBIDDEN, AuthError.ROLE_FORBIDDEN, PointsError.POINTS_INSUFFICIENT,
+            PointsError.PURCHASE_NOT_FOUND, PointsError.REFUND_EXCEEDS_PURCHASE, PointsError.REFUND_DUPLICATE)
 @mutation
 @blp.arguments(RefundArgs)
 @blp.response(201, RefundSchema)

@@ -14,7 +14,7 @@ from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import MAX_ID, CursorArgs
 from app.api.staff_schemas import VerificationPageSchema
-from app.errors import CouponError
+from app.errors import AuthError, CouponError, RequestError
 from app.limits import failed_attempts_limit
 from app.mall import verification
 from app.security import STAFF
@@ -28,6 +28,9 @@ failed_coupon_codes = failed_attempts_limit("COUPON_LOOKUP_FAILURES", "coupon-co
 
 
 @blp.route("/coupon-previews", methods=["POST"])
+@blp.errors(RequestError.RATE_LIMITED, CouponError.COUPON_NOT_FOUND, CouponError.COUPON_ALREADY_USED,
+            CouponError.COUPON_EXPIRED, CouponError.COUPON_VOIDED, CouponError.COUPON_NOT_YET_VALID,
+            CouponError.COUPON_WRONG_STORE)
 @blp.arguments(CodeArgs)
 @blp.response(200, PreviewSchema)
 def preview(args):
@@ -38,6 +41,9 @@ def preview(args):
 
 
 @blp.route("/verifications", methods=["POST"])
+@blp.errors(RequestError.RATE_LIMITED, CouponError.COUPON_NOT_FOUND, CouponError.COUPON_ALREADY_USED,
+            CouponError.COUPON_EXPIRED, CouponError.COUPON_VOIDED, CouponError.COUPON_NOT_YET_VALID,
+            CouponError.COUPON_WRONG_STORE, CouponError.COUPON_BELOW_THRESHOLD)
 @mutation
 @blp.arguments(VerifyArgs)
 @blp.response(201, VerificationSchema)
@@ -56,6 +62,8 @@ def list_verifications(args):
 
 
 @blp.route(f"/verifications/<int(max={MAX_ID}):verification_id>/undo", methods=["POST"])
+@blp.errors(AuthError.STORE_FORBIDDEN, AuthError.ROLE_FORBIDDEN, CouponError.VERIFICATION_NOT_FOUND,
+            CouponError.VERIFICATION_ALREADY_UNDONE, CouponError.VERIFICATION_UNDO_EXPIRED)
 @mutation
 @blp.arguments(ReasonArgs)
 @blp.response(200, VerificationSchema)
