@@ -122,6 +122,7 @@ def create_category(args):
 
 
 @blp.route("/mall-categories/<int:category_id>", methods=["PATCH"])
+@blp.errors(MallError.CATEGORY_NOT_FOUND)
 @mutation
 @blp.arguments(CategoryPatchSchema)
 @blp.response(200, CategorySchema)
@@ -131,6 +132,7 @@ def update_category(args, category_id):
 
 
 @blp.route("/mall-categories/<int:category_id>", methods=["DELETE"])
+@blp.errors(MallError.CATEGORY_NOT_FOUND, MallError.CATEGORY_IN_USE)
 @mutation
 @blp.response(204)
 def delete_category(category_id):
@@ -146,7 +148,7 @@ def list_items(args):
 
 
 @blp.route("/mall-items", methods=["POST"])
-@blp.errors(CouponError.COUPON_TEMPLATE_NOT_FOUND)
+@blp.errors(CouponError.COUPON_TEMPLATE_NOT_FOUND, MallError.CATEGORY_NOT_FOUND)
 @mutation
 @blp.arguments(ItemSchema)
 @blp.response(201, ItemSchema)
@@ -155,7 +157,7 @@ def create_item(args):
 
 
 @blp.route("/mall-items/<int:item_id>", methods=["PATCH"])
-@blp.errors(MallError.ITEM_NOT_FOUND)
+@blp.errors(MallError.ITEM_NOT_FOUND, MallError.CATEGORY_NOT_FOUND)
 @mutation
 @blp.arguments(ItemPatchSchema)
 @blp.response(200, ItemSchema)
@@ -183,6 +185,7 @@ def list_orders(args):
 
 
 @blp.route(f"/mall-orders/<int(max={MAX_ID}):order_id>")
+@blp.errors(MallError.MALL_ORDER_NOT_FOUND)
 @blp.response(200, AdminOrderSchema)
 def get_order(order_id):
     """One order, its address whole (the lists mask the phone): what shipping it needs."""

@@ -177,12 +177,14 @@ class InvitationPageSchema(Schema):
 
 # A page of the mini-program as app.json names it (pages/checkin/index, a subpackage's
 # packageA/pages/x/index), with a query if the page reads one; a leading / is dropped.
+PAGE_PATH_LENGTH = 128
 _PAGE_PATH = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)+(\?[A-Za-z0-9_\-.~%=&]*)?")
 
 
 def _page_path(text) -> str:
-    if not isinstance(text, str) or len(text) > 128 or not _PAGE_PATH.fullmatch(text.removeprefix("/")):
-        raise ValidationError("a mini-program page path such as pages/checkin/index (at most 128 characters)")
+    if not isinstance(text, str) or len(text) > PAGE_PATH_LENGTH or not _PAGE_PATH.fullmatch(text.removeprefix("/")):
+        raise ValidationError(f"a mini-program page path such as pages/checkin/index (at most {PAGE_PATH_LENGTH} "
+                              "characters)")
     return text.removeprefix("/")
 
 
@@ -202,7 +204,7 @@ class TaskSchema(Strict):
     ends_at = ZonedDateTime(allow_none=True, load_default=None)
     sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=-10_000, max=10_000))
     page_path = fields.Function(page_path_of, _page_path, allow_none=True, metadata={
-        "type": "string", "example": "pages/checkin/index",
+        "type": "string", "maxLength": PAGE_PATH_LENGTH, "example": "pages/checkin/index",
         "description": "where the member does it; null or left out: the kind's default page"})
     created_at = ZonedDateTime(dump_only=True)
     # the rules across fields (once-only kinds, a reward, the window) are app/engagement/tasks.py's

@@ -41,7 +41,7 @@ class SubscribeResultArgs(Schema):
     def _results(data: dict) -> dict:
         return {key: value for key, value in data.items() if key != "errMsg"}
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # a bad key is named beside a missing errMsg
     def _each_template(self, data, **kwargs):
         results = self._results(data)
         if not 1 <= len(results) <= TEMPLATES_PER_REQUEST:

@@ -34,6 +34,13 @@ class ZonedDateTime(fields.AwareDateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         return super()._serialize(value and local_time(value), attr, obj, **kwargs)
 
+    def _deserialize(self, value, attr, data, **kwargs):
+        """Within the business dates: in year 477 the zone's offset was +08:05:43, which no
+        RFC 3339 time can write back."""
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        BUSINESS_DATE(instant.date())
+        return instant
+
 
 class Strict(Schema):
     """Unknown fields are errors (marshmallow's default), named in the reply."""
