@@ -38,8 +38,10 @@ def undeclared_codes(answered: dict, paths: dict) -> list[str]:
     found = []
     for (method, path), codes in sorted(answered.items()):
         operation = paths.get(path, {}).get(method)
-        listed = set(operation["x-error-codes"]) if operation else set()
-        found += [f"{method.upper()} {path}: {code}" for code in sorted(codes - listed, key=str)]
+        if operation is None:  # not in the document (the bench's bare endpoint): test_openapi's concern
+            continue
+        unlisted = codes - set(operation["x-error-codes"])
+        found += [f"{method.upper()} {path}: {code}" for code in sorted(unlisted, key=str)]
     return found
 
 

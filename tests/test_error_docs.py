@@ -64,7 +64,8 @@ def test_a_declared_code_must_be_an_error_code_member():
 
 
 def test_the_plugin_names_a_code_answered_but_not_listed(spec):
-    answered = {("get", "/api/v1/member/card"): {AuthError.AUTH_REQUIRED.value, "ITEM_OUT_OF_STOCK"}}
+    answered = {("get", "/api/v1/member/card"): {AuthError.AUTH_REQUIRED.value, "ITEM_OUT_OF_STOCK"},
+                ("get", "/api/v1/bench/member/bare"): {"AUTH_INVALID"}}  # not documented: test_openapi's concern
     assert undeclared_codes(answered, spec["paths"]) == ["GET /api/v1/member/card: ITEM_OUT_OF_STOCK"]
     assert spec_path("/api/v1/staff/purchases/<int:purchase_id>/refunds") == \
         "/api/v1/staff/purchases/{purchase_id}/refunds"
