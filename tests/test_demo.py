@@ -13,7 +13,8 @@ from app.members.models import TierChange
 from app.points.models import LedgerEntry
 from app.purchases.models import Purchase
 from app.tasks.models import JobRun
-from tests.helpers import assert_ledger_consistent
+from tests.helpers import Caller, assert_ledger_consistent
+from tests.test_openapi import _deref
 
 
 def tier_story(nickname: str) -> tuple:
@@ -30,7 +31,7 @@ def count(*where, of=Member) -> int:
     return db.session.execute(select(func.count()).select_from(of).where(*where)).scalar_one()
 
 
-def test_the_demo_data_loads_once_through_the_services_and_spans_months(app):
+def test_the_demo_data_loads_once_through_the_services_spans_months_and_the_examples_work_on_it(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo-data"])
     assert (first.exit_code, first.output.strip()) == (0, "demo data loaded"), first.output
@@ -43,6 +44,7 @@ def test_the_demo_data_loads_once_through_the_services_and_spans_months(app):
         for member in members:
             assert_ledger_consistent(member.id)
         assert_the_history_is_alive()
+    assert_the_examples_work_when_pasted(app)  # here: the demo data takes a while to load
 
 
 def assert_the_history_is_alive():
@@ -67,3 +69,36 @@ def assert_the_history_is_alive():
     assert count(last_purchase < four_months_ago) > 10  # dormant for months
     assert {job for (job,) in db.session.execute(select(JobRun.job).distinct())} == {
         "expire_points", "expire_coupons", "review_tiers"}
+
+
+def _example_body(spec: dict, path: str, method: str) -> dict:
+    """A request body made of the document's examples (the body's own, or its fields'), as someone
+    pasting them into /docs would send."""
+    schema = _deref(spec, spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"])
+    return schema.get("example") or {name: prop["example"] for name, prop in schema["properties"].items()
+                                     if "example" in prop and not prop.get("readOnly")}
+
+
+def assert_the_examples_work_when_pasted(app):
+    """`make run` loads the demo data; an example of the document naming what it does not hold
+    would be refused."""
+    spec = Caller(app).get("/openapi.json").json
+    member = Caller(app, Caller(app).post("/api/v1/auth/member/login", json={"code": "alice"}).json["token"])
+    reply = member.post("/api/v1/member/subscriptions",
+                        json=_example_body(spec, "/api/v1/member/subscriptions", "post"))
+    assert reply.status_code == 200, reply.json
+    login = Caller(app).post("/api/v1/auth/admin/login", json={"username": "admin", "password": "admin-pass-1"})
+    rule_path = "/api/v1/admin/message-rules/{kind}"
+    body = _example_body(spec, rule_path, "put")
+    assert {"template_id", "fields"} <= body.keys()
+    admin = Caller(app, login.json["token"])
+    reply = admin.request("PUT", rule_path.format(kind="points_expiring"), json=body)
+    assert reply.status_code == 200, reply.json
+    preview_path = "/api/v1/admin/message-rules/{kind}/preview"
+    reply = admin.post(preview_path.format(kind="points_expiring"), json=_example_body(spec, preview_path, "post"))
+    assert reply.status_code == 200, reply.json
+    tier = next(tier for tier in admin.get("/api/v1/admin/tiers").json["items"] if tier["name"] == "金卡")
+    body = _example_body(spec, "/api/v1/admin/tiers/{tier_id}", "patch")
+    assert "monthly_coupons" in body["benefits"]
+    reply = admin.patch(f"/api/v1/admin/tiers/{tier['id']}", json=body)
+    assert reply.status_code == 200 and reply.json["benefits"] == body["benefits"], reply.json

@@ -274,35 +274,3 @@ def test_a_state_is_documented_with_its_values(spec):
               if field_name.endswith("state") and prop.get("type") == "string"]
     assert len(states) >= 8, "no states found: the walk is broken"
     assert [name for name, enum in states if not enum] == []
-
-
-def _example_body(spec: dict, path: str, method: str) -> dict:
-    """A request body made of the document's examples (the body's own, or its fields'), as someone
-    pasting them into /docs would send."""
-    schema = _deref(spec, spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"])
-    return schema.get("example") or {name: prop["example"] for name, prop in schema["properties"].items()
-                                     if "example" in prop and not prop.get("readOnly")}
-
-
-def test_the_examples_work_when_pasted_against_the_demo_data(app, spec):
-    """`make run` loads the demo data; an example naming what it does not hold would be refused."""
-    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
-    member = Caller(app, Caller(app).post("/api/v1/auth/member/login", json={"code": "alice"}).json["token"])
-    reply = member.post("/api/v1/member/subscriptions",
-                        json=_example_body(spec, "/api/v1/member/subscriptions", "post"))
-    assert reply.status_code == 200, reply.json
-    login = Caller(app).post("/api/v1/auth/admin/login", json={"username": "admin", "password": "admin-pass-1"})
-    rule_path = "/api/v1/admin/message-rules/{kind}"
-    body = _example_body(spec, rule_path, "put")
-    assert {"template_id", "fields"} <= body.keys()
-    admin = Caller(app, login.json["token"])
-    reply = admin.request("PUT", rule_path.format(kind="points_expiring"), json=body)
-    assert reply.status_code == 200, reply.json
-    preview_path = "/api/v1/admin/message-rules/{kind}/preview"
-    reply = admin.post(preview_path.format(kind="points_expiring"), json=_example_body(spec, preview_path, "post"))
-    assert reply.status_code == 200, reply.json
-    tier = next(tier for tier in admin.get("/api/v1/admin/tiers").json["items"] if tier["name"] == "金卡")
-    body = _example_body(spec, "/api/v1/admin/tiers/{tier_id}", "patch")
-    assert "monthly_coupons" in body["benefits"]
-    reply = admin.patch(f"/api/v1/admin/tiers/{tier['id']}", json=body)
-    assert reply.status_code == 200 and reply.json["benefits"] == body["benefits"], reply.json
