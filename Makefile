@@ -47,7 +47,7 @@ test: install node_modules/.installed services
 
 test-sqlite:
 	$(EXCLUSIVE) $(SQLITE_TEST_REDIS_URL) -- env -u DATABASE_URL TEST_REDIS_URL="$(SQLITE_TEST_REDIS_URL)" \
-	    $(BIN)/python -m pytest
+	    REQUIRE_TYPESCRIPT_CHECK=1 $(BIN)/python -m pytest
 
 test-postgres:
 	$(EXCLUSIVE) $(PG_TEST_URL) $(PG_TEST_REDIS_URL) -- sh -c '$(BIN)/python scripts/recreate_pg_database.py \
