@@ -25,6 +25,7 @@ def init_app(app) -> None:
         layers,
         login,
         mall,
+        mall_categories,
         mall_coupons,
         mall_orders,
         members,
@@ -35,7 +36,8 @@ def init_app(app) -> None:
     session.configure(app)
     app.add_template_filter(in_chinese, "chinese")  # field messages as the API words them (app/field_messages.py)
     for module in (login, home, tiers, audit_log, accounts, members, layers, segments, campaigns, jobs,
-                   config, config_tasks, config_messages, config_stores, mall, mall_coupons, mall_orders):
+                   config, config_tasks, config_messages, config_stores, mall, mall_categories, mall_coupons,
+                   mall_orders):
         app.register_blueprint(module.blp)
 
     @app.after_request
