@@ -178,11 +178,12 @@ class InvitationPageSchema(Schema):
 # A page of the mini-program as app.json names it (pages/checkin/index, a subpackage's
 # packageA/pages/x/index), with a query if the page reads one; a leading / is dropped.
 _PAGE_PATH = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)+(\?[A-Za-z0-9_\-.~%=&]*)?")
+PAGE_PATH_MAX = 128
 
 
 def _page_path(text) -> str:
-    if not isinstance(text, str) or len(text) > 128 or not _PAGE_PATH.fullmatch(text.removeprefix("/")):
-        raise ValidationError("须为小程序页面路径，如 pages/checkin/index（最多 128 个字符）")
+    if not isinstance(text, str) or len(text) > PAGE_PATH_MAX or not _PAGE_PATH.fullmatch(text.removeprefix("/")):
+        raise ValidationError(f"须为小程序页面路径，如 pages/checkin/index（最多 {PAGE_PATH_MAX} 个字符）")
     return text.removeprefix("/")
 
 
@@ -202,7 +203,7 @@ class TaskSchema(Strict):
     ends_at = ZonedDateTime(allow_none=True, load_default=None)
     sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=-10_000, max=10_000))
     page_path = fields.Function(page_path_of, _page_path, allow_none=True, metadata={
-        "type": "string", "example": "pages/checkin/index",
+        "type": "string", "maxLength": PAGE_PATH_MAX, "example": "pages/checkin/index",
         "description": "where the member does it; null or left out: the kind's default page"})
     created_at = ZonedDateTime(dump_only=True)
     # the rules across fields (once-only kinds, a reward, the window) are app/engagement/tasks.py's
