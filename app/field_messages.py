@@ -3,7 +3,11 @@ at the till): `details.fields` of every error reply, translated once here from t
 marshmallow's built-in fields and validators and webargs write (and the few English messages of
 the API's own guards). The English stays beside them as `details.fields_en`, same shape: the
 words a developer searches marshmallow's documentation and issues with, and what logs and
-tests of older clients compare. A message not in the table (a service's own) is kept as it is.
+tests of older clients compare. A message not in the table is kept as it is: the domain's own
+(errors.invalid_field, a schema's ValidationError) are written in Chinese where they are raised,
+so `fields_en` repeats them; an English twin at each raise would be a second text to keep in step,
+for readers who have the code that raises it. The console shows field messages through the same
+`in_chinese` (its `chinese` template filter).
 """
 import re
 

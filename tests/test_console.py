@@ -178,7 +178,7 @@ def test_an_admin_manages_accounts_in_the_console(app, world):
     assert client.post(f"/console/accounts/{ids['ops']}/role", data={"role": ANALYST}).status_code == 303
     assert "ops 的角色已改为分析员" in client.get("/console/accounts").get_data(as_text=True)
     bad = client.post(f"/console/accounts/{ids['ops']}/role", data={"role": "root"})
-    assert bad.status_code == 422 and "Must be one of" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "须为以下之一：" in bad.get_data(as_text=True)
     with app.app_context():
         db.session.execute(update(Operator).where(Operator.username == "operator").values(role=ANALYST))
         db.session.commit()

@@ -85,13 +85,13 @@ def test_editing_a_tier_replaces_its_benefits(app, world, operator):
 
 def test_a_bad_tier_is_the_form_again_with_the_message_and_what_was_typed(app, operator):
     reply = operator.post("/console/config/tiers", data={**TIER, "level": "x"})
-    assert reply.status_code == 422 and field_errors(reply) == ["Not a valid integer."]
+    assert reply.status_code == 422 and field_errors(reply) == ["须为整数"]
     assert kept(reply, "name", "黑金") and kept(reply, "growth_threshold", "50000")
     forged = operator.post("/console/config/tiers", data={  # a template the choices never offered
         **TIER, "benefits.upgrade_coupons.template_id": "999", "benefits.upgrade_coupons.count": "1"})
-    assert forged.status_code == 422 and field_errors(forged) == ["no coupon template 999"]
+    assert forged.status_code == 422 and field_errors(forged) == ["优惠券模板不存在：999"]
     bad_discount = operator.post("/console/config/tiers", data={**TIER, "benefits.discount_pct": "120"})
-    assert bad_discount.status_code == 422 and field_errors(bad_discount) == ["must be an integer from 1 to 100"]
+    assert bad_discount.status_code == 422 and field_errors(bad_discount) == ["须为 1 到 100 之间的整数"]
     assert stored(app, Tier, name="黑金") is None
     assert stored(app, AuditEntry, action="console_config.create_tier") is None  # a refused write is no entry
 
@@ -118,7 +118,7 @@ def test_an_operator_saves_the_checkin_and_referral_rules(app, operator):
 
 def test_bad_checkin_rules_are_refused_with_the_message_and_change_nothing(app, operator):
     reply = operator.post("/console/config/rules/checkin", data={**CHECKIN, "streak_rewards.day": ["3", "3", ""]})
-    assert reply.status_code == 422 and field_errors(reply) == ["each streak day at most once"]
+    assert reply.status_code == 422 and field_errors(reply) == ["每个连续签到天数只能出现一次"]
     assert 'name="makeup_cost_points" type="number" value="30"' in reply.get_data(as_text=True)
     with app.app_context():
         assert settings.load(settings.CheckinRules) == settings.CheckinRules()
@@ -148,7 +148,7 @@ def test_an_operator_adds_edits_and_deletes_a_task(app, operator):
 def test_a_task_without_a_reward_is_refused_with_the_services_message(app, operator):
     reply = operator.post("/console/config/tasks", data={"title": "签到达人", "kind": "checkin_streak", "target": "7",
                                                          "recurrence": "monthly", "reward_points": "0"})
-    assert reply.status_code == 422 and field_errors(reply) == ["a task must reward something"]
+    assert reply.status_code == 422 and field_errors(reply) == ["任务须至少有一项奖励"]
     assert kept(reply, "title", "签到达人") and kept(reply, "target", "7")
     with app.app_context():
         assert tasks.tasks_page(None, 10) == []
@@ -174,11 +174,11 @@ def test_an_unknown_placeholder_is_refused_on_save_and_in_the_preview(app, opera
     typo = {**RULE, "fields.text": ["{point} 积分即将过期", "{expires_on}", ""]}
     reply = operator.post("/console/config/messages/points_expiring", data=typo)
     assert reply.status_code == 422 and len(field_errors(reply)) == 1
-    assert "{point} is not a field of points_expiring" in field_errors(reply)[0]
+    assert "{point} 不是 points_expiring 的字段" in field_errors(reply)[0]
     assert 'value="{point} 积分即将过期"' in reply.get_data(as_text=True)
     assert stored(app, MessageRule, event_kind="points_expiring") is None
     preview = operator.get("/console/config/messages/points_expiring/preview", query_string=typo)
-    assert "{point} is not a field of points_expiring" in preview.get_data(as_text=True)
+    assert "{point} 不是 points_expiring 的字段" in preview.get_data(as_text=True)
 
 
 def test_the_preview_renders_the_sample_as_the_dispatcher_would(app, operator):
@@ -214,7 +214,7 @@ def test_a_taken_store_code_or_a_bad_latitude_is_the_form_again(app, operator):
     assert taken.status_code == 422 and field_errors(taken) == ["门店编码已存在"] and kept(taken, "name", "重复")
     far = operator.post("/console/config/stores", data={"code": "X1", "name": "远方", "latitude": "91"})
     assert far.status_code == 422
-    assert field_errors(far) == ["Must be greater than or equal to -90 and less than or equal to 90."]
+    assert field_errors(far) == ["须在 -90 到 90 之间"]
 
 
 def test_an_operator_adds_disables_and_resets_a_clerk(app, world, operator):
@@ -228,7 +228,7 @@ def test_an_operator_adds_disables_and_resets_a_clerk(app, world, operator):
     assert operator.post(f"/console/config/stores/{store_id}/staff/{staff.id}/disable").status_code == 303
     assert stored(app, Staff, id=staff.id).active is False
     short = operator.post(f"/console/config/stores/{store_id}/staff/{staff.id}/password", data={"password": "short"})
-    assert short.status_code == 422 and field_errors(short) == ["Length must be between 8 and 128."]
+    assert short.status_code == 422 and field_errors(short) == ["长度须在 8 到 128 之间"]
     before = stored(app, Staff, id=staff.id)
     assert operator.post(f"/console/config/stores/{store_id}/staff/{staff.id}/password",
                          data={"password": "another-secret-2"}).status_code == 303

@@ -31,7 +31,7 @@ def test_an_operator_edits_a_message_rule_and_sees_the_live_preview(app, world, 
 
     texts[0].send_keys(" {item}")  # a placeholder mall_redeemed does not have
     page.wait_for(lambda: page.all("#message-preview .preview-refused"), "the preview did not show the refusal")
-    assert "{item} is not a field of mall_redeemed" in page.find("#message-preview").text
+    assert "{item} 不是 mall_redeemed 的字段" in page.find("#message-preview").text
 
     for _ in " {item}":
         texts[0].send_keys("\b")

@@ -87,7 +87,7 @@ def test_a_rule_naming_a_field_its_kind_lacks_is_refused_and_writes_nothing(app,
                           json={"template_id": "t", "fields": {"thing1": "{item_nam}兑换成功", "number2": "{points}"}})
     assert (reply.status_code, reply.json["error"]["code"]) == (422, "VALIDATION_ERROR")
     (message,) = reply.json["error"]["details"]["fields"]["fields"]
-    assert message.startswith("thing1: {item_nam} is not a field of mall_redeemed; it has order_id, item_name")
+    assert message.startswith("thing1：{item_nam} 不是 mall_redeemed 的字段；可用：order_id, item_name")
     assert admin.get(f"{ADMIN}/message-rules").json["items"] == []
     good = admin.request("PUT", f"{ADMIN}/message-rules/mall_redeemed",
                          json={"template_id": "t", "fields": {"thing1": "{item_name}兑换成功", "number2": "{points}"}})

@@ -1,11 +1,16 @@
 """Field messages in Chinese (details.fields) with the English beside them (details.fields_en):
 marshmallow's built-in messages are all translated, through the replies the API really gives."""
+import ast
 import inspect
+import re
+from pathlib import Path
 
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.field_messages import chinese, in_chinese
+from app.operators.roles import OPERATOR
+from tests.console_helpers import ConsoleClient
 from tests.helpers import Caller
 
 
@@ -39,6 +44,51 @@ def test_a_missing_body_and_text_no_database_stores(world):
     assert _details(alice.patch("/api/v1/member/profile"))["fields"] == {"json": ["须提供 JSON 请求体"]}
     details = _details(alice.patch("/api/v1/member/profile", json={"nickname": "a\x00b"}))
     assert details["fields"] == {"nickname": ["不能包含 NUL 字符或不成对的代理字符"]}
+
+
+def test_a_domain_rule_is_worded_in_chinese_where_it_is_raised_and_fields_en_repeats_it(world):
+    admin = world.admin()
+    details = _details(admin.post("/api/v1/admin/tasks", json={"title": "无奖励", "kind": "purchases",
+                                                               "reward_points": 0}))
+    assert details["fields"] == details["fields_en"] == {"reward_points": ["任务须至少有一项奖励"]}
+
+
+# The calls that word a field message of our own, and where their text is.
+_RAISERS = {"invalid_field": 1, "ValidationError": 0}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _own_messages():
+    """Each literal text (a string or an f-string's fixed parts) our code gives a field message."""
+    for path in sorted(Path("app").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            validator = getattr(node.func, "value", None)  # validate.Regexp(..., error=...)
+            texts = [keyword.value for keyword in node.keywords
+                     if keyword.arg == "error" and getattr(validator, "id", None) == "validate"]
+            if name in _RAISERS and len(node.args) > _RAISERS[name]:
+                texts.append(node.args[_RAISERS[name]])
+            for text in texts:
+                parts = [text] if isinstance(text, ast.Constant) else getattr(text, "values", [])
+                words = "".join(part.value for part in parts if isinstance(part, ast.Constant)
+                                and isinstance(part.value, str))
+                if words.strip():
+                    yield f"{path}:{node.lineno}", words
+
+
+def test_every_field_message_our_code_words_is_in_chinese():
+    """A new English message would reach a member untranslated: the table knows only marshmallow's."""
+    found = list(_own_messages())
+    assert len(found) > 20  # the scan sees the raises (a broken walk would pass on nothing)
+    assert [where for where, words in found if not _CJK.search(words)] == []
+
+
+def test_a_console_page_refusing_a_query_names_the_field_in_chinese(app, world):
+    page = ConsoleClient.logged_in(app, OPERATOR).get("/console/members?cursor=abc")
+    assert page.status_code == 422
+    assert '<p class="field-error" data-field="cursor">cursor：不是有效的编号</p>' in page.get_data(as_text=True)
 
 
 def test_a_services_own_message_is_kept_as_it_is():

@@ -77,6 +77,10 @@ def test_bad_conditions_re_render_the_form_with_a_422_and_the_live_count_names_t
     client.get("/console/segments")
     reply = client.post("/console/segments", data={"name": "x", "points_min": "abc"})
     assert reply.status_code == 422
+    assert '<span class="field-error">points_min：须为整数</span>' in reply.get_data(as_text=True)
     count = client.get("/console/segments/count?points_min=10&points_max=5")
-    assert 'data-members=""' in count.get_data(as_text=True) and "points_max" in count.get_data(as_text=True)
+    assert 'data-members=""' in count.get_data(as_text=True)
+    assert "points_max 不能小于 points_min" in count.get_data(as_text=True)
+    typo = client.get("/console/segments/count?points_min=x").get_data(as_text=True)
+    assert "points_min 须为整数" in typo  # marshmallow's message, in Chinese as the API gives it
     assert 'data-members="0"' in client.get("/console/segments/count?layers=at_risk").get_data(as_text=True)

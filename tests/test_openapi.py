@@ -8,9 +8,11 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from app import create_app
+from app.api.idempotency import HEADER
 from app.config import PRODUCTION_REQUIRED, load_config
 from app.errors import CATALOGUE
 from app.extensions import db
+from app.idempotency.models import MAX_KEY_LENGTH
 from app.messaging.models import Message, OutboxEvent
 from app.tasks.models import JobRun
 from tests.api_routes import PUBLIC_PREFIX, error_of, routes
@@ -274,3 +276,54 @@ def test_a_state_is_documented_with_its_values(spec):
               if field_name.endswith("state") and prop.get("type") == "string"]
     assert len(states) >= 8, "no states found: the walk is broken"
     assert [name for name, enum in states if not enum] == []
+
+
+# POSTs that write nothing a retry could repeat: a login's reply is a token, never stored; the rest
+# only read (a code looked up, a coupon or a message rule previewed).
+NOT_KEYED = {("post", "/api/v1/auth/member/login"), ("post", "/api/v1/auth/staff/login"),
+             ("post", "/api/v1/auth/admin/login"), ("post", "/api/v1/staff/member-lookups"),
+             ("post", "/api/v1/staff/coupon-previews"), ("post", "/api/v1/admin/message-rules/{kind}/preview")}
+
+
+def _key_parameter(operation: dict) -> dict | None:
+    found = [param for param in operation.get("parameters", []) if param["name"] == HEADER]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_every_operation_that_changes_state_documents_the_idempotency_key_header(spec):
+    writes = {(method, path) for path, method, _ in operations(spec) if method != "get"}
+    keyed = {(method, path) for path, method, operation in operations(spec) if _key_parameter(operation)}
+    assert NOT_KEYED <= writes and keyed == writes - NOT_KEYED
+    for path, method, operation in operations(spec):
+        if param := _key_parameter(operation):
+            assert (param["in"], param["required"]) == ("header", False)
+            assert param["schema"] == {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
+                                       "example": param["schema"]["example"]}
+            named = set(re.findall(r"\b(IDEMPOTENCY_[A-Z_]+)", param["description"]))
+            assert named == {"IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_IN_FLIGHT"}
+            assert named <= set(operation["x-error-codes"]), (method, path)
+            assert "Idempotent-Replayed: true" in param["description"]
+
+
+def test_a_replay_answers_as_the_key_parameter_says(spec, world):
+    """The documented example key, sent twice: the first reply again, marked, and nothing written twice."""
+    (param,) = [_key_parameter(spec["paths"]["/api/v1/member/profile"]["patch"])]
+    alice, headers = world.member("alice"), {HEADER: param["schema"]["example"]}
+    first = alice.patch("/api/v1/member/profile", json={"nickname": "小艾"}, headers=headers)
+    again = alice.patch("/api/v1/member/profile", json={"nickname": "小艾"}, headers=headers)
+    assert first.status_code == again.status_code == 200 and again.json == first.json
+    assert "Idempotent-Replayed" not in first.headers and again.headers["Idempotent-Replayed"] == "true"
+    other = alice.patch("/api/v1/member/profile", json={"nickname": "别的"}, headers=headers)
+    assert (other.status_code, other.json["error"]["code"]) == (422, "IDEMPOTENCY_KEY_REUSED")
+
+
+def test_a_length_on_an_object_is_documented_as_a_count_of_its_keys(spec):
+    """The preview's payload takes at most 20 keys: maxProperties; maxLength would bound a string."""
+    schemas = spec["components"]["schemas"]
+    payload = schemas["RulePreviewArgs"]["properties"]["payload"]
+    assert (payload["type"], payload["maxProperties"]) == ("object", 20) and "maxLength" not in payload
+    objects_with_a_string_bound = [
+        f"{name}.{field}" for name, schema in schemas.items() for field, prop in schema.get("properties", {}).items()
+        if prop.get("type") == "object" and {"minLength", "maxLength"} & set(prop)]
+    assert objects_with_a_string_bound == []

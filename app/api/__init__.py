@@ -5,7 +5,7 @@ from flask import g, request
 from sqlalchemy import text
 
 from app.api.converters import IdConverter
-from app.api.docs import SchemaMetaPlugin, configure_docs
+from app.api.docs import SchemaMetaPlugin, configure_docs, dict_length
 from app.api.input_guard import check_request_input
 from app.api.schemas import ErrorEnvelopeSchema
 from app.clock import begin_business_day, end_business_day
@@ -17,7 +17,8 @@ API_DESCRIPTION = """Member card, points ledger and store staff API of membermal
 
 Authenticate with `Authorization: Bearer <token>` from one of the `/api/v1/auth/*/login`
 endpoints; a token opens only its own audience (member, staff or admin).
-Every state-changing POST accepts an `Idempotency-Key` header (≤ 128 characters); logins ignore it.
+Every operation that changes state takes an `Idempotency-Key` header, listed among its parameters
+with its format and what a replay answers; logins and the POSTs that only read (previews, lookups) do not.
 
 Every error answers `{"error": {"code", "message", "details"}}` with one of these codes (each
 operation lists those it can answer in `x-error-codes`); `details.fields` names the refused
@@ -66,6 +67,7 @@ def register_api(app) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route: an id past its column's range is a 404
     configure_docs(app)
     api.init_app(app, spec_kwargs={"extra_plugins": [SchemaMetaPlugin()]})
+    api.ma_plugin.converter.add_attribute_function(dict_length)
     with app.app_context():  # the document renders bounds such as a time's minimum in the business zone
         for module in (auth, member, staff, admin, admin_members, admin_jobs, member_engagement, admin_engagement,
                        member_mall, staff_mall, admin_mall, member_messaging, admin_messaging, member_benefits,

@@ -1,12 +1,14 @@
 """flask-smorest's Blueprint, with each argument schema built once, JSON bodies required, and
-every operation named, summarised and given the error codes it answers in the document without
-the view having to remember (a view declares only the codes of its own rules: `@blp.errors`)."""
+every operation named, summarised and given the error codes it answers (and, for a @mutation,
+the Idempotency-Key header) in the document without the view having to remember (a view
+declares only the codes of its own rules: `@blp.errors`)."""
 import flask_smorest
 from marshmallow import ValidationError
 from webargs import missing
 from webargs.flaskparser import FlaskParser
 
 from app.api.error_docs import declared, error_responses, operation_codes
+from app.api.idempotency import HEADER_PARAMETER
 
 BODY_REQUIRED = "A JSON body is required."
 
@@ -50,7 +52,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._prepare_doc_cbks.append(self._document_errors)
+        self._prepare_doc_cbks += [self._document_idempotency_key, self._document_errors]
 
     @staticmethod
     def errors(*codes):
@@ -63,6 +65,13 @@ class Blueprint(flask_smorest.Blueprint):
             return view
 
         return decorate
+
+    @staticmethod
+    def _document_idempotency_key(doc, doc_info, **kwargs):
+        """A @mutation operation lists the Idempotency-Key header among its parameters."""
+        if getattr(doc_info["view"], "takes_idempotency_key", False):
+            doc.setdefault("parameters", []).append({**HEADER_PARAMETER})
+        return doc
 
     def _document_errors(self, doc, doc_info, *, app, method, **kwargs):
         """The last of smorest's doc callbacks: the operation's codes and a response per status."""

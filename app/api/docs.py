@@ -5,6 +5,7 @@ from pathlib import Path
 
 from apispec import BasePlugin
 from flask import Blueprint
+from marshmallow import fields
 
 ASSETS_URL = "/docs/assets"
 SWAGGER_UI = "swagger-ui-5.35.0"
@@ -36,3 +37,12 @@ class SchemaMetaPlugin(BasePlugin):
         documented = {"additionalProperties": getattr(meta, "additional_properties", None),
                       "example": getattr(meta, "example", None)}
         return {key: value for key, value in documented.items() if value is not None}
+
+
+def dict_length(converter, field, ret: dict, **kwargs) -> dict:
+    """A Length on a Dict bounds its keys: JSON Schema's minProperties/maxProperties, where apispec
+    writes minLength/maxLength (a string's), which a validator or typed client would read wrong."""
+    if not isinstance(field, fields.Dict):
+        return {}
+    bounds = {"minLength": "minProperties", "maxLength": "maxProperties"}
+    return {bounds[key]: ret.pop(key) for key in list(ret) if key in bounds}

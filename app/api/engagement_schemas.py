@@ -40,10 +40,10 @@ class CheckinRulesSchema(Strict):
     def milestones_reachable(self, data, **kwargs):
         days = [milestone["day"] for milestone in data.get("streak_rewards", [])]
         if len(days) != len(set(days)):
-            raise ValidationError("each streak day at most once", "streak_rewards")
+            raise ValidationError("每个连续签到天数只能出现一次", "streak_rewards")
         cycle = data.get("cycle_days")
         if cycle is not None and any(day > cycle for day in days):
-            raise ValidationError("a streak day beyond the cycle is never reached", "streak_rewards")
+            raise ValidationError("连续签到天数不能超过签到周期", "streak_rewards")
 
     @post_load
     def to_rules(self, data, **kwargs) -> CheckinRules:
@@ -183,8 +183,7 @@ _PAGE_PATH = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)+(\?[A-Za-z0-9_\-.~%=
 
 def _page_path(text) -> str:
     if not isinstance(text, str) or len(text) > PAGE_PATH_LENGTH or not _PAGE_PATH.fullmatch(text.removeprefix("/")):
-        raise ValidationError(f"a mini-program page path such as pages/checkin/index (at most {PAGE_PATH_LENGTH} "
-                              "characters)")
+        raise ValidationError(f"须为小程序页面路径，如 pages/checkin/index（最多 {PAGE_PATH_LENGTH} 个字符）")
     return text.removeprefix("/")
 
 

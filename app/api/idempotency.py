@@ -44,6 +44,20 @@ from app.extensions import db
 from app.idempotency.models import MAX_KEY_LENGTH, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# The header as /openapi.json documents it among the parameters of every @mutation operation
+# (app/api/blueprint.py), written out on each, as clients and generators read parameters best.
+HEADER_PARAMETER = {
+    "name": HEADER, "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "example": "7f3c2a9e-order-1042"},
+    "description": (
+        f"Makes the request safe to retry: 1 to {MAX_KEY_LENGTH} printable characters, unique per "
+        "request of the caller (a UUID serves), else 400 IDEMPOTENCY_KEY_INVALID. The same key again after a success "
+        f"answers the first reply, its status and body, with `{REPLAYED_HEADER}: true`, and writes "
+        "nothing; with another method, path or body: 422 IDEMPOTENCY_KEY_REUSED; while the first "
+        "request still runs: 409 IDEMPOTENCY_IN_FLIGHT. A failed request keeps no key. A key is kept a day "
+        "by default (a deployment setting); after that it is a new request."),
+}
 
 
 def transaction(view):
@@ -170,5 +184,5 @@ def _stored_reply(scope: str, key: str, fingerprint: str) -> Response | None:
         raise AppError(IdempotencyError.IDEMPOTENCY_KEY_REUSED)
     replay = Response(json.dumps(record.body, ensure_ascii=False), status=record.status_code,
                       mimetype="application/json")
-    replay.headers["Idempotent-Replayed"] = "true"
+    replay.headers[REPLAYED_HEADER] = "true"
     return replay

@@ -6,7 +6,16 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 
 from app.api.display import tier_name_at
 from app.api.mall_schemas import COUNT, NAME, ORDER_NO, CouponDetailSchema, CouponTemplateBriefSchema
-from app.api.schemas import BUSINESS_DATE, MAX_POINTS, CursorArgs, IntegerIdCursorArgs, Strict, ZonedDateTime, one_of
+from app.api.schemas import (
+    BUSINESS_DATE,
+    MAX_POINTS,
+    NOT_ZERO,
+    CursorArgs,
+    IntegerIdCursorArgs,
+    Strict,
+    ZonedDateTime,
+    one_of,
+)
 from app.mall.models import (
     AWAITING_SHIPMENT,
     CANCELLED,
@@ -83,7 +92,7 @@ class ItemPatchSchema(ItemSchema):
 
 class RestockArgs(Strict):
     delta = fields.Integer(required=True, strict=True,
-                           validate=[validate.Range(min=-10**9, max=10**9), validate.NoneOf([0])])
+                           validate=[validate.Range(min=-10**9, max=10**9), NOT_ZERO])
 
 
 class ItemPageSchema(Schema):
@@ -146,7 +155,7 @@ def _normal_phone(text: str) -> str | None:
 
 def _check_phone(text: str) -> None:
     if _normal_phone(text) is None:
-        raise ValidationError("a mobile number (11 digits) or a landline with its area code, e.g. 020-81167888")
+        raise ValidationError("须为 11 位手机号，或带区号的固定电话，如 020-81167888")
 
 
 class ShipToSchema(Schema):
@@ -249,7 +258,7 @@ class NumbersArgs(Strict):
     @validates_schema
     def ordered(self, data, **kwargs):
         if data["end"] < data["start"] or (data["end"] - data["start"]).days > 366:
-            raise ValidationError("must be on or after from, within a year", "to")
+            raise ValidationError("不能早于 from，且跨度不超过一年", "to")
 
 
 class ItemNumbersSchema(Schema):

@@ -35,7 +35,7 @@ class SubscribeResultArgs(Schema):
         example = {"errMsg": SUBSCRIBE_OK, EXAMPLE_TEMPLATE: "accept"}
 
     errMsg = fields.String(required=True, validate=validate.Equal(  # noqa: N815 (WeChat's name)
-        SUBSCRIBE_OK, error="the call failed ({input}): nothing was subscribed"), metadata={"example": SUBSCRIBE_OK})
+        SUBSCRIBE_OK, error="调用失败（{input}）：未订阅任何消息"), metadata={"example": SUBSCRIBE_OK})
 
     @staticmethod
     def _results(data: dict) -> dict:
@@ -45,9 +45,10 @@ class SubscribeResultArgs(Schema):
     def _each_template(self, data, **kwargs):
         results = self._results(data)
         if not 1 <= len(results) <= TEMPLATES_PER_REQUEST:
-            raise ValidationError(f"1 to {TEMPLATES_PER_REQUEST} template ids, as one call asks for")
-        errors = {key: [f"one of {', '.join(RESULTS)}"] for key, value in results.items() if value not in RESULTS}
-        errors |= {key: [f"a template id is at most {TEMPLATE_ID_LENGTH} characters"] for key in results
+            raise ValidationError(f"一次须有 1 到 {TEMPLATES_PER_REQUEST} 个模板编号，与一次订阅请求相同")
+        errors = {key: [f"须为以下之一：{', '.join(RESULTS)}"] for key, value in results.items()
+                  if value not in RESULTS}
+        errors |= {key: [f"模板编号最多 {TEMPLATE_ID_LENGTH} 个字符"] for key in results
                    if len(key) > TEMPLATE_ID_LENGTH}
         if errors:
             raise ValidationError(errors)
@@ -89,7 +90,7 @@ class MessageRuleSchema(Strict):
     # named "fields" in JSON and on the model (the attribute name would hide marshmallow's module)
     template_fields = fields.Dict(
         data_key="fields", attribute="fields",
-        keys=fields.String(validate=validate.Regexp(r"^[a-z_]+\d+$", error="a template key such as thing1 or date2")),
+        keys=fields.String(validate=validate.Regexp(r"^[a-z_]+\d+$", error="须为模板字段名，如 thing1 或 date2")),
         values=fields.String(validate=validate.Length(max=200)), required=True, validate=validate.Length(min=1, max=20),
         metadata={"description": "template key → text with {placeholders}, fields of the kind's payload (GET "
                                  "/api/v1/admin/event-kinds); values are fitted to WeChat's rule of the key's type "

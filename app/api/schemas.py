@@ -236,7 +236,7 @@ class PurchaseArgs(Strict):
     @validates_schema
     def one_member(self, data, **kwargs):
         if ("member_code" in data) == ("lookup_ticket" in data):
-            raise ValidationError("give exactly one of member_code and lookup_ticket", "member_code")
+            raise ValidationError("member_code 和 lookup_ticket 须且只能填写一项", "member_code")
 
 
 class PurchaseSchema(Schema):
@@ -267,10 +267,12 @@ class RefundSchema(Schema):
     created_at = ZonedDateTime()
 
 
+NOT_ZERO = validate.NoneOf([0], error="不能为 0")  # a change of nothing (points, stock)
+
+
 class AdjustmentArgs(Strict):
     delta = fields.Integer(required=True, strict=True,
-                           validate=[validate.Range(min=-MAX_POINTS, max=MAX_POINTS),
-                                     validate.NoneOf([0], error="must not be zero")])
+                           validate=[validate.Range(min=-MAX_POINTS, max=MAX_POINTS), NOT_ZERO])
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
 
 

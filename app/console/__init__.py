@@ -4,6 +4,7 @@ from flask import request
 
 from app.console import session
 from app.console.pages import PREFIX
+from app.field_messages import in_chinese
 
 # Every page is same-origin only: no inline script or style, no frame, no form posted elsewhere.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -24,6 +25,7 @@ def init_app(app) -> None:
         layers,
         login,
         mall,
+        mall_categories,
         mall_coupons,
         mall_orders,
         members,
@@ -32,8 +34,10 @@ def init_app(app) -> None:
     )
 
     session.configure(app)
+    app.add_template_filter(in_chinese, "chinese")  # field messages as the API words them (app/field_messages.py)
     for module in (login, home, tiers, audit_log, accounts, members, layers, segments, campaigns, jobs,
-                   config, config_tasks, config_messages, config_stores, mall, mall_coupons, mall_orders):
+                   config, config_tasks, config_messages, config_stores, mall, mall_categories, mall_coupons,
+                   mall_orders):
         app.register_blueprint(module.blp)
 
     @app.after_request

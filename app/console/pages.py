@@ -106,13 +106,15 @@ def _commit_writes(response):
     return response
 
 
-def error_page(status: int, message: str, code: str):
-    return render_template("console/error.html", status=status, message=message, code=code), status
+def error_page(status: int, message: str, code: str, fields: dict | None = None):
+    """`fields`: what a 422 says of each field it names (a malformed cursor, a date out of range)."""
+    return render_template("console/error.html", status=status, message=message, code=code,
+                           fields=fields or {}), status
 
 
 def _app_error(error: AppError):
     db.session.rollback()
-    return error_page(error.status, error.message, error.code)
+    return error_page(error.status, error.message, error.code, error.details.get("fields"))
 
 
 def _http_error(error: HTTPException):

@@ -18,7 +18,7 @@ def date_range(first: date | None, last: date | None) -> tuple[date, date]:
     last = last or today()
     first = first or last - timedelta(days=6)
     if not first <= last <= first + timedelta(days=MAX_DAYS - 1):
-        raise invalid_field("from", f"from ≤ to, at most {MAX_DAYS} days")
+        raise invalid_field("from", f"from 不能晚于 to，最多 {MAX_DAYS} 天")
     return first, last
 
 

@@ -176,11 +176,11 @@ ONCE_ONLY_KINDS = ("complete_profile", "bind_phone", "first_purchase")
 def _check(task: Task) -> None:
     """The task as it will be stored, created or patched, whoever writes it."""
     if task.kind in ONCE_ONLY_KINDS and task.target not in (None, 1):  # None: the column's default, 1
-        raise invalid_field("target", "this kind of task is done once: target must be 1")
+        raise invalid_field("target", "此类任务只需完成一次：target 须为 1")
     if not (task.reward_points or task.reward_growth or task.reward_makeup_cards):
-        raise invalid_field("reward_points", "a task must reward something")
+        raise invalid_field("reward_points", "任务须至少有一项奖励")
     if task.starts_at and task.ends_at and task.ends_at <= task.starts_at:
-        raise invalid_field("ends_at", "must be after starts_at")
+        raise invalid_field("ends_at", "须晚于 starts_at")
 
 
 # --- members ---------------------------------------------------------------------------

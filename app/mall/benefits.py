@@ -66,7 +66,7 @@ def check_coupon_packs(tier: Tier) -> None:
             continue
         missing = ids - set(db.session.execute(select(CouponTemplate.id).where(CouponTemplate.id.in_(ids))).scalars())
         if missing:
-            raise invalid_field(f"benefits.{key}", f"no coupon template {', '.join(map(str, sorted(missing)))}")
+            raise invalid_field(f"benefits.{key}", f"优惠券模板不存在：{', '.join(map(str, sorted(missing)))}")
 
 
 def coupon_pack(tier: Tier, benefit: str) -> list[dict]:

@@ -171,15 +171,15 @@ def _check_value_and_validity(template: CouponTemplate) -> None:
     """What its kind needs, exactly one validity rule (valid_days, or both ends of a window), in order."""
     for name in _VALUE_FIELDS[template.kind]:
         if not getattr(template, name):
-            raise invalid_field(name, "required for this kind")
+            raise invalid_field(name, "此类型的优惠券必填")
     window = template.valid_from, template.valid_until
     one_rule = window == (None, None) if template.valid_days is not None else None not in window
     if not one_rule:
-        raise invalid_field("valid_days", "give valid_days, or valid_from and valid_until")
+        raise invalid_field("valid_days", "有效期须二选一：填写 valid_days，或同时填写 valid_from 和 valid_until")
     if None not in window and window[1] < window[0]:
-        raise invalid_field("valid_until", "must not be before valid_from")
+        raise invalid_field("valid_until", "不能早于 valid_from")
     if template.kind == THRESHOLD_OFF and template.threshold_fen < template.amount_off_fen:
-        raise invalid_field("threshold_fen", "must be at least amount_off_fen")
+        raise invalid_field("threshold_fen", "不能小于 amount_off_fen")
 
 
 def update_template(template_id: int, **fields) -> CouponTemplate:

@@ -216,7 +216,7 @@ def items_page(after_id: int | None, limit: int) -> list[MallItem]:
 
 def create_item(**fields) -> MallItem:
     if (fields.get("kind") == COUPON_ITEM) != (fields.get("coupon_template_id") is not None):
-        raise invalid_field("coupon_template_id", "required for coupon items, and only for them")
+        raise invalid_field("coupon_template_id", "优惠券商品必填，其他商品不能填写")
     if fields.get("kind") == COUPON_ITEM:
         get_template(fields["coupon_template_id"])
     item = MallItem(**fields)
@@ -239,7 +239,7 @@ def update_item(item_id: int, **fields) -> MallItem:
 def _check(item: MallItem) -> None:
     """The item as it will be stored: a PATCH of one end of the window is checked against the other."""
     if item.sale_starts_at and item.sale_ends_at and item.sale_ends_at <= item.sale_starts_at:
-        raise invalid_field("sale_ends_at", "must be after sale_starts_at")
+        raise invalid_field("sale_ends_at", "须晚于 sale_starts_at")
     if item.category_id is not None:
         with db.session.no_autoflush:  # not the patched item, whose reference is what is checked
             get_category(item.category_id)
@@ -249,7 +249,7 @@ def restock(item_id: int, delta: int) -> MallItem:
     """Add (or withdraw) stock relative to what concurrent redemptions left; never below zero."""
     item = get_item(item_id)
     if item.stock is None:  # fixed when the item was created
-        raise invalid_field("delta", "the item's stock is unlimited")
+        raise invalid_field("delta", "该商品库存不限，无需补货")
     moved = db.session.execute(
         update(MallItem).where(MallItem.id == item_id, MallItem.stock + delta >= 0)
         .values(stock=MallItem.stock + delta).execution_options(synchronize_session=False)

@@ -20,20 +20,20 @@ MAX_PACK_ENTRIES, MAX_COUNT, MAX_ID = 10, 10, 2**31 - 1
 
 def _int(value, low: int, high: int) -> str | None:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        return f"must be an integer from {low} to {high}"
+        return f"须为 {low} 到 {high} 之间的整数"
     return None
 
 
 def _bool(value) -> str | None:
-    return None if isinstance(value, bool) else "must be true or false"
+    return None if isinstance(value, bool) else "须为 true 或 false"
 
 
 def _pack(value) -> str | None:
     if not isinstance(value, list) or len(value) > MAX_PACK_ENTRIES:
-        return f"must be a list of at most {MAX_PACK_ENTRIES} {{\"template_id\", \"count\"}}"
+        return f"须为数组，最多 {MAX_PACK_ENTRIES} 项 {{\"template_id\", \"count\"}}"
     for index, entry in enumerate(value):
         if not isinstance(entry, dict) or "template_id" not in entry or set(entry) - {"template_id", "count"}:
-            return f"[{index}] must be {{\"template_id\": id, \"count\": 1–{MAX_COUNT}}} (count optional)"
+            return f"[{index}] 须为 {{\"template_id\": 编号, \"count\": 1–{MAX_COUNT}}}（count 可省略）"
         problem = _int(entry["template_id"], 1, MAX_ID) or _int(entry.get("count", 1), 1, MAX_COUNT)
         if problem:
             return f"[{index}]: {'template_id' if _int(entry['template_id'], 1, MAX_ID) else 'count'} {problem}"
@@ -53,6 +53,6 @@ def check_benefits(benefits: dict) -> None:
     for key, value in sorted(benefits.items()):
         check = CHECKS.get(key)
         if check is None:
-            raise invalid_field(f"benefits.{key}", f"unknown benefit; known: {', '.join(CHECKS)}")
+            raise invalid_field(f"benefits.{key}", f"未知的权益；可用：{', '.join(CHECKS)}")
         if problem := check(value):
             raise invalid_field(f"benefits.{key}", problem)

@@ -43,8 +43,8 @@ def get_kind(kind: str) -> EventKind:
 def _check_placeholders(kind: EventKind, fields: dict[str, str]) -> None:
     for key, text in sorted(fields.items()):
         if unknown := sorted(set(placeholders(text)) - set(kind.fields)):
-            raise invalid_field("fields", f"{key}: {', '.join('{' + name + '}' for name in unknown)} is not a "
-                                          f"field of {kind.value}; it has {', '.join(kind.fields)}")
+            raise invalid_field("fields", f"{key}：{', '.join('{' + name + '}' for name in unknown)} 不是 "
+                                          f"{kind.value} 的字段；可用：{', '.join(kind.fields)}")
 
 
 def save_rule(kind: str, template_id: str, fields: dict[str, str], page: str | None = None,
@@ -75,7 +75,7 @@ def preview(kind: str, rule: dict | None = None, payload: dict | None = None) ->
     else:
         _check_placeholders(kind, rule["fields"])
     if unknown := sorted(set(payload or {}) - set(kind.fields)):
-        raise invalid_field("payload", f"{', '.join(unknown)}: not a field of {kind.value}; it has "
+        raise invalid_field("payload", f"{', '.join(unknown)}：不是 {kind.value} 的字段；可用："
                                        f"{', '.join(kind.fields)}")
     sample = {**kind.sample, **(payload or {})}
     return {"event_kind": kind, "label": kind.label, "template_id": rule["template_id"], "page": rule.get("page"),
