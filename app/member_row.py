@@ -67,12 +67,15 @@ class Member(db.Model):
 
 
 # The operators' member search (app/members/search.py) on PostgreSQL, at a million members: a
-# phone by its last digits (reverse(phone) LIKE '4321%'), a nickname by its beginning (1-2
-# characters, lower(nickname) LIKE 'ab%') or anywhere in it (3 or more: trigrams). PostgreSQL only
-# (migration 0015): SQLite, the embedded default, scans its members.
+# phone by its last 5-10 digits (reverse(phone) LIKE '4321%') or by its last 4, newest first
+# (right(phone, 4) = '1234' ORDER BY id DESC: ~100 members share them at 1M, a page reads only its
+# own), a nickname by its beginning (1-2 characters, lower(nickname) LIKE 'ab%') or anywhere in it
+# (3 or more: trigrams). PostgreSQL only (migrations 0015, 0021): SQLite, the embedded default,
+# scans its members.
 for _index in (
     Index("ix_members_phone_reversed", func.reverse(Member.phone).label("phone_reversed"),
           postgresql_ops={"phone_reversed": "text_pattern_ops"}),
+    Index("ix_members_phone_last4", func.right(Member.phone, 4), Member.id),
     Index("ix_members_nickname_lower", func.lower(Member.nickname).label("nickname_lower"),
           postgresql_ops={"nickname_lower": "text_pattern_ops"}),
     Index("ix_members_nickname_trgm", func.lower(Member.nickname).label("nickname_lower"), postgresql_using="gin",

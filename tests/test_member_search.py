@@ -83,6 +83,21 @@ def test_the_search_pages_newest_first_and_filters_by_tier(world, people):
     assert len(names(admin.get(SEARCH, query_string={"tier_id": world.tiers["普通"]}))) == 4
 
 
+def test_members_named_two_ways_page_together_newest_first(app, world, people):
+    """One box, two matches: the oldest member by id, the newest by the same digits as a phone's last 4."""
+    q = str(people[0]["id"]).zfill(4)
+    with app.app_context():
+        members.bind_phone(db.session.get(Member, people[3]["id"]), "1370000" + q)
+        db.session.commit()
+    admin = world.admin()
+    assert names(admin.get(SEARCH, query_string={"q": q})) == ["100%会员", "Alice"]
+    first = admin.get(SEARCH, query_string={"q": q, "limit": 1})
+    assert names(first) == ["100%会员"] and first.json["next_cursor"] == people[3]["id"]
+    second = admin.get(SEARCH, query_string={"q": q, "limit": 1, "cursor": first.json["next_cursor"]})
+    assert names(second) == ["Alice"] and second.json["next_cursor"] is None
+    assert names(admin.get(SEARCH, query_string={"q": q, "tier_id": world.tiers["银卡"]})) == []
+
+
 def test_bad_search_input_is_a_422_naming_the_field(world):
     reply = world.admin().get(SEARCH, query_string={"q": "x" * 65})
     assert (reply.status_code, error_code(reply)) == (422, "VALIDATION_ERROR")

@@ -321,3 +321,16 @@ def test_today_is_left_alone_once_the_night_has_rolled_it_up_in_full(app, world,
     with time_machine.travel(at(date(2028, 3, 11), 0) + timedelta(seconds=30), tick=False):
         assert jobs.roll_up_today() == {"facts": 0}  # its cut, a minute back, is still on 03-10
     assert rollup.last_rolled_day() == TODAY and todays_rollup()["purchases"] == 2
+
+
+def test_a_member_active_earlier_by_a_purchase_is_counted_once_when_active_again_today(app, world, ctx):
+    with on(3, 9):
+        erin = step(join, "erin", world.stores["A"])
+        step(buy, world, "clerk-a", erin, 20_00, "E1")
+    run_rollup_job(3, 10)
+    with on(3, 10, 10):  # today, read live: erin buys and checks in again
+        step(buy, world, "clerk-a", erin, 30_00, "E2")
+        step(checkin.check_in, erin)
+        kpis = world.admin().get("/api/v1/admin/dashboard?preset=7d").json["kpis"]
+    assert kpis["members_active_30d"]["value"] == 1
+    assert kpis["repeat_purchase_rate"]["value"] == 1.0
