@@ -164,14 +164,17 @@ def insert_many_ignoring_conflict(model, rows: list[dict], conflict_columns: lis
     return inserted
 
 
+def older_than(model, before_id: int | None) -> list:
+    """The cursor's condition of a newest-first page (none on the first page)."""
+    return [] if before_id is None else [model.id < before_id]
+
+
 def newest_first(model, before_id: int | None, limit: int, *where, options: tuple = (), **equal_to) -> list:
     """A page of rows, newest (highest id) first, older than the cursor (the last id seen), that match
     `where` and `equal_to`; None values of `equal_to` filter nothing; `options` load what the page shows
     with it (selectinload ...). Every newest-first list pages here."""
-    stmt = select(model).options(*options).where(*where).filter_by(**{name: value for name, value in equal_to.items()
-                                                    if value is not None})
-    if before_id is not None:
-        stmt = stmt.where(model.id < before_id)
+    stmt = select(model).options(*options).where(*where, *older_than(model, before_id)).filter_by(
+        **{name: value for name, value in equal_to.items() if value is not None})
     return list(db.session.execute(stmt.order_by(model.id.desc()).limit(limit)).scalars())
 
 

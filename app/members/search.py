@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, union_all
 
 from app.clock import business_tz
-from app.db_helpers import newest_first
+from app.db_helpers import newest_first, older_than
 from app.extensions import db
 from app.member_row import Member, Tier
 from app.members.code import MAX_MEMBER_ID, member_id_digits
@@ -82,7 +82,7 @@ def search(q: str | None, tier_id: int | None, before_id: int | None, limit: int
     names = _names(q)
     if names is None:
         return newest_first(Member, before_id, limit, *filters(q, tier_id))
-    page = filters(None, tier_id) + ([] if before_id is None else [Member.id < before_id])
+    page = filters(None, tier_id) + older_than(Member, before_id)
     lookups = [select(Member.id).where(name, *page).order_by(Member.id.desc()).limit(limit).subquery()
                for name in names]
     found = union_all(*(select(lookup.c.id) for lookup in lookups))
