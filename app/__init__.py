@@ -15,11 +15,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # Chinese names and messages as text, not \u escapes
 
-    from app import (
-        limits,
-        models,  # noqa: F401  (registers every table)
-    )
-    from app.api import register_api
+    from app import models  # noqa: F401  (registers every table)
+    from app.api import limits, register_api
     from app.cli import register_cli
     from app.console import init_app as init_console
     from app.database import configure_engine

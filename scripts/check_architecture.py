@@ -1,5 +1,5 @@
 """The package graph of app/: no import cycle between its packages, and no package below the
-HTTP layers (app/api, app/console) imports them.
+HTTP layers (app/api, app/console) imports them or Flask's request objects.
 
 A node is a name directly under app/: a package (app/members, app/points, app/mall, ...) or a
 top-level module (app/clock.py, app/db_helpers.py, ...). Every import counts, read with `ast`
@@ -8,8 +8,14 @@ does not remove it), under `if TYPE_CHECKING:`, relative or absolute. app/__init
 out: it is the app factory, which wires every package together, and Python runs it before any
 module of app anyway, so it sits in no layer.
 
+Flask's request objects (`request`, `g`, `session`) belong to the HTTP layers too: a service
+reading them works only inside a request, never in a job or the command line. Any file
+outside app/api and app/console that imports one from flask (or flask.globals), or reads
+`flask.request` and the like after `import flask`, is named, app/__init__.py included.
+
 Run it from anywhere: `python scripts/check_architecture.py` prints the graph and exits 1
-naming each cycle (with the imports that make it) and each forbidden import of app/api.
+naming each cycle (with the imports that make it), each forbidden import of app/api and each
+use of a request object below it.
 tests/test_architecture.py runs the same check in the suite. Standard library only.
 """
 import ast
@@ -22,6 +28,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # line reuse the API's input schemas (app/__init__.py, which registers the blueprints, is
 # outside the graph). Nothing imports the console.
 HTTP_USERS = {"api": {"cli", "console"}, "console": set()}
+REQUEST_OBJECTS = {"request", "g", "session"}
 
 Graph = dict[str, dict[str, list[str]]]  # node → node it imports → where ("app/x/y.py:12")
 
@@ -56,6 +63,33 @@ def _imported(node: ast.AST, package: tuple[str, ...], app_dir: Path) -> list[st
     if module == ("app",):  # `from app import clock`: the name is the node, if it is one
         return [alias.name for alias in node.names if _exists(app_dir, alias.name)]
     return [name] if (name := _node_of(module)) else []
+
+
+def request_object_uses(app_dir: Path = APP) -> dict[str, list[str]]:
+    """Node outside the HTTP layers → where it takes a Flask request object ("app/x/y.py:3 g")."""
+    uses = defaultdict(list)
+    for path in sorted(app_dir.rglob("*.py")):
+        parts = path.relative_to(app_dir).with_suffix("").parts
+        if parts[0] in HTTP_USERS:
+            continue
+        where = path.relative_to(app_dir.parent)
+        for node, name in _request_objects(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            uses[parts[0]].append(f"{where}:{node.lineno} {name}")
+    return uses
+
+
+def _request_objects(module: ast.Module) -> list[tuple[ast.AST, str]]:
+    """Each `from flask import request` (or flask.globals) and each `flask.request` read of `import flask [as f]`."""
+    flask_names = {alias.asname or "flask" for node in ast.walk(module) if isinstance(node, ast.Import)
+                   for alias in node.names if alias.name == "flask"}
+    found = []
+    for node in ast.walk(module):
+        if isinstance(node, ast.ImportFrom) and node.module in ("flask", "flask.globals"):
+            found += [(node, alias.name) for alias in node.names if alias.name in REQUEST_OBJECTS]
+        elif (isinstance(node, ast.Attribute) and node.attr in REQUEST_OBJECTS
+              and isinstance(node.value, ast.Name) and node.value.id in flask_names):
+            found.append((node, f"flask.{node.attr}"))
+    return sorted(found, key=lambda use: use[0].lineno)
 
 
 def _node_of(module: tuple[str, ...] | list[str]) -> str | None:
@@ -109,7 +143,8 @@ def _strongly_connected(graph: Graph) -> list[set[str]]:
 
 
 def problems(app_dir: Path = APP) -> list[str]:
-    """Each cycle and each import of app/api from below it, with the imports at fault."""
+    """Each cycle, each import of app/api from below it and each request object used below it,
+    with the imports at fault."""
     graph = import_graph(app_dir)
     found = []
     for group in _strongly_connected(graph):
@@ -122,6 +157,9 @@ def problems(app_dir: Path = APP) -> list[str]:
             if source != layer and source not in users and layer in graph[source]:
                 found.append(f"{source} imports app.{layer} (HTTP only: domain code never does): "
                              + ", ".join(graph[source][layer]))
+    for source, uses in sorted(request_object_uses(app_dir).items()):
+        found.append(f"{source} uses Flask's request objects (HTTP only: domain code never does): "
+                     + ", ".join(uses))
     return found
 
 
@@ -133,7 +171,7 @@ def main() -> int:
         print("\n" + "\n".join(found), file=sys.stderr)
         return 1
     print("\nno cycle; only app/__init__.py, app/cli.py and app/console import app/api; only app/__init__.py "
-          "imports app/console")
+          "imports app/console; only app/api and app/console use Flask's request objects")
     return 0
 
 

@@ -1,5 +1,6 @@
-"""The package graph of app/ has no cycle and nothing below the HTTP layer imports app/api
-(scripts/check_architecture.py; also runnable by hand: `python scripts/check_architecture.py`)."""
+"""The package graph of app/ has no cycle and nothing below the HTTP layer imports app/api or
+Flask's request objects (scripts/check_architecture.py; also runnable by hand:
+`python scripts/check_architecture.py`)."""
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +75,24 @@ def test_nothing_imports_the_console_and_the_console_may_import_the_api(tmp_path
         "mall/views.py": "from app.console.pages import page\n",
     })
     assert problems(app) == ["mall imports app.console (HTTP only: domain code never does): app/mall/views.py:1"]
+
+
+def test_flasks_request_objects_below_the_http_layers_are_named_however_they_are_reached(tmp_path):
+    app = tree(tmp_path, {
+        "api/views.py": "from flask import g, request, session\n",
+        "console/pages.py": "import flask\n\nflask.session.clear()\n",
+        "limits.py": "from flask import current_app, g, request\n",
+        "members/service.py": "import flask as web\n\ndef f():\n    return web.request.args\n",
+        "tasks/jobs.py": "from flask.globals import session\nfrom flask import current_app\n",
+        "clock.py": "from flask import current_app\n",
+    })
+    assert problems(app) == [
+        "limits uses Flask's request objects (HTTP only: domain code never does): app/limits.py:1 g, "
+        "app/limits.py:1 request",
+        "members uses Flask's request objects (HTTP only: domain code never does): "
+        "app/members/service.py:4 flask.request",
+        "tasks uses Flask's request objects (HTTP only: domain code never does): app/tasks/jobs.py:1 session",
+    ]
 
 
 def test_the_app_factory_is_outside_the_graph_and_a_layered_tree_passes(tmp_path):

@@ -187,7 +187,7 @@ def test_with_redis_down_guessing_limits_fail_closed_and_the_address_rate_fails_
         # a ticket needs no counter: the purchase of a member looked up before goes through
         by_ticket = clerk.post(PURCHASES, json={"lookup_ticket": ticket, "order_no": "BY-TICKET", "amount_fen": 10_00})
         assert by_ticket.status_code == 201, by_ticket.json
-        with caplog.at_level(logging.WARNING, logger="app.limits"):
+        with caplog.at_level(logging.WARNING, logger="app.api.limits"):
             member_login = Caller(limited).post("/api/v1/auth/member/login", json={"code": "carol"})
         assert member_login.status_code == 200, member_login.json
         assert "LOGIN_RATE not enforced" in caplog.text

@@ -4,9 +4,9 @@ from flask import current_app
 from app.accounts import authenticate
 from app.api.blueprint import Blueprint
 from app.api.idempotency import transaction
+from app.api.limits import failed_logins, login_rate
 from app.api.schemas import MemberLoginArgs, PasswordLoginArgs, TokenReply
 from app.errors import AuthError, EngagementError, WechatError
-from app.limits import failed_logins, login_rate
 from app.members import service as members
 from app.operators.models import Operator
 from app.security import ADMIN, MEMBER, STAFF, issue_token

@@ -12,7 +12,7 @@ the code around the view does:
 - a token's blueprint (`require`, app/api/principals.py): AUTH_REQUIRED, AUTH_INVALID,
   AUDIENCE_FORBIDDEN, and for an admin view that some role may not call, ROLE_FORBIDDEN;
 - `@mutation` (app/api/idempotency.py): the IDEMPOTENCY_* codes;
-- `@rate_limit` (app/limits.py): RATE_LIMITED;
+- `@rate_limit` (app/api/limits.py): RATE_LIMITED;
 - an id in the path (app/api/converters.py): NOT_FOUND past the column's range.
 tests/error_replies.py proves the lists: the suite fails on a code answered but not listed.
 """

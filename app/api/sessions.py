@@ -10,9 +10,9 @@ from app import accounts
 from app.api.account_schemas import PasswordChangeArgs
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
+from app.api.limits import failed_logins, login_rate
 from app.api.principals import require
 from app.errors import AuthError
-from app.limits import failed_logins, login_rate
 from app.operators.roles import own_session
 from app.security import ADMIN, MEMBER, STAFF
 

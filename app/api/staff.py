@@ -3,6 +3,7 @@ from flask import current_app, g
 
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
+from app.api.limits import failed_attempts_limit
 from app.api.pagination import page
 from app.api.principals import require
 from app.api.schemas import (
@@ -20,7 +21,6 @@ from app.api.staff_schemas import (
     StorePurchaseArgs,
 )
 from app.errors import AuthError, MemberError, PointsError, RequestError
-from app.limits import failed_attempts_limit
 from app.mall.verification import usable_here
 from app.member_row import Member
 from app.members.code import resolve_code

@@ -3,6 +3,7 @@ from flask import g
 
 from app.api.blueprint import Blueprint
 from app.api.idempotency import mutation
+from app.api.limits import failed_attempts_limit
 from app.api.mall_schemas import (
     CodeArgs,
     PreviewSchema,
@@ -15,7 +16,6 @@ from app.api.principals import require
 from app.api.schemas import MAX_ID, CursorArgs
 from app.api.staff_schemas import VerificationPageSchema
 from app.errors import AuthError, CouponError, RequestError
-from app.limits import failed_attempts_limit
 from app.mall import verification
 from app.security import STAFF
 
