@@ -1,12 +1,12 @@
 """Operator accounts (admins only): list, add with a role, change a role, disable and enable.
 The same services and input schemas as the admin API."""
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, render_template, request
 from marshmallow import ValidationError
 
 from app.api.account_schemas import OperatorArgs, OperatorRoleArgs
 from app.api.pagination import page
 from app.console.forms import form_fields, page_args
-from app.console.pages import page_blueprint
+from app.console.pages import flash_and_redirect, page_blueprint
 from app.operators import service as operators
 from app.operators.roles import ROLE_NAMES, ROLES, accounts_only
 
@@ -32,8 +32,7 @@ def create():
     except ValidationError as error:
         return index(form_errors=error.messages, status=422)
     operator = operators.create_operator(**args)
-    flash(f"已添加账号 {operator.username}")
-    return redirect(url_for(".index"), code=303)
+    return flash_and_redirect(f"已添加账号 {operator.username}", ".index")
 
 
 @blp.post("/accounts/<int:operator_id>/role")
@@ -44,8 +43,7 @@ def change_role(operator_id):
     except ValidationError as error:
         return index(form_errors=error.messages, status=422)
     operator = operators.set_operator_role(g.principal, operator_id, args["role"])
-    flash(f"{operator.username} 的角色已改为{ROLE_NAMES[operator.role]}")
-    return redirect(url_for(".index"), code=303)
+    return flash_and_redirect(f"{operator.username} 的角色已改为{ROLE_NAMES[operator.role]}", ".index")
 
 
 @blp.post("/accounts/<int:operator_id>/disable", defaults={"active": False})
@@ -53,5 +51,4 @@ def change_role(operator_id):
 @accounts_only
 def set_active(operator_id, active):
     operator = operators.set_operator_active(g.principal, operator_id, active)
-    flash(f"已{'启用' if active else '停用'} {operator.username}")
-    return redirect(url_for(".index"), code=303)
+    return flash_and_redirect(f"已{'启用' if active else '停用'} {operator.username}", ".index")

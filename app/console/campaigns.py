@@ -1,5 +1,5 @@
 """活动: campaigns with a holdout (create, preview, dry run, launch, results) and the churn recall."""
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import render_template, request
 from marshmallow import ValidationError
 
 from app.api.campaign_schemas import CampaignSchema
@@ -7,16 +7,12 @@ from app.api.pagination import page
 from app.campaigns import results, service
 from app.console import layer_forms
 from app.console.forms import page_args, positive_int
-from app.console.pages import page_blueprint
+from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.layers import segments
 from app.mall.coupons import all_templates
 
 blp = page_blueprint("console_campaigns", __name__)
 PAGE_SIZE = 50
-
-
-def _actor() -> str:
-    return f"admin:{g.principal.id}"  # as the API names an operator (g.scope)
 
 
 @blp.get("/campaigns")
@@ -34,9 +30,8 @@ def create():
         args = CampaignSchema().load(layer_forms.campaign())
     except ValidationError as error:
         return index(form_errors=error.messages, status=422)
-    campaign = service.create_campaign(actor=_actor(), **args)
-    flash(f"已创建活动 {campaign.name}")
-    return redirect(url_for(".show", campaign_id=campaign.id), code=303)
+    campaign = service.create_campaign(actor=actor(), **args)
+    return flash_and_redirect(f"已创建活动 {campaign.name}", ".show", campaign_id=campaign.id)
 
 
 @blp.get("/campaigns/<int:campaign_id>")
@@ -49,14 +44,12 @@ def show(campaign_id):
 
 @blp.post("/campaigns/<int:campaign_id>/launch")
 def launch(campaign_id):
-    campaign = service.launch(campaign_id, actor=_actor())
-    flash(f"活动 {campaign.name} 已发布：从开始时间起分批触达")
-    return redirect(url_for(".show", campaign_id=campaign_id), code=303)
+    campaign = service.launch(campaign_id, actor=actor())
+    return flash_and_redirect(f"活动 {campaign.name} 已发布：从开始时间起分批触达", ".show", campaign_id=campaign_id)
 
 
 @blp.post("/campaigns/recall")
 def set_recall():
     campaign_id = positive_int(request.form.get("campaign_id"), "campaign_id")
-    service.set_recall(campaign_id, "enabled" in request.form, actor=_actor())
-    flash("流失召回设置已保存")
-    return redirect(url_for(".index"), code=303)
+    service.set_recall(campaign_id, "enabled" in request.form, actor=actor())
+    return flash_and_redirect("流失召回设置已保存", ".index")

@@ -1,13 +1,13 @@
 """配置: tiers and their benefits, and the check-in and referral rules. The same services and
 input schemas as the admin API (app/api/admin.py, admin_engagement.py); the forms are field
 lists (app/console/config_forms.py)."""
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 
 from app.api.display import benefit_labels
 from app.api.engagement_schemas import CheckinRulesSchema, ReferralRulesSchema
 from app.api.schemas import TierPatchSchema, TierSchema
-from app.console.config_forms import Field, actor, form_view, read, submit
-from app.console.pages import page_blueprint
+from app.console.config_forms import Field, form_view, read, submit
+from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.engagement import settings
 from app.errors import AppError, RequestError
 from app.mall.coupons import all_templates
@@ -81,8 +81,7 @@ def index(errors=None):
 def create_tier():
     def created(args):
         tier = tiers.create_tier(**args)
-        flash(f"已添加等级 {tier.name}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已添加等级 {tier.name}", ".index")
 
     return submit(lambda: _tier_args(TierSchema()), created, index)
 
@@ -101,8 +100,7 @@ def tier(tier_id, errors=None):
 def update_tier(tier_id):
     def updated(args):
         saved = tiers.update_tier(tier_id, **args)
-        flash(f"已保存等级 {saved.name}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已保存等级 {saved.name}", ".index")
 
     return submit(lambda: _tier_args(TierPatchSchema()), updated, lambda errors: tier(tier_id, errors))
 
@@ -129,7 +127,6 @@ def save_rules(name):
 
     def saved(rules_value):
         settings.save(rules_value, actor=actor())
-        flash("签到规则已保存" if name == "checkin" else "邀请规则已保存")
-        return redirect(url_for(".rules"), code=303)
+        return flash_and_redirect("签到规则已保存" if name == "checkin" else "邀请规则已保存", ".rules")
 
     return submit(lambda: schema().load(read(schema(), fields)), saved, lambda errors: rules(name, errors))

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import g, request
+from flask import request
 from marshmallow import ValidationError, validate
 from marshmallow import fields as schema_fields
 
@@ -232,11 +232,6 @@ def form_view(schema, specs: list[Field], thing=None, errors: dict | None = None
              if key == widget["name"] or key.startswith(f"{widget['name']}.")}
     return {"widgets": widgets, "action": action, "id": form_id,
             "other_errors": [message for key, messages in errors.items() if key not in shown for message in messages]}
-
-
-def actor() -> str:
-    """The operator, named as the admin API names them (g.scope)."""
-    return f"admin:{g.principal.id}"
 
 
 def submit(load, write, refused, conflicts: dict | None = None):

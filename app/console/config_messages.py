@@ -2,12 +2,12 @@
 {placeholders} and the page it opens, with a live preview as the operator types (htmx): the
 message a sample event would send, or the refusal (an unknown placeholder). The admin API's
 service and schemas (app/api/admin_messaging.py): the same check on save and in the preview."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from marshmallow import ValidationError
 
 from app.api.messaging_schemas import MessageRuleSchema
-from app.console.config_forms import Field, actor, flat_errors, form_view, read, submit
-from app.console.pages import page_blueprint
+from app.console.config_forms import Field, flat_errors, form_view, read, submit
+from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.errors import AppError
 from app.messaging import rules
 from app.messaging.kinds import EventKind
@@ -55,8 +55,7 @@ def rule(kind, errors=None):
 def save(kind):
     def saved(args):
         rules.save_rule(kind, actor=actor(), **args)
-        flash("消息规则已保存")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect("消息规则已保存", ".index")
 
     return submit(lambda: _rule_args(request.form), saved, lambda errors: rule(kind, errors))
 

@@ -1,15 +1,15 @@
 """配置 · 门店与店员: stores (name, address, opening hours, location) and their staff accounts
 (create, disable and enable, reset the password). The admin API's services and schemas
 (app/api/admin.py): disabling or a reset ends the account's tokens at once."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from marshmallow import ValidationError
 
 from app.api.account_schemas import PasswordResetArgs
 from app.api.pagination import page
 from app.api.schemas import StaffArgs, StorePatchSchema, StoreSchema
-from app.console.config_forms import CHOICE_NAMES, Field, actor, form_view, read, submit
+from app.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
 from app.console.forms import page_args
-from app.console.pages import page_blueprint
+from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.errors import StoreError
 from app.stores import service as stores
 
@@ -45,8 +45,7 @@ def index(errors=None):
 def create():
     def created(args):
         store = stores.create_store(**args)
-        flash(f"已添加门店 {store.name}")
-        return redirect(url_for(".store", store_id=store.id), code=303)
+        return flash_and_redirect(f"已添加门店 {store.name}", ".store", store_id=store.id)
 
     return submit(lambda: StoreSchema().load(read(StoreSchema(), STORE_FIELDS)), created, index,
                   {StoreError.STORE_CODE_TAKEN: "code"})
@@ -72,8 +71,7 @@ def store(store_id, errors=None, staff_errors=None, password_errors=None):
 def update(store_id):
     def updated(args):
         saved = stores.update_store(store_id, **args)
-        flash(f"已保存门店 {saved.name}")
-        return redirect(url_for(".store", store_id=store_id), code=303)
+        return flash_and_redirect(f"已保存门店 {saved.name}", ".store", store_id=store_id)
 
     return submit(lambda: StorePatchSchema().load(read(StorePatchSchema(), STORE_FIELDS)), updated,
                   lambda errors: store(store_id, errors))
@@ -83,8 +81,7 @@ def update(store_id):
 def create_staff(store_id):
     def created(args):
         staff = stores.create_staff(store_id, **args)
-        flash(f"已添加店员 {staff.username}")
-        return redirect(url_for(".store", store_id=store_id), code=303)
+        return flash_and_redirect(f"已添加店员 {staff.username}", ".store", store_id=store_id)
 
     return submit(lambda: StaffArgs().load(read(StaffArgs(), STAFF_FIELDS)), created,
                   lambda errors: store(store_id, staff_errors=errors), {StoreError.USERNAME_TAKEN: "username"})
@@ -95,8 +92,7 @@ def create_staff(store_id):
 @blp.post("/config/stores/<int:store_id>/staff/<int:staff_id>/enable", defaults={"active": True})
 def set_staff_active(store_id, staff_id, active):
     staff = stores.set_staff_active(staff_id, active, actor=actor())
-    flash(f"已{'启用' if active else '停用'}店员 {staff.username}")
-    return redirect(url_for(".store", store_id=store_id), code=303)
+    return flash_and_redirect(f"已{'启用' if active else '停用'}店员 {staff.username}", ".store", store_id=store_id)
 
 
 @blp.post("/config/stores/<int:store_id>/staff/<int:staff_id>/password")
@@ -106,5 +102,4 @@ def reset_staff_password(store_id, staff_id):
     except ValidationError as error:
         return store(store_id, password_errors={staff_id: error.messages["password"]})
     staff = stores.reset_staff_password(staff_id, args["password"], actor=actor())
-    flash(f"已重置店员 {staff.username} 的密码，其登录已失效")
-    return redirect(url_for(".store", store_id=store_id), code=303)
+    return flash_and_redirect(f"已重置店员 {staff.username} 的密码，其登录已失效", ".store", store_id=store_id)

@@ -1,12 +1,12 @@
 """配置 · 任务: the tasks (create, edit, delete one nobody started), through the admin API's
 service and schemas (app/api/admin_engagement.py)."""
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 
 from app.api.engagement_schemas import TaskPatchSchema, TaskSchema
 from app.api.pagination import page
 from app.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
 from app.console.forms import page_args
-from app.console.pages import page_blueprint
+from app.console.pages import flash_and_redirect, page_blueprint
 from app.engagement import tasks
 
 blp = page_blueprint("console_config_tasks", __name__)
@@ -42,8 +42,7 @@ def index(errors=None):
 def create():
     def created(args):
         task = tasks.create_task(**args)
-        flash(f"已添加任务 {task.title}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已添加任务 {task.title}", ".index")
 
     return submit(lambda: TaskSchema().load(read(TaskSchema(), TASK_FIELDS)), created, index)
 
@@ -62,8 +61,7 @@ def task(task_id, errors=None):
 def update(task_id):
     def updated(args):
         saved = tasks.update_task(task_id, **args)
-        flash(f"已保存任务 {saved.title}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已保存任务 {saved.title}", ".index")
 
     return submit(lambda: TaskPatchSchema().load(read(TaskPatchSchema(), TASK_FIELDS)), updated,
                   lambda errors: task(task_id, errors))
@@ -73,5 +71,4 @@ def update(task_id):
 def delete(task_id):
     """Only a task nobody started (409 TASK_IN_USE otherwise: disable it instead)."""
     tasks.delete_task(task_id)
-    flash("已删除任务")
-    return redirect(url_for(".index"), code=303)
+    return flash_and_redirect("已删除任务", ".index")

@@ -1,8 +1,8 @@
 """任务: each scheduled job's schedule and latest run, and "run now" (operators and admins): the
 same idempotent job as the schedule's, recorded as started by the operator (app/tasks/run_now.py)."""
-from flask import flash, g, redirect, render_template, url_for
+from flask import render_template
 
-from app.console.pages import page_blueprint
+from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.db_helpers import end_transaction
 from app.tasks import run_now
 
@@ -16,8 +16,7 @@ def index():
 
 @blp.post("/jobs/<name>/runs")
 def run(name):
-    queued = run_now.request_run(name, started_by=f"admin:{g.principal.id}")
+    queued = run_now.request_run(name, started_by=actor())
     end_transaction()  # committed first: a worker must find the run it is given
     run_now.start(queued.id)  # Redis down: the run reads failed, and the 503 page
-    flash(f"已开始运行 {name}（第 {queued.id} 次运行）")
-    return redirect(url_for(".index"), code=303)
+    return flash_and_redirect(f"已开始运行 {name}（第 {queued.id} 次运行）", ".index")

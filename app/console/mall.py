@@ -1,12 +1,12 @@
 """积分商城 · 商品: mall items (create, edit, on and off sale, restock), through the admin API's
 service and schemas (app/api/admin_mall.py)."""
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 
 from app.api.mall_order_schemas import ItemPatchSchema, ItemSchema, RestockArgs
 from app.api.pagination import page
 from app.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
 from app.console.forms import page_args
-from app.console.pages import page_blueprint
+from app.console.pages import flash_and_redirect, page_blueprint
 from app.errors import CouponError, MallError
 from app.mall import items
 from app.mall.categories import all_categories
@@ -56,8 +56,7 @@ def index(errors=None):
 def create():
     def created(args):
         item = items.create_item(**args)
-        flash(f"已添加商品 {item.name}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已添加商品 {item.name}", ".index")
 
     return submit(lambda: ItemSchema().load(read(ItemSchema(), ITEM_FIELDS)), created, index,
                   {CouponError.COUPON_TEMPLATE_NOT_FOUND: "coupon_template_id"})
@@ -79,8 +78,7 @@ def item(item_id, errors=None, restock_errors=None):
 def update(item_id):
     def updated(args):
         saved = items.update_item(item_id, **args)
-        flash(f"已保存商品 {saved.name}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已保存商品 {saved.name}", ".index")
 
     return submit(lambda: ItemPatchSchema().load(read(ItemPatchSchema(), ITEM_FIELDS)), updated,
                   lambda errors: item(item_id, errors))
@@ -90,16 +88,14 @@ def update(item_id):
 @blp.post("/mall/items/<int:item_id>/off-sale", defaults={"active": False})
 def set_on_sale(item_id, active):
     saved = items.update_item(item_id, active=active)
-    flash(f"{saved.name} 已{'上架' if active else '下架'}")
-    return redirect(url_for(".index"), code=303)
+    return flash_and_redirect(f"{saved.name} 已{'上架' if active else '下架'}", ".index")
 
 
 @blp.post("/mall/items/<int:item_id>/restock")
 def restock(item_id):
     def restocked(args):
         saved = items.restock(item_id, args["delta"])
-        flash(f"{saved.name} 库存已调整为 {saved.stock}")
-        return redirect(url_for(".item", item_id=item_id), code=303)
+        return flash_and_redirect(f"{saved.name} 库存已调整为 {saved.stock}", ".item", item_id=item_id)
 
     return submit(lambda: RestockArgs().load(read(RestockArgs(), RESTOCK_FIELDS)), restocked,
                   lambda errors: item(item_id, restock_errors=errors), {MallError.ITEM_OUT_OF_STOCK: "delta"})

@@ -1,11 +1,11 @@
 """积分商城 · 分类: the mall's categories (the tabs members see), added, renamed, reordered and
 deleted through the admin API's service and schemas (app/api/admin_mall.py). A handful, on one
 page in the members' order; one that still holds items is not deleted (the service refuses)."""
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 
 from app.api.mall_order_schemas import CategoryPatchSchema, CategorySchema
 from app.console.config_forms import Field, form_view, read, submit
-from app.console.pages import page_blueprint
+from app.console.pages import flash_and_redirect, page_blueprint
 from app.mall import categories
 
 blp = page_blueprint("console_mall_categories", __name__)
@@ -27,8 +27,7 @@ def index(errors=None):
 def create():
     def created(args):
         category = categories.create_category(**args)
-        flash(f"已添加分类 {category.name}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已添加分类 {category.name}", ".index")
 
     return submit(lambda: CategorySchema().load(read(CategorySchema(), CATEGORY_FIELDS)), created, index)
 
@@ -47,8 +46,7 @@ def category(category_id, errors=None):
 def update(category_id):
     def updated(args):
         saved = categories.update_category(category_id, **args)
-        flash(f"已保存分类 {saved.name}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已保存分类 {saved.name}", ".index")
 
     return submit(lambda: CategoryPatchSchema().load(read(CategoryPatchSchema(), CATEGORY_FIELDS)), updated,
                   lambda errors: category(category_id, errors))
@@ -58,5 +56,4 @@ def update(category_id):
 def delete(category_id):
     name = categories.get_category(category_id).name
     categories.delete_category(category_id)  # CATEGORY_IN_USE: the error page says to move its items first
-    flash(f"已删除分类 {name}")
-    return redirect(url_for(".index"), code=303)
+    return flash_and_redirect(f"已删除分类 {name}", ".index")

@@ -1,13 +1,13 @@
 """积分商城 · 优惠券模板 and 门店领券: coupon templates (create; rename, stop and restart issuing)
 and the templates each store's code offers. The admin API's services and schemas
 (app/api/admin_mall.py): a template's value, validity and limits are fixed once created."""
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 
 from app.api.mall_schemas import CouponTemplateSchema, TemplatePatchSchema, TemplateRefArgs
 from app.api.pagination import page
 from app.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
 from app.console.forms import page_args
-from app.console.pages import page_blueprint
+from app.console.pages import flash_and_redirect, page_blueprint
 from app.mall import coupons, store_coupons
 from app.stores import service as stores
 
@@ -52,8 +52,7 @@ def index(errors=None):
 def create():
     def created(args):
         template = coupons.create_template(**args)
-        flash(f"已添加优惠券模板 {template.name}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已添加优惠券模板 {template.name}", ".index")
 
     return submit(lambda: CouponTemplateSchema().load(read(CouponTemplateSchema(), TEMPLATE_FIELDS)), created, index)
 
@@ -72,8 +71,7 @@ def template(template_id, errors=None):
 def update(template_id):
     def updated(args):
         saved = coupons.update_template(template_id, **args)
-        flash(f"已保存优惠券模板 {saved.name}")
-        return redirect(url_for(".index"), code=303)
+        return flash_and_redirect(f"已保存优惠券模板 {saved.name}", ".index")
 
     return submit(lambda: TemplatePatchSchema().load(read(TemplatePatchSchema(), TEMPLATE_FIELDS)), updated,
                   lambda errors: template(template_id, errors))
@@ -97,8 +95,7 @@ def offers(refused_store=None, errors=None):
 def add_offer(store_id):
     def added(args):
         store_coupons.add_offer(store_id, args["template_id"])
-        flash("已添加门店领券")
-        return redirect(url_for(".offers"), code=303)
+        return flash_and_redirect("已添加门店领券", ".offers")
 
     return submit(lambda: TemplateRefArgs().load(read(TemplateRefArgs(), OFFER_FIELDS)), added,
                   lambda errors: offers(store_id, errors))
@@ -107,5 +104,4 @@ def add_offer(store_id):
 @blp.post("/mall/offers/<int:store_id>/<int:template_id>/remove")
 def remove_offer(store_id, template_id):
     store_coupons.remove_offer(store_id, template_id)
-    flash("已移除门店领券")
-    return redirect(url_for(".offers"), code=303)
+    return flash_and_redirect("已移除门店领券", ".offers")

@@ -1,14 +1,14 @@
 """积分商城 · 兑换订单: every redemption, newest first, by state; a physical order is shipped
 (carrier and tracking number: the member gets a message) or cancelled (points and stock come
 back). The admin API's service and schemas (app/api/admin_mall.py)."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 
 from app.api.mall_order_schemas import AdminOrderArgs, ShipmentArgs
 from app.api.mall_schemas import OptionalReasonArgs
 from app.api.pagination import page
-from app.console.config_forms import CHOICE_NAMES, Field, actor, form_view, read, submit
+from app.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
 from app.console.numbers_display import query_args
-from app.console.pages import page_blueprint
+from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.mall import redemption
 from app.mall.models import AWAITING_SHIPMENT, CANCELLED, COMPLETED, SHIPPED
 
@@ -40,16 +40,15 @@ def index(refused_order=None, ship_errors=None, cancel_errors=None):
     return html, 422 if ship_errors or cancel_errors else 200
 
 
-def _back():
-    return redirect(url_for(".index", state=request.args.get("state") or None), code=303)
+def _back(message: str):
+    return flash_and_redirect(message, ".index", state=request.args.get("state") or None)
 
 
 @blp.post("/mall/orders/<int:order_id>/ship")
 def ship(order_id):
     def shipped(args):
         redemption.ship_order(order_id, args["carrier"], args["tracking_no"])
-        flash(f"订单 {order_id} 已发货")
-        return _back()
+        return _back(f"订单 {order_id} 已发货")
 
     return submit(lambda: ShipmentArgs().load(read(ShipmentArgs(), SHIP_FIELDS)), shipped,
                   lambda errors: index(order_id, ship_errors=errors))
@@ -59,8 +58,7 @@ def ship(order_id):
 def cancel(order_id):
     def cancelled(args):
         redemption.cancel_order(order_id, actor=actor(), reason=args.get("reason"))
-        flash(f"订单 {order_id} 已取消，积分与库存已退回")
-        return _back()
+        return _back(f"订单 {order_id} 已取消，积分与库存已退回")
 
     return submit(lambda: OptionalReasonArgs().load(read(OptionalReasonArgs(), CANCEL_FIELDS)), cancelled,
                   lambda errors: index(order_id, cancel_errors=errors))

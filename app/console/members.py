@@ -2,14 +2,14 @@
 their points with a reason. The same services as the admin API (app/api/admin_members.py)."""
 import re
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, render_template, request
 from marshmallow import ValidationError
 
 from app.api.member import CARD_QUERY
 from app.api.pagination import page
 from app.api.schemas import AdjustmentArgs
 from app.console.forms import form_fields, page_args, positive_int
-from app.console.pages import page_blueprint
+from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.engagement import checkin, referral
 from app.errors import invalid_field
 from app.layers.models import LAYERS
@@ -83,7 +83,6 @@ def adjust_points(member_id):
         args = AdjustmentArgs().load(fields)
     except ValidationError as error:
         return member(member_id, form_errors=error.messages, status=422)
-    entry = ledger.adjust_points(member_id, args["delta"], actor=f"admin:{g.principal.id}", reason=args["reason"])
-    flash(f"已调整积分 {entry.delta:+d}")
-    return redirect(url_for(".member", member_id=member_id), code=303)
+    entry = ledger.adjust_points(member_id, args["delta"], actor=actor(), reason=args["reason"])
+    return flash_and_redirect(f"已调整积分 {entry.delta:+d}", ".member", member_id=member_id)
 

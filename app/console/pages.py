@@ -13,7 +13,7 @@ A page module:
 
 is registered in app/console/__init__.py (init_app) and served under /console/ (README.md here).
 """
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from app.api.input_guard import UNSTORABLE_MESSAGE, unstorable_fields
@@ -104,6 +104,18 @@ def _commit_writes(response):
     if request.method not in _SAFE and response.status_code < 400:
         db.session.commit()
     return response
+
+
+def actor() -> str:
+    """The operator, named as the admin API names them (g.scope): who a write is recorded as."""
+    return f"admin:{g.principal.id}"
+
+
+def flash_and_redirect(message: str, endpoint: str, **values):
+    """A write's answer: `message` shown on the page at `endpoint`, by a 303 (the browser GETs
+    it, so a reload does not post again)."""
+    flash(message)
+    return redirect(url_for(endpoint, **values), code=303)
 
 
 def error_page(status: int, message: str, code: str, fields: dict | None = None):

@@ -1,12 +1,12 @@
 """人群: segments defined by conditions, with a live count (htmx) as the form changes."""
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import render_template, request
 from marshmallow import ValidationError
 
 from app.api.layer_schemas import ConditionsSchema, SegmentSchema
 from app.api.pagination import page
 from app.console import layer_forms
 from app.console.forms import page_args
-from app.console.pages import page_blueprint
+from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.errors import AppError
 from app.layers import segments
 from app.layers.models import LAYERS
@@ -45,6 +45,5 @@ def create():
         args = SegmentSchema().load({"name": request.form.get("name", ""), "conditions": layer_forms.conditions()})
     except ValidationError as error:
         return index(form_errors=error.messages, status=422)
-    segment = segments.create_segment(args["name"], args["conditions"], actor=f"admin:{g.principal.id}")
-    flash(f"已保存人群 {segment.name}")
-    return redirect(url_for(".index"), code=303)
+    segment = segments.create_segment(args["name"], args["conditions"], actor=actor())
+    return flash_and_redirect(f"已保存人群 {segment.name}", ".index")
