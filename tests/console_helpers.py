@@ -8,6 +8,7 @@ import re
 
 from app.extensions import db
 from app.operators.models import Operator
+from tests.api_routes import snapshot
 from tests.helpers import PASSWORD, add_account
 
 CSRF_IN_PAGE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -56,3 +57,18 @@ class ConsoleClient:
             self.csrf = None  # a new session, a new token: read it from the next page
             self.get("/console/")
         return reply
+
+
+def assert_analysts_only_read(app, analyst: ConsoleClient, operator: ConsoleClient, pages: dict[str, str],
+                              posts: dict[str, dict]) -> None:
+    """The `analyst` sees each of `pages` (path → the id of the write form the `operator` sees
+    there) without its form, and each of `posts` (path → form data) is refused 403, writing nothing."""
+    for path, form_id in pages.items():
+        reply = analyst.get(path)
+        assert reply.status_code == 200 and f'id="{form_id}"' not in reply.get_data(as_text=True), path
+        assert f'id="{form_id}"' in operator.get(path).get_data(as_text=True), path
+    before = snapshot(app)
+    for path, data in posts.items():
+        reply = analyst.post(path, data=data)
+        assert (reply.status_code, error_code(reply)) == (403, "ROLE_FORBIDDEN"), path
+    assert snapshot(app) == before
