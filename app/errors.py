@@ -166,6 +166,8 @@ class MallError(ErrorCode):
     ITEM_TIER_REQUIRED = auto(), 403, "会员等级不足"
     ITEM_OUT_OF_STOCK = auto(), 409, "已售罄"
     ITEM_LIMIT_REACHED = auto(), 409, "已达兑换上限"
+    # an operator's restock withdrawing more than is left (not a member's 已售罄)
+    STOCK_BELOW_ZERO = auto(), 422, "减少的数量超过剩余库存，库存不能低于 0"
     CATEGORY_NOT_FOUND = auto(), 404, "商品分类不存在"
     CATEGORY_IN_USE = auto(), 409, "分类下还有商品，请先移走商品再删除"
     ADDRESS_REQUIRED = auto(), 422, "实物商品需要收货地址"

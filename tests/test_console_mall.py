@@ -98,7 +98,7 @@ def test_an_operator_edits_takes_off_sale_and_restocks_an_item(app, operator):
     assert operator.post(f"/console/mall/items/{item_id}/restock", data={"delta": "7"}).status_code == 303
     assert stored(app, MallItem, id=item_id).stock == 12
     too_many = operator.post(f"/console/mall/items/{item_id}/restock", data={"delta": "-13"})
-    assert too_many.status_code == 422 and field_errors(too_many) == ["已售罄"]
+    assert too_many.status_code == 422 and field_errors(too_many) == ["减少的数量超过剩余库存，库存不能低于 0"]
     zero = operator.post(f"/console/mall/items/{item_id}/restock", data={"delta": "0"})
     assert zero.status_code == 422 and field_errors(zero) == ["不能为 0"]
     assert stored(app, MallItem, id=item_id).stock == 12

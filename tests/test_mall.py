@@ -328,7 +328,9 @@ def test_restocking_is_relative_and_never_goes_below_zero(app, shopper):
     restocks = f"{ADMIN}/mall-items/{item['id']}/restocks"
     assert admin.post(restocks, json={"delta": 5}).json["stock"] == 5
     refused = admin.post(restocks, json={"delta": -6})
-    assert (error_code(refused), refused.json["error"]["details"]) == ("ITEM_OUT_OF_STOCK", {"stock": 5, "delta": -6})
+    assert (refused.status_code, error_code(refused), refused.json["error"]["details"]) == (
+        422, "STOCK_BELOW_ZERO", {"stock": 5, "delta": -6})
+    assert refused.json["error"]["message"] == "减少的数量超过剩余库存，库存不能低于 0"
     unlimited = create_item(admin)
     assert error_code(admin.post(f"{ADMIN}/mall-items/{unlimited['id']}/restocks", json={"delta": 1})) == \
         "VALIDATION_ERROR"

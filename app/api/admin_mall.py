@@ -166,12 +166,13 @@ def update_item(args, item_id):
 
 
 @blp.route("/mall-items/<int:item_id>/restocks", methods=["POST"])
-@blp.errors(MallError.ITEM_NOT_FOUND, MallError.ITEM_OUT_OF_STOCK)
+@blp.errors(MallError.ITEM_NOT_FOUND, MallError.STOCK_BELOW_ZERO)
 @mutation
 @blp.arguments(RestockArgs)
 @blp.response(200, ItemSchema)
 def restock(args, item_id):
-    """Add (or, negative, withdraw) stock relative to what is left; never below zero."""
+    """Add (or, negative, withdraw) stock relative to what is left; never below zero (422
+    STOCK_BELOW_ZERO, with the stock left and the delta refused)."""
     return items.restock(item_id, args["delta"])
 
 

@@ -98,4 +98,4 @@ def restock(item_id):
         return flash_and_redirect(f"{saved.name} 库存已调整为 {saved.stock}", ".item", item_id=item_id)
 
     return submit(lambda: RestockArgs().load(read(RestockArgs(), RESTOCK_FIELDS)), restocked,
-                  lambda errors: item(item_id, restock_errors=errors), {MallError.ITEM_OUT_OF_STOCK: "delta"})
+                  lambda errors: item(item_id, restock_errors=errors), {MallError.STOCK_BELOW_ZERO: "delta"})

@@ -256,5 +256,5 @@ def restock(item_id: int, delta: int) -> MallItem:
     ).rowcount == 1
     db.session.refresh(item)
     if not moved:
-        raise AppError(MallError.ITEM_OUT_OF_STOCK, details={"stock": item.stock, "delta": delta})
+        raise AppError(MallError.STOCK_BELOW_ZERO, details={"stock": item.stock, "delta": delta})
     return item
