@@ -11,8 +11,15 @@ whole run, driven by Selenium.
 screenshot goes to tests/artifacts/<test>.png (git-ignored), and any SEVERE entry of the
 browser's console other than a network one (a 4xx a test asked for) fails the test:
 a JavaScript error, or something the Content-Security-Policy refused.
+
+Chromedriver and Chromium run in the process group of a watchdog, which kills the group when
+pytest is gone, however it went (kill -9 included, which no teardown sees): the watchdog waits
+for the end of a pipe only pytest writes to. A parent-death signal (prctl) would not do:
+it reaches chromedriver alone, and Chromium is chromedriver's child.
 """
 import re
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +44,8 @@ CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--disable-sync", "--window-size=1280,900")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WAIT_SECONDS = 10
+# stdin's end (pytest closed it, or died): SIGKILL to the watchdog's own group, itself included
+WATCHDOG = "import os, signal, sys; sys.stdin.read(); os.killpg(0, signal.SIGKILL)"
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +66,16 @@ def chromium(tmp_path_factory):
     for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    watchdog = subprocess.Popen([sys.executable, "-c", WATCHDOG], stdin=subprocess.PIPE, process_group=0)
+    try:
+        driver = webdriver.Chrome(options=options,
+                                  service=Service(CHROMEDRIVER, popen_kw={"process_group": watchdog.pid}))
+        driver.set_page_load_timeout(30)
+        yield driver
+        driver.quit()
+    finally:
+        watchdog.stdin.close()  # kills whatever the quit (or a failed start) left behind
+        watchdog.wait()
 
 
 @dataclass
