@@ -5,7 +5,7 @@ Today is taken in two parts, so that a page reads few rows however busy the day:
 job (roll_up_today) writes the members of today up to its cut into distinct_so_far, and a page
 reads live only the members since that cut, each checked against the window's rows before it.
 """
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import BigInteger, case, cast, delete, func, insert, or_, select, union
@@ -17,8 +17,6 @@ from app.member_row import Member
 from app.numbers.models import DistinctSoFar
 from app.numbers.snapshots import windows
 from app.purchases.models import Purchase
-
-COUNTED = ("active", "purchasers", "repeat_purchasers")
 
 
 def purchasers_after(since: datetime, until: datetime, window_first: date) -> tuple[Counter, Counter]:
@@ -61,10 +59,13 @@ def active_after(since: datetime, until: datetime, window_first: date) -> Counte
         .where(~bought_earlier, ~checked_earlier).group_by(Member.tier_id)).all()))
 
 
-def counted_after(since: datetime, until: datetime, window_first: date) -> dict[str, Counter]:
+def counted_after(since: datetime, until: datetime, window_first: date, detail: str) -> dict[str, Counter]:
+    """What a window counts (`detail`: "active", or a preset's "7d", ...): its members active, or its
+    purchasers and repeat purchasers."""
+    if detail == "active":
+        return {"active": active_after(since, until, window_first)}
     purchasers, repeaters = purchasers_after(since, until, window_first)
-    return {"active": active_after(since, until, window_first), "purchasers": purchasers,
-            "repeat_purchasers": repeaters}
+    return {"purchasers": purchasers, "repeat_purchasers": repeaters}
 
 
 def shown_windows(day: date) -> dict[str, date]:
@@ -78,16 +79,18 @@ def write_so_far(day: date, until: datetime) -> int:
     db.session.execute(delete(DistinctSoFar))  # only the latest cut is read
     rows = [{"day": day, "metric": metric, "tier_id": tier_id, "detail": detail, "value": value}
             for detail, window_first in shown_windows(day).items()
-            for metric, counted in counted_after(start_of_day(day), until, window_first).items()
-            if metric == "active" or not detail.startswith("active")
+            for metric, counted in counted_after(start_of_day(day), until, window_first, detail).items()
             for tier_id, value in counted.items()]
     if rows:
         db.session.execute(insert(DistinctSoFar), rows)
     return len(rows)
 
 
-def so_far(day: date) -> Counter:
-    """(metric, detail, tier) → the members write_so_far counted on the day."""
-    return Counter({(metric, detail, tier_id): value for metric, detail, tier_id, value in db.session.execute(
-        select(DistinctSoFar.metric, DistinctSoFar.detail, DistinctSoFar.tier_id, DistinctSoFar.value)
-        .where(DistinctSoFar.day == day))})
+def so_far(day: date) -> dict[tuple[str, str], Counter]:
+    """(metric, detail) → per tier, the members write_so_far counted on the day."""
+    counted: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for metric, detail, tier_id, value in db.session.execute(
+            select(DistinctSoFar.metric, DistinctSoFar.detail, DistinctSoFar.tier_id, DistinctSoFar.value)
+            .where(DistinctSoFar.day == day)):
+        counted[(metric, detail)][tier_id] = value
+    return counted

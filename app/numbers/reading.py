@@ -148,9 +148,9 @@ class Snapshot:
         # Members counted once: today up to the five-minute cut as written then, if the snapshot is
         # yesterday's (the windows it was counted for), and live from the cut on; else all live.
         cut = live.rolled_until(today()) if self.day == today() - timedelta(days=1) else None
-        self._so_far = so_far(today()) if cut else Counter()
+        self._so_far = so_far(today()) if cut else defaultdict(Counter)
         self._live_since = cut or start_of_day(self.after.period.first)
-        self._counted: dict[date, dict[str, Counter]] = {}
+        self._counted: dict[str, dict[str, Counter]] = {}
 
     def by(self, metric: str, field: str = "tier", detail: str = "") -> Counter:
         """The snapshot's values of a metric and detail per tier (or store)."""
@@ -181,13 +181,11 @@ class Snapshot:
         counted = self.by(metric, detail=detail)
         if detail.endswith(":previous"):
             return counted
-        window_first = self._window_first(detail)
-        if window_first not in self._counted:  # a window's three counts: three statements
-            self._counted[window_first] = counted_after(
-                self._live_since, start_of_day(self.after.period.last + timedelta(days=1)), window_first)
-        so_far = Counter({tier_id: value for (counted_metric, counted_detail, tier_id), value in self._so_far.items()
-                          if (counted_metric, counted_detail) == (metric, detail)})
-        return counted + so_far + self._counted[window_first][metric]
+        if detail not in self._counted:  # a window's counts: one statement
+            self._counted[detail] = counted_after(
+                self._live_since, start_of_day(self.after.period.last + timedelta(days=1)),
+                self._window_first(detail), detail)
+        return counted + self._so_far[(metric, detail)] + self._counted[detail][metric]
 
     def _window_first(self, detail: str) -> date:
         return windows(self.day or today() - timedelta(days=1))[detail].first
