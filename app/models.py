@@ -28,7 +28,7 @@ from app.mall.models import (  # noqa: F401
 from app.member_row import Member, Tier  # noqa: F401
 from app.members.models import TierChange, TierReview  # noqa: F401
 from app.messaging.models import Message, MessageRule, OutboxEvent, Reminder, Subscription  # noqa: F401
-from app.numbers.models import DailyFact, DailySnapshot, RolledDay  # noqa: F401
+from app.numbers.models import DailyFact, DailySnapshot, DailyTotal, DistinctSoFar, MonthlyFact, RolledDay  # noqa: F401
 from app.operators.models import Operator  # noqa: F401
 from app.points.models import LedgerEntry, LotConsumption, PointLot  # noqa: F401
 from app.purchases.models import Purchase, Refund  # noqa: F401

@@ -25,7 +25,7 @@ from app.mall import coupons, verification
 from app.mall.benefit_models import CLAIMABLE, CLAIMED, BenefitGrant
 from app.mall.models import FROM_GRANT
 from app.numbers import rollup
-from app.numbers.models import DailyFact, DailySnapshot, RolledDay
+from app.numbers.models import DailyFact, DailySnapshot, DailyTotal, MonthlyFact, RolledDay
 from app.points import service as ledger
 from app.points.expiry import expire_overdue
 from app.purchases import service as purchases
@@ -228,23 +228,52 @@ def rollups() -> tuple[list, list, list]:
         sorted(db.session.execute(select(RolledDay.day)).scalars()),)
 
 
+def sums() -> list[list]:
+    """The facts summed per month and per day over the stores."""
+    return [sorted(tuple(getattr(row, column.name) for column in model.__table__.c)
+                   for row in db.session.execute(select(model)).scalars()) for model in (MonthlyFact, DailyTotal)]
+
+
 def test_the_job_catches_up_missed_days_and_a_run_again_replaces(app, world, ctx):
     runs = build_fixture(world)
     # the first run starts on the day the first member joined; 03-09's run was missed
     assert (runs["first_run"]["days"], runs["catch_up"]["days"]) == (9, 2)
-    caught_up = rollups()
+    caught_up, summed = rollups(), sums()
     assert caught_up[2] == [date(2028, 2, 28) + timedelta(days=n) for n in range(11)]
     assert run_rollup_job(3, 10)["days"] == 1  # a second run the same night rolls yesterday again
-    assert rollups() == caught_up
-    for model in (DailyFact, DailySnapshot, RolledDay):  # every day rolled at once, from scratch
+    assert (rollups(), sums()) == (caught_up, summed)
+    for model in (DailyFact, DailySnapshot, RolledDay, MonthlyFact, DailyTotal):  # every day at once, from scratch
         db.session.execute(delete(model))
     db.session.commit()
     assert run_rollup_job(3, 10)["days"] == 11
     facts, snapshots, days = rollups()
-    assert (facts, days) == (caught_up[0], caught_up[2])
+    assert (facts, days, sums()) == (caught_up[0], caught_up[2], summed)
     # a snapshot is taken of the day just ended only: the run of 03-08 took one of 03-07
     assert snapshots == [row for row in caught_up[1] if row[0] == date(2028, 3, 9)]
     assert dashboard_7d(world)["kpis"] == EXPECTED_KPIS
+
+
+def test_the_year_so_far_reads_its_whole_months_from_their_sums(app, world, ctx):
+    build_fixture(world)
+    with on(3, 10, 15):
+        numbers = world.admin().get("/api/v1/admin/dashboard?preset=ytd").json
+    assert (numbers["first"], numbers["previous_first"], numbers["previous_last"]) == (
+        "2028-01-01", "2027-10-23", "2027-12-31")  # 70 days (2028 is a leap year)
+    expected = {  # everything since 02-28: January and February whole, 03-01..03-09 by day, today live
+        "members_new": 4, "purchases": 5, "spend_fen": 1380_00, "refunded_fen": 600_00,
+        "points_issued": 965, "points_spent": 150, "points_expired": 100}
+    assert {key: numbers["kpis"][key]["value"] for key in expected} == expected
+    assert [(row["code"], row["purchases"], row["spend_fen"]) for row in numbers["by_store"]] == [
+        ("A", 3, 1300_00), ("B", 2, 80_00), (None, 0, 0)]
+    [february_28] = [row for row in numbers["series"] if row["day"] == "2028-02-28"]
+    assert {key: february_28[key] for key in ("new_members", "purchases", "spend_fen", "points_issued")} == {
+        "new_members": 1, "purchases": 1, "spend_fen": 200_00, "points_issued": 300}
+    # February is read from its month's sums: without its days' facts, the year still counts them
+    db.session.execute(delete(DailyFact).where(DailyFact.day < date(2028, 3, 1)))
+    db.session.commit()
+    with on(3, 10, 15):
+        again = world.admin().get("/api/v1/admin/dashboard?preset=ytd").json
+    assert {key: again["kpis"][key]["value"] for key in expected} == expected
 
 
 def test_csv_tables(app, world, ctx):
@@ -308,6 +337,9 @@ def test_today_rolled_up_so_far_and_the_rows_since_read_live_give_the_same_numbe
     kpis = dashboard_7d(world)["kpis"]
     assert {key: kpis[key]["value"] for key in ("purchases", "spend_fen", "points_issued", "points_outstanding")} == {
         "purchases": 5, "spend_fen": 1200_00, "points_issued": 680, "points_outstanding": 735}
+    # bob, counted before the cut (active, a repeat purchaser), is not counted again after it
+    assert {key: kpis[key] for key in ("members_active_30d", "repeat_purchase_rate")} == {
+        key: EXPECTED_KPIS[key] for key in ("members_active_30d", "repeat_purchase_rate")}
     rolled_in_part = todays_rollup()
     run_rollup_job(3, 11)  # the night's run replaces today's part with the whole day
     assert rollup.rolled_in_part() == {} and rollup.last_rolled_day() == TODAY
@@ -319,7 +351,7 @@ def test_today_is_left_alone_once_the_night_has_rolled_it_up_in_full(app, world,
     with time_machine.travel(at(date(2028, 3, 11), 0) + timedelta(seconds=20), tick=False):
         jobs.roll_up_numbers()
     with time_machine.travel(at(date(2028, 3, 11), 0) + timedelta(seconds=30), tick=False):
-        assert jobs.roll_up_today() == {"facts": 0}  # its cut, a minute back, is still on 03-10
+        assert jobs.roll_up_today() == {"facts": 0, "distinct": 0}  # its cut, a minute back, is still on 03-10
     assert rollup.last_rolled_day() == TODAY and todays_rollup()["purchases"] == 2
 
 
@@ -334,3 +366,24 @@ def test_a_member_active_earlier_by_a_purchase_is_counted_once_when_active_again
         kpis = world.admin().get("/api/v1/admin/dashboard?preset=7d").json["kpis"]
     assert kpis["members_active_30d"]["value"] == 1
     assert kpis["repeat_purchase_rate"]["value"] == 1.0
+
+
+def test_members_counted_before_todays_cut_and_after_it_are_counted_once(app, world, ctx):
+    with on(3, 9):
+        erin = step(join, "erin", world.stores["A"])
+        step(buy, world, "clerk-a", erin, 20_00, "E1")
+    run_rollup_job(3, 10)
+    with on(3, 10, 10):  # before the cut: erin's second purchase in the window, frank's first
+        frank = step(join, "frank", world.stores["A"])
+        step(buy, world, "clerk-a", erin, 30_00, "E2")
+        step(buy, world, "clerk-a", frank, 30_00, "F1")
+    assert run_today_job(10, 5)["distinct"] > 0  # written up to 10:04
+    with on(3, 10, 12):  # after it, read live: each buys once more, and frank checks in
+        step(buy, world, "clerk-a", erin, 30_00, "E3")
+        step(buy, world, "clerk-a", frank, 30_00, "F2")
+        step(checkin.check_in, frank)
+    with on(3, 10, 15):
+        numbers = world.admin().get("/api/v1/admin/dashboard?preset=7d").json
+    assert numbers["kpis"]["members_active_30d"]["value"] == 2
+    [regular] = [row for row in numbers["by_tier"] if row["name"] == "普通"]
+    assert (regular["purchasers"], regular["repeat_purchasers"]) == (2, 2)  # erin before the cut, frank after

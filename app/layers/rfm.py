@@ -2,7 +2,8 @@
 
 Over the window (RFM_WINDOW_DAYS, 365 by default, ending at the run) each member's purchases
 count net of refunds: a purchase refunded in full is no purchase, and monetary is the sum of
-`amount_fen - refunded_fen`. Recency is the last such purchase, frequency their number.
+`amount_fen - refunded_fen`. Recency is the whole days since the last such purchase (two on one
+day tie), frequency their number.
 
 Scores are quintiles, 1-5, of the members who bought in the window, 5 the best (most
 recent, most frequent, most spent): score = 1 + 5 × (rank − 1) ÷ buyers, in integers, with
@@ -55,7 +56,7 @@ from sqlalchemy import (
 from app.clock import now, today
 from app.extensions import db
 from app.layers.models import AT_RISK, DORMANT, HIGH_VALUE, NEW, POTENTIAL, LayerCount, MemberLayer
-from app.layers.sql import epoch_days
+from app.layers.sql import epoch_days, whole_days
 from app.member_row import Member
 from app.purchases.models import Purchase
 
@@ -64,29 +65,41 @@ def _score(rank_column, buyers):
     return 1 + 5 * (rank_column - 1) // buyers
 
 
+def _ranks(bought, value, name: str, descending: bool = False):
+    """rank() of the buyers by `value` (ties shared), read from its distinct values: 1 + the buyers
+    ranked before each value, and the buyers' number. A window over the values sorts a few rows (a
+    day count, a frequency, the sums people really spend), where rank() over the buyers would sort
+    every buyer's row."""
+    order = value.desc() if descending else value
+    before = cast(func.sum(func.count()).over(order_by=order, rows=(None, -1)), BigInteger)
+    # (sums as integers: PostgreSQL's sum of counts is numeric, and the scores divide in integers)
+    return select(value.label("value"), (1 + func.coalesce(before, 0)).label("rank"),
+                  cast(func.sum(func.count()).over(), BigInteger).label("buyers")
+                  ).select_from(bought).group_by(value).cte(name)
+
+
 def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_factor: float):
     """SELECT of every member's row as of `at`."""
+    run_day = at.timestamp() / 86400
     net = Purchase.amount_fen - Purchase.refunded_fen
+    last_day = epoch_days(func.max(Purchase.created_at))
     bought = (select(Purchase.member_id.label("member_id"), func.count().label("frequency"),
-                     func.sum(net).label("monetary_fen"), func.max(Purchase.created_at).label("last_at"),
-                     epoch_days(func.min(Purchase.created_at)).label("first_day"),
-                     epoch_days(func.max(Purchase.created_at)).label("last_day"))
+                     cast(func.sum(net), BigInteger).label("monetary_fen"),  # integers hash faster than numeric
+                     func.max(Purchase.created_at).label("last_at"),
+                     epoch_days(func.min(Purchase.created_at)).label("first_day"), last_day.label("last_day"),
+                     whole_days(run_day - last_day).label("days_since"))
               .where(Purchase.created_at >= at - timedelta(days=window_days), Purchase.created_at <= at, net > 0)
               .group_by(Purchase.member_id).cte("bought"))
-    # F's rank from the few distinct frequencies (a rank() over them would re-read its huge peer
-    # groups): 1 + the buyers with fewer purchases; and the buyers' number, summed once here.
-    # (sums as integers: PostgreSQL's sum of counts is numeric, and the scores divide in integers)
-    fewer = cast(func.sum(func.count()).over(order_by=bought.c.frequency, rows=(None, -1)), BigInteger)
-    frequencies = select(bought.c.frequency, (1 + func.coalesce(fewer, 0)).label("rank"),
-                         cast(func.sum(func.count()).over(), BigInteger).label("buyers")
-                         ).group_by(bought.c.frequency).cte("frequencies")
-    buyers = frequencies.c.buyers
-    ranked = select(
-        bought, _score(func.rank().over(order_by=bought.c.last_day), buyers).label("r"),
-        _score(frequencies.c.rank, buyers).label("f"),
-        _score(func.rank().over(order_by=bought.c.monetary_fen), buyers).label("m"),
-    ).join_from(bought, frequencies, frequencies.c.frequency == bought.c.frequency).cte("ranked")
-    run_day = at.timestamp() / 86400
+    # recency: the fewer whole days since the last purchase, the higher the rank
+    recency = _ranks(bought, bought.c.days_since, "recency", descending=True)
+    frequency = _ranks(bought, bought.c.frequency, "frequency_ranks")
+    monetary = _ranks(bought, bought.c.monetary_fen, "monetary")
+    ranked = (select(bought, _score(recency.c.rank, recency.c.buyers).label("r"),
+                     _score(frequency.c.rank, frequency.c.buyers).label("f"),
+                     _score(monetary.c.rank, monetary.c.buyers).label("m"))
+              .join_from(bought, recency, recency.c.value == bought.c.days_since)
+              .join(frequency, frequency.c.value == bought.c.frequency)
+              .join(monetary, monetary.c.value == bought.c.monetary_fen).cte("ranked"))
     joined_recently = Member.created_at >= at - timedelta(days=new_days)
     span = ranked.c.last_day - ranked.c.first_day
     intervals = ranked.c.frequency - 1
@@ -105,8 +118,7 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
             .select_from(Member).outerjoin(ranked, ranked.c.member_id == Member.id))
 
 
-# A run sorts every buyer twice (R and M) and hashes every member: a million of them fit in this
-# (at 128MB the second sort spilled to disk at 1M members: a quarter more time).
+# A run hashes every buyer (their figures, their ranks) and every member: a million of them fit in this.
 WORK_MEM = "256MB"
 _SCORED = ["frequency", "monetary_fen", "last_purchase_at", "r_score", "f_score", "m_score", "layer"]
 # The run's rows, staged in a temporary table (no WAL, no index): compared with member_layers in one

@@ -38,6 +38,33 @@ class DailyFact(db.Model):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
+class MonthlyFact(db.Model):
+    """Σ of daily_facts over a calendar month (`month`: its first day), per metric, tier, store and
+    detail: a long period reads its whole months here, a month's row where it would read 31 days'."""
+
+    __tablename__ = "monthly_facts"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(24), primary_key=True)
+    tier_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    store_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    detail: Mapped[str] = mapped_column(String(24), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class DailyTotal(db.Model):
+    """Σ of daily_facts over the stores, per day, metric, tier and detail: what a page's series per day
+    reads (a twentieth of the rows with twenty stores)."""
+
+    __tablename__ = "daily_totals"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(24), primary_key=True)
+    tier_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    detail: Mapped[str] = mapped_column(String(24), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
 class DailySnapshot(db.Model):
     """A number as it stood at the end of a business day (app/numbers/snapshots.py)."""
 
@@ -48,6 +75,20 @@ class DailySnapshot(db.Model):
     tier_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     store_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     detail: Mapped[str] = mapped_column(String(24), primary_key=True)  # a window ("7d", "7d:previous"), or ""
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class DistinctSoFar(db.Model):
+    """Members counted once in a window (`detail`: "7d", "active", ...) whose first time in it came on
+    `day` before today's rollup cut (rolled_days.rolled_at): written with today so far, so that a
+    page reads live only the members since (app/numbers/distinct.py)."""
+
+    __tablename__ = "distinct_so_far"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(24), primary_key=True)
+    tier_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    detail: Mapped[str] = mapped_column(String(24), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -26,6 +26,22 @@ class Period:
         """The part of the period on or before `day`, if any."""
         return Period(self.first, min(self.last, day)) if day >= self.first else None
 
+    def whole_months(self) -> "Period | None":
+        """The calendar months wholly inside the period, from the first one's first day to the last
+        one's last day, if there is one."""
+        first = next_month(self.first - timedelta(days=1))
+        last = (self.last + timedelta(days=1)).replace(day=1) - timedelta(days=1)
+        return Period(first, last) if first <= last else None
+
+
+def month_of(day: date) -> Period:
+    return Period(day.replace(day=1), next_month(day) - timedelta(days=1))
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
 
 def preset_period(preset: str, day: date) -> Period:
     """The preset's days ending on `day`: the last 7, 30 or 90, or the year so far."""

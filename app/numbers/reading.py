@@ -1,25 +1,24 @@
 """What a page reads: the facts of a period (the days rolled up from daily_facts, the later
 ones live from today's rows), the latest snapshot, and the live days after it.
 
-Bounded by the size of the rollups (days × tiers × stores), not by the number of members or
-ledger entries: the live part is the rows since today was last rolled up (a few minutes ago),
-plus, for the members counted once in a window, those who purchased or checked in today.
+Bounded by the size of the rollups (days × tiers × stores, whole months of a long period read
+from their sums), not by the number of members or ledger entries: the live part is the rows since
+today was last rolled up (a few minutes ago), and, for the members counted once in a window, those
+who purchased or checked in since then (app/numbers/distinct.py).
 """
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import BigInteger, case, cast, func, select, union
+from sqlalchemy import BigInteger, and_, cast, func, or_, select, union_all
 
 from app.clock import start_of_day, today
-from app.engagement.models import Checkin
 from app.extensions import db
-from app.member_row import Member
+from app.numbers.distinct import counted_after, so_far
 from app.numbers.facts import facts_of_day
-from app.numbers.models import DailyFact, DailySnapshot
+from app.numbers.models import DailyFact, DailySnapshot, DailyTotal, MonthlyFact
 from app.numbers.periods import Period
 from app.numbers.rollup import last_rolled_day, rolled_in_part
 from app.numbers.snapshots import windows
-from app.purchases.models import Purchase
 
 TOTAL_FIELDS = ("tier", "store", "detail")
 DAILY_FIELDS = ("day", "tier", "detail")
@@ -54,9 +53,13 @@ class LiveFacts:
         self._rolled_until = rolled_in_part()
         self._days: dict[date, list] = {}
 
+    def rolled_until(self, day: date) -> datetime | None:
+        """Up to when a day not rolled up in full has its facts written (and today its distinct members)."""
+        return self._rolled_until.get(day)
+
     def of(self, day: date) -> list:
         if day not in self._days:
-            until = self._rolled_until.get(day)
+            until = self.rolled_until(day)
             self._days[day] = facts_of_day(day, since=until) + ([] if until is None else _rolled_facts(day))
         return self._days[day]
 
@@ -82,14 +85,26 @@ class Facts:
                 self._days[metric][(day, tier_id, detail)] += value
 
     def _read_rolled(self, rolled: Period) -> None:
-        in_period = (DailyFact.day >= rolled.first, DailyFact.day <= rolled.last)
-        value = cast(func.sum(DailyFact.value), BigInteger)
-        totals = (DailyFact.metric, DailyFact.tier_id, DailyFact.store_id, DailyFact.detail)
-        for metric, *key, total in db.session.execute(select(*totals, value).where(*in_period).group_by(*totals)):
+        """The rolled-up days: totals from the whole months' sums and the other days' facts, the
+        series from the days' sums over the stores."""
+        months = rolled.whole_months()
+        keys = (DailyFact.metric, DailyFact.tier_id, DailyFact.store_id, DailyFact.detail, DailyFact.value)
+        days = select(*keys).where(DailyFact.day >= rolled.first, DailyFact.day <= rolled.last)
+        if months is not None:  # the days before the months and after them: two ranges of the index
+            days = select(*keys).where(or_(and_(DailyFact.day >= rolled.first, DailyFact.day < months.first),
+                                           and_(DailyFact.day > months.last, DailyFact.day <= rolled.last)))
+            month_keys = (MonthlyFact.metric, MonthlyFact.tier_id, MonthlyFact.store_id, MonthlyFact.detail)
+            days = union_all(days, select(*month_keys, MonthlyFact.value).where(
+                MonthlyFact.month >= months.first, MonthlyFact.month <= months.last))
+        rows = days.subquery()
+        totals = (rows.c.metric, rows.c.tier_id, rows.c.store_id, rows.c.detail)
+        for metric, *key, total in db.session.execute(
+                select(*totals, cast(func.sum(rows.c.value), BigInteger)).group_by(*totals)):
             self._totals[metric][tuple(key)] += int(total)
-        daily = (DailyFact.metric, DailyFact.day, DailyFact.tier_id, DailyFact.detail)
-        for metric, *key, total in db.session.execute(select(*daily, value).where(*in_period).group_by(*daily)):
-            self._days[metric][tuple(key)] += int(total)
+        for metric, *key, total in db.session.execute(
+                select(DailyTotal.metric, DailyTotal.day, DailyTotal.tier_id, DailyTotal.detail, DailyTotal.value)
+                .where(DailyTotal.day >= rolled.first, DailyTotal.day <= rolled.last)):
+            self._days[metric][tuple(key)] += total
 
     def total(self, metric: str) -> int:
         return sum(self._totals[metric].values())
@@ -130,7 +145,12 @@ class Snapshot:
                            DailySnapshot.value).where(DailySnapshot.day == self.day)):
                 self.values[(metric, tier_id, store_id, detail)] += value
         self.after = Facts(Period(self.day + timedelta(days=1) if self.day else today(), today()), live)
-        self._purchasers: dict[date, tuple[Counter, Counter]] = {}
+        # Members counted once: today up to the five-minute cut as written then, if the snapshot is
+        # yesterday's (the windows it was counted for), and live from the cut on; else all live.
+        cut = live.rolled_until(today()) if self.day == today() - timedelta(days=1) else None
+        self._so_far = so_far(today()) if cut else defaultdict(Counter)
+        self._live_since = cut or start_of_day(self.after.period.first)
+        self._counted: dict[str, dict[str, Counter]] = {}
 
     def by(self, metric: str, field: str = "tier", detail: str = "") -> Counter:
         """The snapshot's values of a metric and detail per tier (or store)."""
@@ -161,53 +181,11 @@ class Snapshot:
         counted = self.by(metric, detail=detail)
         if detail.endswith(":previous"):
             return counted
-        window_first = self._window_first(detail)
-        if metric == "active":
-            return counted + active_after(self.after.period, window_first)
-        if window_first not in self._purchasers:  # the purchasers and the repeaters of a window: one statement
-            self._purchasers[window_first] = purchasers_after(self.after.period, window_first)
-        purchasers, repeaters = self._purchasers[window_first]
-        return counted + (purchasers if metric == "purchasers" else repeaters)
+        if detail not in self._counted:  # a window's counts: one statement
+            self._counted[detail] = counted_after(
+                self._live_since, start_of_day(self.after.period.last + timedelta(days=1)),
+                self._window_first(detail), detail)
+        return counted + self._so_far[(metric, detail)] + self._counted[detail][metric]
 
     def _window_first(self, detail: str) -> date:
         return windows(self.day or today() - timedelta(days=1))[detail].first
-
-
-def _live_instants(live: Period):
-    return start_of_day(live.first), start_of_day(live.last + timedelta(days=1))
-
-
-def purchasers_after(live: Period, window_first: date) -> tuple[Counter, Counter]:
-    """Per tier, members who first purchased in the window on the live days, and those whose
-    second purchase in it came then: the live days' purchasers, one row each."""
-    since, until = _live_instants(live)
-    live_buyers = select(Purchase.member_id).where(Purchase.created_at >= since, Purchase.created_at < until)
-    before = cast(func.sum(case((Purchase.created_at < since, 1), else_=0)), BigInteger)
-    rows = db.session.execute(
-        select(Member.tier_id, before, func.count()).join(Member, Member.id == Purchase.member_id)
-        .where(Purchase.member_id.in_(live_buyers), Purchase.created_at >= start_of_day(window_first),
-               Purchase.created_at < until)
-        .group_by(Purchase.member_id, Member.tier_id))
-    purchasers, repeaters = Counter(), Counter()
-    for tier_id, earlier, total in rows:
-        purchasers[tier_id] += int(earlier) == 0
-        repeaters[tier_id] += int(earlier) < 2 <= total
-    return purchasers, repeaters
-
-
-def active_after(live: Period, window_first: date) -> Counter:
-    """Per tier, members active on the live days who were not earlier in the window: one
-    statement, so that today's thousands of active members never travel to the app and back."""
-    since, until = _live_instants(live)
-    members = union(
-        select(Purchase.member_id.label("member_id")).where(Purchase.created_at >= since, Purchase.created_at < until),
-        select(Checkin.member_id.label("member_id")).where(Checkin.day >= live.first, Checkin.day <= live.last),
-    ).subquery()
-    bought_earlier = select(Purchase.id).where(
-        Purchase.member_id == members.c.member_id, Purchase.created_at >= start_of_day(window_first),
-        Purchase.created_at < since).exists()
-    checked_earlier = select(Checkin.id).where(
-        Checkin.member_id == members.c.member_id, Checkin.day >= window_first, Checkin.day < live.first).exists()
-    return Counter(dict(db.session.execute(
-        select(Member.tier_id, func.count()).select_from(members).join(Member, Member.id == members.c.member_id)
-        .where(~bought_earlier, ~checked_earlier).group_by(Member.tier_id)).all()))

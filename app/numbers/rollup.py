@@ -6,19 +6,24 @@ last one rolled (or, the first time, on the day the first member joined). Yester
 rolled again by a second run on the same day, so a run twice replaces, never adds. A
 snapshot is taken only of the day just ended: what lots held on an older day is gone.
 
+Each day written rewrites its sums too: over the stores (daily_totals, the series per day) and
+its month over its days (monthly_facts, the whole months of a long period).
+
 Every few minutes a second job rolls up today so far (roll_up_today); the night's run replaces
 that with the whole day.
 """
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Date, delete, func, insert, literal, select
 
 from app.batches import Batches
 from app.clock import local_date, now, start_of_day, today
 from app.extensions import db
 from app.member_row import Member
+from app.numbers.distinct import write_so_far
 from app.numbers.facts import facts_of_day
-from app.numbers.models import DailyFact, DailySnapshot, RolledDay
+from app.numbers.models import DailyFact, DailySnapshot, DailyTotal, MonthlyFact, RolledDay
+from app.numbers.periods import month_of
 from app.numbers.snapshots import snapshot_of
 
 COLUMNS = ("metric", "tier_id", "store_id", "detail", "value")
@@ -64,9 +69,27 @@ def _replace(model, day: date, rows: list[tuple]) -> int:
     return len(rows)
 
 
+def _sum_up(day: date) -> None:
+    """The day's facts summed over the stores, and its month's over its days, written again."""
+    keys = (DailyFact.metric, DailyFact.tier_id, DailyFact.detail)
+    db.session.execute(delete(DailyTotal).where(DailyTotal.day == day))
+    db.session.execute(insert(DailyTotal).from_select(
+        ["day", "metric", "tier_id", "detail", "value"],
+        select(DailyFact.day, *keys, func.sum(DailyFact.value)).where(DailyFact.day == day)
+        .group_by(DailyFact.day, *keys)))
+    month = month_of(day)
+    keys = (DailyFact.metric, DailyFact.tier_id, DailyFact.store_id, DailyFact.detail)
+    db.session.execute(delete(MonthlyFact).where(MonthlyFact.month == month.first))
+    db.session.execute(insert(MonthlyFact).from_select(
+        ["month", *COLUMNS],
+        select(literal(month.first, Date), *keys, func.sum(DailyFact.value))
+        .where(DailyFact.day >= month.first, DailyFact.day <= month.last).group_by(*keys)))
+
+
 def roll_up_day(day: date, until: datetime | None = None) -> int:
     """Write (or write again) the day's facts, up to `until` if the day is not over: how many rows."""
     written = _replace(DailyFact, day, facts_of_day(day, until=until))
+    _sum_up(day)
     db.session.execute(delete(RolledDay).where(RolledDay.day == day))
     db.session.add(RolledDay(day=day, rolled_at=until or now()))
     db.session.flush()
@@ -74,14 +97,15 @@ def roll_up_day(day: date, until: datetime | None = None) -> int:
 
 
 def roll_up_today() -> dict:
-    """Today so far, up to a minute ago, so that a page reads live only the rows since. Left
-    alone if the night's run has already rolled the day up in full (just after midnight)."""
+    """Today so far, up to a minute ago: its facts and the members counted once in each window, so
+    that a page reads live only the rows since. Left alone if the night's run has already rolled
+    the day up in full (just after midnight)."""
     until = now() - SETTLED
     day = local_date(until)
     last = last_rolled_day()
     if last is not None and day <= last:
-        return {"facts": 0}
-    return {"facts": roll_up_day(day, until)}
+        return {"facts": 0, "distinct": 0}
+    return {"facts": roll_up_day(day, until), "distinct": write_so_far(day, until)}
 
 
 def roll_up() -> Batches:
