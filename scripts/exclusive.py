@@ -39,7 +39,8 @@ def hold(url: str):
         sys.exit(f"another test run (pid {file.read().strip() or '?'}) is using {shown(url)} "
                  f"(lock {lock_path(url)}). Wait for it to end, or give this run its own names: "
                  "PG_TEST_URL=postgresql+psycopg://…/membermall_test_2 "
-                 "PG_TEST_REDIS_URL=redis://127.0.0.1:6379/12 SQLITE_TEST_REDIS_URL=redis://127.0.0.1:6379/13 make test")
+                 "PG_TEST_REDIS_URL=redis://127.0.0.1:6379/12 "
+                 "SQLITE_TEST_REDIS_URL=redis://127.0.0.1:6379/13 make test")
     file.truncate(0)
     file.write(f"{os.getpid()}\n")
     file.flush()
