@@ -61,21 +61,26 @@ from app.member_row import Member
 from app.purchases.models import Purchase
 
 
-def _score(rank_column, buyers):
-    return 1 + 5 * (rank_column - 1) // buyers
-
-
-def _ranks(bought, value, name: str, descending: bool = False):
-    """rank() of the buyers by `value` (ties shared), read from its distinct values: 1 + the buyers
-    ranked before each value, and the buyers' number. A window over the values sorts a few rows (a
-    day count, a frequency, the sums people really spend), where rank() over the buyers would sort
-    every buyer's row."""
+def _score(bought, value, name: str, descending: bool = False):
+    """The quintile score of `value` among the buyers: 1 + 5 × (rank − 1) ÷ buyers, with rank() (ties
+    shared) read from the distinct values: 1 + the buyers ranked before each. A window over the values
+    sorts a few rows (day counts, frequencies, the sums people really spend) where rank() over the
+    buyers would sort every buyer's row. As the rank grows with the value, a score is at least k + 1
+    from the first value whose rank makes 5 × (rank − 1) ≥ k × buyers: four such bounds, each read
+    once, and a buyer's score is 1 + the bounds it reaches (no join back)."""
     order = value.desc() if descending else value
     before = cast(func.sum(func.count()).over(order_by=order, rows=(None, -1)), BigInteger)
-    # (sums as integers: PostgreSQL's sum of counts is numeric, and the scores divide in integers)
-    return select(value.label("value"), (1 + func.coalesce(before, 0)).label("rank"),
-                  cast(func.sum(func.count()).over(), BigInteger).label("buyers")
-                  ).select_from(bought).group_by(value).cte(name)
+    # (sums as integers: PostgreSQL's sum of counts is numeric)
+    ranks = select(value.label("value"), (1 + func.coalesce(before, 0)).label("rank"),
+                   cast(func.sum(func.count()).over(), BigInteger).label("buyers")
+                   ).select_from(bought).group_by(value).cte(name)
+    first = func.max if descending else func.min
+    reached = []
+    for k in range(1, 5):
+        bound = (select(first(ranks.c.value)).where(5 * (ranks.c.rank - 1) >= k * ranks.c.buyers)
+                 .scalar_subquery())
+        reached.append(case((value <= bound if descending else value >= bound, 1), else_=0))
+    return 1 + sum(reached[1:], reached[0])
 
 
 def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_factor: float):
@@ -90,16 +95,11 @@ def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_
                      whole_days(run_day - last_day).label("days_since"))
               .where(Purchase.created_at >= at - timedelta(days=window_days), Purchase.created_at <= at, net > 0)
               .group_by(Purchase.member_id).cte("bought"))
-    # recency: the fewer whole days since the last purchase, the higher the rank
-    recency = _ranks(bought, bought.c.days_since, "recency", descending=True)
-    frequency = _ranks(bought, bought.c.frequency, "frequency_ranks")
-    monetary = _ranks(bought, bought.c.monetary_fen, "monetary")
-    ranked = (select(bought, _score(recency.c.rank, recency.c.buyers).label("r"),
-                     _score(frequency.c.rank, frequency.c.buyers).label("f"),
-                     _score(monetary.c.rank, monetary.c.buyers).label("m"))
-              .join_from(bought, recency, recency.c.value == bought.c.days_since)
-              .join(frequency, frequency.c.value == bought.c.frequency)
-              .join(monetary, monetary.c.value == bought.c.monetary_fen).cte("ranked"))
+    ranked = select(
+        bought,  # recency: the fewer whole days since the last purchase, the higher the score
+        _score(bought, bought.c.days_since, "recency", descending=True).label("r"),
+        _score(bought, bought.c.frequency, "frequencies").label("f"),
+        _score(bought, bought.c.monetary_fen, "monetary").label("m")).cte("ranked")
     joined_recently = Member.created_at >= at - timedelta(days=new_days)
     span = ranked.c.last_day - ranked.c.first_day
     intervals = ranked.c.frequency - 1
