@@ -51,7 +51,8 @@ test-sqlite:
 
 test-postgres:
 	$(EXCLUSIVE) $(PG_TEST_URL) $(PG_TEST_REDIS_URL) -- sh -c '$(BIN)/python scripts/recreate_pg_database.py \
-	    "$(PG_TEST_URL)" && DATABASE_URL="$(PG_TEST_URL)" TEST_REDIS_URL="$(PG_TEST_REDIS_URL)" $(BIN)/python -m pytest'
+	    "$(PG_TEST_URL)" && DATABASE_URL="$(PG_TEST_URL)" TEST_REDIS_URL="$(PG_TEST_REDIS_URL)" \
+	    REQUIRE_TYPESCRIPT_CHECK=1 $(BIN)/python -m pytest'
 
 ## bench: benchmarks under bench/, each against a baseline in the same run
 bench: install services

@@ -15,17 +15,6 @@ from tests.helpers import REDIS_URL
 pytest_plugins = ["tests.wechat_fixtures", "tests.browser", "tests.error_replies"]
 
 
-
-def pytest_collection_modifyitems(config, items):
-    """A test marked `no_database` reads nothing the database holds: `make test` runs the
-    suite on both databases at once, and the SQLite run checks it for both."""
-    if os.environ.get("DATABASE_URL"):
-        skip = pytest.mark.skip(reason="reads no database: the SQLite run checks it")
-        for item in items:
-            if item.get_closest_marker("no_database"):
-                item.add_marker(skip)
-
-
 @pytest.fixture(scope="session")
 def app(tmp_path_factory, fake_wechat_server):
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"

@@ -46,9 +46,6 @@ export function nextCursor(page: Purchases): number | null {
 """
 
 
-pytestmark = pytest.mark.no_database
-
-
 @pytest.fixture
 def tools():
     if not (BIN / "tsc").exists() or not (BIN / "openapi-typescript").exists():

@@ -147,9 +147,9 @@ class Snapshot:
         self.after = Facts(Period(self.day + timedelta(days=1) if self.day else today(), today()), live)
         # Members counted once: today up to the five-minute cut as written then, if the snapshot is
         # yesterday's (the windows it was counted for), and live from the cut on; else all live.
-        cut = live.rolled_until(today()) if self.day == today() - timedelta(days=1) else None
-        self._so_far = so_far(today()) if cut else defaultdict(Counter)
-        self._live_since = cut or start_of_day(self.after.period.first)
+        self._cut = live.rolled_until(today()) if self.day == today() - timedelta(days=1) else None
+        self._so_far: dict | None = None  # read on the first window asked for (the tier page asks none)
+        self._live_since = self._cut or start_of_day(self.after.period.first)
         self._counted: dict[str, dict[str, Counter]] = {}
 
     def by(self, metric: str, field: str = "tier", detail: str = "") -> Counter:
@@ -185,6 +185,8 @@ class Snapshot:
             self._counted[detail] = counted_after(
                 self._live_since, start_of_day(self.after.period.last + timedelta(days=1)),
                 self._window_first(detail), detail)
+        if self._so_far is None:
+            self._so_far = so_far(today()) if self._cut else defaultdict(Counter)
         return counted + self._so_far[(metric, detail)] + self._counted[detail][metric]
 
     def _window_first(self, detail: str) -> date:
