@@ -13,7 +13,7 @@ from app.engagement.models import (  # noqa: F401
     TaskProgress,
 )
 from app.idempotency.models import IdempotencyRecord  # noqa: F401
-from app.layers.models import LayerCount, MemberLayer, Segment  # noqa: F401
+from app.layers.models import LayerCount, MemberLayer, RfmState, Segment  # noqa: F401
 from app.mall.benefit_models import BenefitGrant  # noqa: F401
 from app.mall.models import (  # noqa: F401
     Coupon,

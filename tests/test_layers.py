@@ -3,15 +3,21 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
-from app.layers.models import LayerCount, MemberLayer
+from app.layers import rfm
+from app.layers.models import LayerCount, MemberLayer, RfmState
 from app.layers.rfm import entered_at_risk_today
 from app.points.service import Posting, credit_points
+from app.purchases import service as purchases
+from app.purchases.models import Purchase
+from app.stores.models import Staff
 from app.tasks import jobs
 from app.tasks.models import JobRun
-from tests.layers_steps import EXPECTED, RUN, add_checkins, build_fixture
+from tests.helpers import run_in_threads
+from tests.jobs_helpers import new_member
+from tests.layers_steps import EXPECTED, RUN, add_checkins, add_purchase, build_fixture
 
 
 @pytest.fixture
@@ -63,6 +69,111 @@ def test_a_later_run_replaces_the_rows_and_keeps_who_moved_where(app, world, mem
                 members["whale"], members["steady"], members["twice"]}
             days = sorted({day.isoformat() for day in db.session.execute(select(LayerCount.day)).scalars()})
             assert days == ["2026-06-15", "2026-10-13"]
+
+
+def rows_and_counts() -> tuple[dict, dict]:
+    """Every member's figures, scores and layer, and the day's counts per layer and tier."""
+    rows = {row.member_id: (row.joined_at, row.frequency, row.monetary_fen, row.first_purchase_at,
+                            row.last_purchase_at, row.r_score, row.f_score, row.m_score, row.layer)
+            for row in db.session.execute(select(MemberLayer)).scalars()}
+    counts = {(row.day, row.layer, row.tier_id): row.members
+              for row in db.session.execute(select(LayerCount)).scalars()}
+    return rows, counts
+
+
+def run() -> dict:
+    counts = rfm.compute_layers()
+    db.session.commit()
+    return counts
+
+
+def full_run() -> dict:
+    """A run that recomputes every member's figures (no state: as the first run does)."""
+    db.session.execute(delete(RfmState))
+    return run()
+
+
+def test_a_daily_run_refreshes_the_figures_that_changed_and_agrees_with_a_full_run(app, world, members):
+    def staff(username="clerk-a"):
+        return db.session.get(Staff, world.staff_ids[username])
+
+    with time_machine.travel(RUN, tick=False) as clock:
+        with app.app_context():
+            run()
+        clock.shift(timedelta(days=150))
+        with app.app_context():
+            purchases.record_purchase(staff(), members["steady"], "LATER-1", 700_00)
+            db.session.commit()  # one member's purchase per transaction, as at the counter
+            bought = purchases.record_purchase(staff(), members["ghost"], "LATER-2", 300_00)[0].id
+            db.session.commit()
+        clock.shift(timedelta(days=5))
+        with app.app_context():
+            run()
+        clock.shift(timedelta(days=35))
+        with app.app_context():
+            purchases.refund(staff("manager-a"), bought, "REFUND-1", 300_00)  # in full: no purchase left
+            db.session.commit()
+            late = new_member("late")
+            db.session.commit()
+        clock.shift(timedelta(days=10))  # 200 days on: sleeper's only purchase has left the window
+        with app.app_context():
+            daily = run()
+            rows, counts = rows_and_counts()
+            assert rows[members["steady"]][1:3] == (4, 220_000)
+            assert rows[members["ghost"]][1:3] == (0, 0)  # bought before the last run, refunded since
+            assert rows[late][1:3] == (0, 0) and rows[late][-1] == "new"
+            assert rows[members["sleeper"]][1:3] == (0, 0) and rows[members["sleeper"]][-1] == "dormant"
+            assert full_run() == daily
+            assert rows_and_counts() == (rows, counts)
+
+
+def test_a_daily_run_reads_only_what_can_have_changed_and_a_full_run_the_rest(app, world, members):
+    with time_machine.travel(RUN, tick=False) as clock:
+        with app.app_context():
+            run()
+            # Written around the services, as an import would: a purchase 40 days old made larger, and one
+            # an hour before the last run, as a transaction that committed after that run had read.
+            db.session.execute(update(Purchase).where(Purchase.member_id == members["steady"],
+                                                      Purchase.created_at == RUN - timedelta(days=40))
+                               .values(amount_fen=900_00))
+            add_purchase(members["ghost"], world, RUN - timedelta(hours=1), 100)
+            db.session.commit()
+        clock.shift(timedelta(days=1))
+        with app.app_context():
+            run()
+            rows, _ = rows_and_counts()
+            assert rows[members["ghost"]][1:3] == (1, 10_000)  # within rfm.LATE_COMMIT of the last run
+            assert rows[members["steady"]][1:3] == (3, 150_000)  # not read again
+            full_run()
+            rows, _ = rows_and_counts()
+            assert rows[members["steady"]][1:3] == (3, 190_000)
+
+
+def test_a_run_over_another_window_recomputes_every_members_figures(app, world, members, monkeypatch):
+    with time_machine.travel(RUN, tick=False), app.app_context():
+        run()
+        monkeypatch.setitem(app.config, "RFM_WINDOW_DAYS", 150)
+        run()
+        rows, _ = rows_and_counts()
+        assert rows[members["sleeper"]][1:3] == (0, 0)  # 200 days ago: out of a 150-day window
+        assert rows[members["lapsing"]][1:3] == (3, 90_000)
+
+
+def test_two_runs_at_once_take_turns_and_count_the_day_once(app, world, members, is_postgres):
+    if not is_postgres:
+        pytest.skip("concurrent runs: SQLite serializes all writers")
+    def work(_):
+        with app.app_context():
+            return run()
+
+    with time_machine.travel(RUN, tick=False) as clock:
+        with app.app_context():
+            run()
+        clock.shift(timedelta(days=1))
+        first, second = run_in_threads(2, work)
+        assert first == second == {"high_value": 1, "potential": 3, "new": 2, "at_risk": 1, "dormant": 3}
+        with app.app_context():
+            assert sum(rows_and_counts()[1].values()) == 2 * len(members)  # the two days
 
 
 def test_the_admin_api_shows_the_counts_the_trend_and_a_members_layer(app, world, members):

@@ -14,22 +14,36 @@ LAYERS = {HIGH_VALUE: "高价值", POTENTIAL: "潜力", NEW: "新客", AT_RISK: 
 
 
 class MemberLayer(db.Model):
-    """The last RFM run's view of one member (the run's day: layer_counts' latest). Scores are 1-5,
-    None without a purchase in the window."""
+    """The last RFM run's view of one member (the run's day: layer_counts' latest): their figures over
+    the window, kept up to date by each run for the members whose figures could have changed, and
+    the scores and layer the run gave them. Scores are 1-5, None without a purchase in the window."""
 
     __tablename__ = "member_layers"
     __table_args__ = (Index("ix_member_layers_layer", "layer"),)
 
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, autoincrement=False)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the member's created_at: new or not, from this row
     frequency: Mapped[int] = mapped_column(Integer)  # purchases in the window, fully refunded ones left out
     monetary_fen: Mapped[int] = mapped_column(BigInteger)  # their amount net of refunds
+    first_purchase_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_purchase_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     r_score: Mapped[int | None] = mapped_column(Integer)
     f_score: Mapped[int | None] = mapped_column(Integer)
     m_score: Mapped[int | None] = mapped_column(Integer)
-    layer: Mapped[str] = mapped_column(String(16))
+    layer: Mapped[str | None] = mapped_column(String(16))  # None only inside the run that adds the row
     since: Mapped[date] = mapped_column(Date)  # the run day the member entered this layer
     previous_layer: Mapped[str | None] = mapped_column(String(16))
+
+
+class RfmState(db.Model):
+    """As of when member_layers' figures hold, and over which window: the next run refreshes only the
+    figures that can have changed since (one row; none before the first run)."""
+
+    __tablename__ = "rfm_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    figures_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    window_days: Mapped[int] = mapped_column(Integer)
 
 
 class LayerCount(db.Model):

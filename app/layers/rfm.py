@@ -21,15 +21,23 @@ The layer is the first of these that holds (each a question an operator acts on)
 4. 高价值 high_value: R, F and M all ≥ 4: the top of the pyramid, to keep.
 5. 潜力 potential: everyone else buying on their rhythm: room to grow.
 
-A run stages every member's row (members with no purchase included) in a temporary table by one
-INSERT … SELECT, then brings member_layers (one row per member) in line with it: one UPDATE … FROM
-of the rows whose figures changed, keeping when the member entered the layer and the one before
-it, and one INSERT of the members who had no row. The rows that did not change (most of them
-from one day to the next) are not touched: no locks, no dead row versions, no index writes.
-Then the day's counts per layer and tier (layer_counts, from the staged rows), whose latest day
-is the run's.
+A run, in one transaction, with rfm_state's row locked (one run at a time):
+1. Figures. member_layers keeps every member's figures over the window (frequency, monetary, the
+   first and last purchase). A run recomputes them from the purchases only for the members whose
+   figures can have changed since the last run: a purchase or a refund recorded, or the member
+   joined, since then (less LATE_COMMIT, for a transaction that committed after the last run read),
+   or a purchase of theirs left the window. The first run, a run after the window changes and one
+   with the clock before the last run's recompute everyone's; so does the next run after rfm_state's
+   row is deleted, which is what a purchase written with an earlier date around the services
+   (an import) needs.
+2. Bounds: each score's four quintile bounds, read once from the figures (the distinct values ranked).
+3. Scores and layers, in place: one UPDATE of the rows whose scores or layer change (the bounds and
+   the clock move them), keeping when the member entered the layer and the one before it. The rows
+   that keep theirs (most of them from one day to the next) are not touched: no locks, no dead row
+   versions, no index writes.
+4. The day's counts per layer and tier (layer_counts), whose latest day is the run's.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import (
@@ -37,139 +45,185 @@ from sqlalchemy import (
     Column,
     Integer,
     MetaData,
-    String,
     Table,
     and_,
     case,
     cast,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     text,
+    union,
     update,
 )
 
 from app.clock import now, today
+from app.db_helpers import insert_ignoring_conflict
 from app.extensions import db
-from app.layers.models import AT_RISK, DORMANT, HIGH_VALUE, NEW, POTENTIAL, LayerCount, MemberLayer
+from app.layers.models import AT_RISK, DORMANT, HIGH_VALUE, NEW, POTENTIAL, LayerCount, MemberLayer, RfmState
 from app.layers.sql import epoch_days, whole_days
 from app.member_row import Member
-from app.purchases.models import Purchase
+from app.purchases.models import Purchase, Refund
+from app.types import UtcDateTime
+
+# Longer than any transaction that records a purchase, a refund or a member stays open.
+LATE_COMMIT = timedelta(days=1)
+# A full run hashes every member's figures: a million of them fit in this.
+WORK_MEM = "256MB"
+_FIGURES = ["joined_at", "frequency", "monetary_fen", "first_purchase_at", "last_purchase_at"]
+# The recomputed figures, staged in a temporary table (no WAL, no index) to update the rows whose
+# figures differ and add the members who have none.
+_STAGED = Table("rfm_figures", MetaData(), Column("member_id", BigInteger), Column("joined_at", UtcDateTime),
+                Column("frequency", Integer), Column("monetary_fen", BigInteger),
+                Column("first_purchase_at", UtcDateTime), Column("last_purchase_at", UtcDateTime),
+                prefixes=["TEMPORARY"])
 
 
-def _score(bought, value, name: str, descending: bool = False):
-    """The quintile score of `value` among the buyers: 1 + 5 × (rank − 1) ÷ buyers, with rank() (ties
-    shared) read from the distinct values: 1 + the buyers ranked before each. A window over the values
-    sorts a few rows (day counts, frequencies, the sums people really spend) where rank() over the
-    buyers would sort every buyer's row. As the rank grows with the value, a score is at least k + 1
-    from the first value whose rank makes 5 × (rank − 1) ≥ k × buyers: four such bounds, each read
-    once, and a buyer's score is 1 + the bounds it reaches (no join back)."""
+def _previous_run(at: datetime, window_days: int) -> datetime | None:
+    """When the figures last held, over this window (None: recompute everyone's); rfm_state's row
+    is locked and set to this run."""
+    first = insert_ignoring_conflict(RfmState, {"id": 1, "figures_at": at, "window_days": window_days}, ["id"])
+    state = db.session.execute(select(RfmState).with_for_update()).scalar_one()
+    previous = state.figures_at
+    unusable = first or state.window_days != window_days or previous > at
+    state.figures_at, state.window_days = at, window_days
+    return None if unusable else previous
+
+
+def _changed_since(previous: datetime, at: datetime, window: timedelta):
+    """SELECT of the members whose figures can have changed since the run at `previous`."""
+    since = previous - LATE_COMMIT
+    return union(
+        select(Purchase.member_id).where(Purchase.created_at > since),
+        select(Purchase.member_id).join(Refund, Refund.purchase_id == Purchase.id).where(Refund.created_at > since),
+        select(Purchase.member_id).where(Purchase.created_at >= previous - window, Purchase.created_at < at - window),
+        select(Member.id).where(Member.created_at > since),
+    ).cte("changed")
+
+
+def _figures(at: datetime, window: timedelta, changed):
+    """SELECT of the figures of the members in `changed` (of every member if None)."""
+    net = Purchase.amount_fen - Purchase.refunded_fen
+    bought = select(Purchase.member_id, func.count().label("frequency"),
+                    cast(func.sum(net), BigInteger).label("monetary_fen"),  # integers hash faster than numeric
+                    func.min(Purchase.created_at).label("first_at"), func.max(Purchase.created_at).label("last_at")
+                    ).where(Purchase.created_at >= at - window, Purchase.created_at <= at, net > 0)
+    if changed is not None:
+        bought = bought.where(Purchase.member_id.in_(select(changed.c.member_id)))
+    bought = bought.group_by(Purchase.member_id).subquery("bought")
+    rows = (select(Member.id, Member.created_at, func.coalesce(bought.c.frequency, 0),
+                   func.coalesce(bought.c.monetary_fen, 0), bought.c.first_at, bought.c.last_at)
+            .select_from(Member).outerjoin(bought, bought.c.member_id == Member.id))
+    return rows if changed is None else rows.where(Member.id.in_(select(changed.c.member_id)))
+
+
+def _refresh_figures(at: datetime, window: timedelta, previous: datetime | None, day: date) -> None:
+    connection = db.session.connection()
+    _STAGED.drop(connection, checkfirst=True)  # left by a run that failed (SQLite keeps it)
+    _STAGED.create(connection)
+    changed = None if previous is None else _changed_since(previous, at, window)
+    db.session.execute(insert(_STAGED).from_select([column.name for column in _STAGED.c],
+                                                   _figures(at, window, changed)))
+    table = MemberLayer.__table__
+    db.session.execute(update(table).where(
+        table.c.member_id == _STAGED.c.member_id, or_(*(table.c[name].is_distinct_from(_STAGED.c[name])
+                                                        for name in _FIGURES))
+    ).values(**{name: _STAGED.c[name] for name in _FIGURES}))
+    db.session.execute(insert(table).from_select(  # layered by the UPDATE that follows
+        ["member_id", *_FIGURES, "since"],
+        select(_STAGED.c.member_id, *(_STAGED.c[name] for name in _FIGURES), literal(day))
+        .where(~exists().where(table.c.member_id == _STAGED.c.member_id))))
+    _STAGED.drop(connection)
+
+
+def _bounds(value, edge, descending: bool = False):
+    """The four quintile bounds of one score among the buyers, as values of `edge` (a buyer's score is
+    1 + the bounds their edge reaches, ≥). rank() (ties shared) is 1 + the buyers before a value,
+    read from the distinct values: a window over them sorts a few rows (day counts, frequencies, the
+    sums people really spend) where one over the buyers would sort every buyer's row. As the rank
+    grows with the value, a score is at least k + 1 from the first value whose rank makes
+    5 × (rank − 1) ≥ k × buyers on."""
     order = value.desc() if descending else value
     before = cast(func.sum(func.count()).over(order_by=order, rows=(None, -1)), BigInteger)
     # (sums as integers: PostgreSQL's sum of counts is numeric)
-    ranks = select(value.label("value"), (1 + func.coalesce(before, 0)).label("rank"),
-                   cast(func.sum(func.count()).over(), BigInteger).label("buyers")
-                   ).select_from(bought).group_by(value).cte(name)
-    first = func.max if descending else func.min
-    reached = []
-    for k in range(1, 5):
-        bound = (select(first(ranks.c.value)).where(5 * (ranks.c.rank - 1) >= k * ranks.c.buyers)
-                 .scalar_subquery())
-        reached.append(case((value <= bound if descending else value >= bound, 1), else_=0))
-    return 1 + sum(reached[1:], reached[0])
+    ranks = (select(func.min(edge).label("edge"), (1 + func.coalesce(before, 0)).label("rank"),
+                    cast(func.sum(func.count()).over(), BigInteger).label("buyers"))
+             .where(MemberLayer.frequency > 0).group_by(value).cte())
+    return [select(func.min(ranks.c.edge)).where(5 * (ranks.c.rank - 1) >= k * ranks.c.buyers).scalar_subquery()
+            for k in range(1, 5)]
 
 
-def _classified(at, window_days: int, new_days: int, dormant_days: int, at_risk_factor: float):
-    """SELECT of every member's row as of `at`."""
+def _reaches(key, bound):
+    return false() if bound is None else key >= bound
+
+
+def _score(key, bounds: list):
+    """1 + the bounds `key` reaches (None: a bound no buyer reaches); None without a purchase."""
+    reached = [(_reaches(key, bound), score) for score, bound in zip((5, 4, 3, 2), reversed(bounds))]
+    return case((MemberLayer.frequency == 0, null()), *reached, else_=1)
+
+
+def _rescore(at: datetime, day: date, config) -> None:
+    """Score and layer every member from their figures: update the rows whose scores or layer change."""
     run_day = at.timestamp() / 86400
-    net = Purchase.amount_fen - Purchase.refunded_fen
-    last_day = epoch_days(func.max(Purchase.created_at))
-    bought = (select(Purchase.member_id.label("member_id"), func.count().label("frequency"),
-                     cast(func.sum(net), BigInteger).label("monetary_fen"),  # integers hash faster than numeric
-                     func.max(Purchase.created_at).label("last_at"),
-                     epoch_days(func.min(Purchase.created_at)).label("first_day"), last_day.label("last_day"),
-                     whole_days(run_day - last_day).label("days_since"))
-              .where(Purchase.created_at >= at - timedelta(days=window_days), Purchase.created_at <= at, net > 0)
-              .group_by(Purchase.member_id).cte("bought"))
-    ranked = select(
-        bought,  # recency: the fewer whole days since the last purchase, the higher the score
-        _score(bought, bought.c.days_since, "recency", descending=True).label("r"),
-        _score(bought, bought.c.frequency, "frequencies").label("f"),
-        _score(bought, bought.c.monetary_fen, "monetary").label("m")).cte("ranked")
-    joined_recently = Member.created_at >= at - timedelta(days=new_days)
-    span = ranked.c.last_day - ranked.c.first_day
-    intervals = ranked.c.frequency - 1
+    last, first, frequency = MemberLayer.last_purchase_at, MemberLayer.first_purchase_at, MemberLayer.frequency
+    recency = whole_days(run_day - epoch_days(last))  # the fewer whole days since, the higher the score
+    bounds = db.session.execute(select(
+        *_bounds(recency, last, descending=True), *_bounds(frequency, frequency),
+        *_bounds(MemberLayer.monetary_fen, MemberLayer.monetary_fen))).one()
+    keys = (last, frequency, MemberLayer.monetary_fen)
+    by_key = [(key, list(bounds[4 * n:4 * n + 4])) for n, key in enumerate(keys)]
+    joined_recently = MemberLayer.joined_at >= at - timedelta(days=config["RFM_NEW_DAYS"])
+    last_day, intervals = epoch_days(last), frequency - 1
+    span = last_day - epoch_days(first)
     layer = case(
-        (ranked.c.member_id.is_(None), case((joined_recently, NEW), else_=DORMANT)),
-        (ranked.c.last_day < run_day - dormant_days, DORMANT),
-        (and_(ranked.c.frequency >= 2,  # days since the last > factor × the mean interval (≥ 1 day)
-              (run_day - ranked.c.last_day) * intervals
-              > at_risk_factor * case((span > intervals, span), else_=intervals)), AT_RISK),
+        (frequency == 0, case((joined_recently, NEW), else_=DORMANT)),
+        (last < at - timedelta(days=config["RFM_DORMANT_DAYS"]), DORMANT),
+        (and_(frequency >= 2,  # days since the last > factor × the mean interval (≥ 1 day)
+              (run_day - last_day) * intervals
+              > config["RFM_AT_RISK_FACTOR"] * case((span > intervals, span), else_=intervals)), AT_RISK),
         (joined_recently, NEW),
-        (and_(ranked.c.r >= 4, ranked.c.f >= 4, ranked.c.m >= 4), HIGH_VALUE),
+        (and_(*(_reaches(key, key_bounds[2]) for key, key_bounds in by_key)), HIGH_VALUE),  # R, F, M ≥ 4
         else_=POTENTIAL)
-    return (select(Member.id, Member.tier_id, func.coalesce(ranked.c.frequency, 0),
-                   func.coalesce(ranked.c.monetary_fen, 0), ranked.c.last_at, ranked.c.r, ranked.c.f, ranked.c.m,
-                   layer)
-            .select_from(Member).outerjoin(ranked, ranked.c.member_id == Member.id))
-
-
-# A run hashes every buyer (their figures, their ranks) and every member: a million of them fit in this.
-WORK_MEM = "256MB"
-_SCORED = ["frequency", "monetary_fen", "last_purchase_at", "r_score", "f_score", "m_score", "layer"]
-# The run's rows, staged in a temporary table (no WAL, no index): compared with member_layers in one
-# hash join, so that only the rows that changed are written (an upsert would lock every row).
-_RUN = Table("rfm_run", MetaData(), Column("member_id", BigInteger), Column("tier_id", Integer),
-             *(column.copy() for column in MemberLayer.__table__.c if column.name in _SCORED),
-             prefixes=["TEMPORARY"])
-
-
-def _stage(select_rows) -> None:
-    connection = db.session.connection()
-    _RUN.drop(connection, checkfirst=True)  # left by a run that failed (SQLite keeps it)
-    _RUN.create(connection)
-    db.session.execute(insert(_RUN).from_select([column.name for column in _RUN.c], select_rows))
-
-
-def _write(day: date) -> None:
-    """Update the rows whose figures changed (keeping when the member entered the layer and the one
-    before it), then add the members who have none."""
     table = MemberLayer.__table__
-    stayed = table.c.layer == _RUN.c.layer
-    db.session.execute(update(table).where(
-        table.c.member_id == _RUN.c.member_id, or_(*(table.c[name].is_distinct_from(_RUN.c[name]) for name in _SCORED))
-    ).values(**{name: _RUN.c[name] for name in _SCORED},
-             since=case((stayed, table.c.since), else_=literal(day)),
-             previous_layer=case((stayed, table.c.previous_layer), else_=table.c.layer)))
-    db.session.execute(insert(table).from_select(
-        ["member_id", *_SCORED, "since", "previous_layer"],
-        select(_RUN.c.member_id, *(_RUN.c[name] for name in _SCORED), literal(day), literal(None, String))
-        .where(~exists().where(table.c.member_id == _RUN.c.member_id))))
+    scored = {"r_score": _score(*by_key[0]), "f_score": _score(*by_key[1]), "m_score": _score(*by_key[2]),
+              "layer": layer}
+    stayed = table.c.layer == layer
+    db.session.execute(update(table).where(or_(*(table.c[name].is_distinct_from(value)
+                                                 for name, value in scored.items())))
+                       .values(**scored, since=case((stayed, table.c.since), else_=literal(day)),
+                               previous_layer=case((stayed, table.c.previous_layer), else_=table.c.layer)))
 
 
 def compute_layers() -> dict:
     """Score and layer every member, then count the day's layers per tier: the counts per layer."""
     config = current_app.config
-    select_rows = _classified(now(), config["RFM_WINDOW_DAYS"], config["RFM_NEW_DAYS"],
-                              config["RFM_DORMANT_DAYS"], config["RFM_AT_RISK_FACTOR"])
+    at, day = now(), today()
+    window = timedelta(days=config["RFM_WINDOW_DAYS"])
     if db.session.get_bind().dialect.name == "postgresql":  # sorts and hashes in memory; until commit
         db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    day = today()
-    _stage(select_rows)
-    _write(day)
+        db.session.execute(text("SET LOCAL jit = off"))
+    previous = _previous_run(at, config["RFM_WINDOW_DAYS"])
+    _refresh_figures(at, window, previous, day)
+    _rescore(at, day, config)
+    # Counted by a SELECT, which PostgreSQL may read in parallel (never an INSERT … SELECT), then written.
+    by_tier = db.session.execute(select(MemberLayer.layer, Member.tier_id, func.count())
+                                 .join(Member, Member.id == MemberLayer.member_id)
+                                 .group_by(MemberLayer.layer, Member.tier_id)).all()
     db.session.execute(delete(LayerCount).where(LayerCount.day == day))
-    db.session.execute(insert(LayerCount).from_select(
-        ["day", "layer", "tier_id", "members"],
-        select(literal(day), _RUN.c.layer, _RUN.c.tier_id, func.count()).group_by(_RUN.c.layer, _RUN.c.tier_id)))
-    _RUN.drop(db.session.connection())
-    counts = dict(db.session.execute(
-        select(LayerCount.layer, func.sum(LayerCount.members)).where(LayerCount.day == day)
-        .group_by(LayerCount.layer)).all())
-    return {layer: int(counts.get(layer, 0)) for layer in (HIGH_VALUE, POTENTIAL, NEW, AT_RISK, DORMANT)}
+    if by_tier:
+        db.session.execute(insert(LayerCount), [{"day": day, "layer": layer, "tier_id": tier_id, "members": members}
+                                                for layer, tier_id, members in by_tier])
+    counts = dict.fromkeys((HIGH_VALUE, POTENTIAL, NEW, AT_RISK, DORMANT), 0)
+    for layer, _, members in by_tier:
+        counts[layer] += members
+    return counts
 
 
 def entered_at_risk_today():
