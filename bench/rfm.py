@@ -53,7 +53,7 @@ def run_bare(url: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rebuild", action="store_true", help="load the dataset again even if complete")
     options = parser.parse_args()
     url = console.dataset_url(options.members)
