@@ -1,7 +1,8 @@
 """Six months of demo history (`flask demo-data`), so that a newcomer's console is alive: about
-200 members joining over the last six months, purchases in three stores, check-ins, a welcome
-coupon (some used in store, some left to expire) and welcome points that expired, upgrades,
-members gone dormant, a downgrade by refund and one by the tier review, and the scheduled
+200 members joining over the last six months (those gone dormant up to two months earlier),
+purchases in three stores, check-ins, a welcome coupon (some used in store, some left to
+expire) and welcome points that expired, upgrades, members gone dormant (沉睡: no purchase for
+over 180 days) or at risk, a downgrade by refund and one by the tier review, and the scheduled
 jobs' runs.
 
 Deterministic (a seeded random) and written through the services, each step as of its own
@@ -50,8 +51,8 @@ def load_history(clerk: Staff, manager: Staff) -> None:
     for number in range(MEMBERS):
         joined = start + timedelta(days=rng.randrange(DAYS - 7))
         profile = rng.choices(list(PROFILES), weights=list(PROFILES.values()))[0]
-        if profile == DORMANT:  # joined early, bought a few times, then nothing for months
-            joined = start + timedelta(days=rng.randrange(30))
+        if profile == DORMANT:  # joined up to two months before, bought a few times, then nothing:
+            joined = start - timedelta(days=rng.randrange(60))  # 沉睡 past 180 days, 流失预警 before
         steps += _member_steps(rng, number, joined, profile, clerks, welcome.id)
     steps += _review_downgrade(start, clerk)
     steps += _refund_downgrade(start, clerk, manager)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.clock import local_date, start_of_day, today
 from app.extensions import db
+from app.layers.models import MemberLayer
 from app.mall.models import Coupon
 from app.member_row import Member, Tier
 from app.members.models import TierChange
@@ -40,7 +41,7 @@ def test_the_demo_data_loads_once_through_the_services_spans_months_and_the_exam
     with app.app_context():
         members = db.session.execute(select(Member).order_by(Member.id)).scalars().all()
         assert [member.nickname for member in members[-2:]] == ["Alice", "Bob"]  # today's, the README's logins
-        assert len(members) == 204  # 200 of the last six months, the veteran, the returns, Alice and Bob
+        assert len(members) == 204  # 200 of the last six to eight months, the veteran, the returns, Alice and Bob
         for member in members:
             assert_ledger_consistent(member.id)
         assert_the_history_is_alive()
@@ -67,6 +68,9 @@ def assert_the_history_is_alive():
     assert db.session.execute(select(func.count(func.distinct(Purchase.store_id)))).scalar_one() == 3
     last_purchase = select(func.max(Purchase.created_at)).where(Purchase.member_id == Member.id).scalar_subquery()
     assert count(last_purchase < four_months_ago) > 10  # dormant for months
+    layers = dict(db.session.execute(select(MemberLayer.layer, func.count()).group_by(MemberLayer.layer)).all())
+    assert layers.keys() == {"high_value", "potential", "new", "at_risk", "dormant"}  # each layer has members
+    assert layers["dormant"] >= 5 and layers["at_risk"] >= 5, layers
     assert {job for (job,) in db.session.execute(select(JobRun.job).distinct())} == {
         "expire_points", "expire_coupons", "review_tiers"}
 
