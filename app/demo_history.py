@@ -2,8 +2,8 @@
 200 members joining over the last six months (those gone dormant up to two months earlier),
 purchases in three stores, check-ins, a welcome coupon (some used in store, some left to
 expire) and welcome points that expired, upgrades, members gone dormant (沉睡: no purchase for
-over 180 days) or at risk, a downgrade by refund and one by the tier review, and the scheduled
-jobs' runs.
+over 180 days) or at risk, a campaign two months back whose results are in, a downgrade by
+refund and one by the tier review, and the scheduled jobs' runs.
 
 Deterministic (a seeded random) and written through the services, each step as of its own
 past moment (app/clock.py `at`) and committed on its own, as a request would be: one member's
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from app.accounts import create_account
+from app.campaigns.demo import load_finished_campaign
 from app.clock import at, start_of_day, today
 from app.engagement import checkin
 from app.extensions import db
@@ -58,6 +59,7 @@ def load_history(clerk: Staff, manager: Staff) -> None:
     steps += _refund_downgrade(start, clerk, manager)
     steps += [(_moment(start + timedelta(days=day), 0, 10), -1, _nightly_jobs)
               for day in range(JOB_EVERY_DAYS, DAYS + 1, JOB_EVERY_DAYS)]
+    steps.append((_moment(today() - timedelta(days=60), 9), -1, load_finished_campaign))
     for moment, _, step in sorted(steps, key=lambda step: step[:2]):
         with at(moment):
             step()

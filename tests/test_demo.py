@@ -5,6 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.campaigns.models import Campaign
+from app.campaigns.results import results
 from app.clock import local_date, start_of_day, today
 from app.extensions import db
 from app.layers.models import MemberLayer
@@ -71,6 +73,10 @@ def assert_the_history_is_alive():
     layers = dict(db.session.execute(select(MemberLayer.layer, func.count()).group_by(MemberLayer.layer)).all())
     assert layers.keys() == {"high_value", "potential", "new", "at_risk", "dormant"}  # each layer has members
     assert layers["dormant"] >= 5 and layers["at_risk"] >= 5, layers
+    past = db.session.execute(select(Campaign).where(Campaign.name == "潜力会员促活：赠 30 积分")).scalar_one()
+    outcome = results(past.id)
+    assert outcome["final"] and outcome["reached"] == outcome["campaign_group"].members > 10
+    assert outcome["holdout_group"].members > 0 and outcome["campaign_group"].buyers > 0
     assert {job for (job,) in db.session.execute(select(JobRun.job).distinct())} == {
         "expire_points", "expire_coupons", "review_tiers"}
 
