@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis answer on 127.0.0.1: install them (Debian) if missing,
 # start them if down. The tests need both over real connections, and the console's browser
-# tests need Debian's headless Chromium and its driver (tests/browser.py).
+# tests need Debian's headless Chromium, its driver (tests/browser.py) and a CJK font.
 set -euo pipefail
 
 need_install=()
 command -v pg_ctlcluster >/dev/null || need_install+=(postgresql)
 command -v redis-server >/dev/null || need_install+=(redis-server)
 [ -x /usr/bin/chromedriver ] || need_install+=(chromium chromium-driver)
+# A CJK font, so that the browser tests' screenshots show the console's Chinese, not boxes.
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need_install+=(fonts-wqy-zenhei)
 if [ ${#need_install[@]} -gt 0 ]; then
   echo "installing ${need_install[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" postgresql-client >/dev/null
