@@ -159,9 +159,7 @@ def test_a_run_over_another_window_recomputes_every_members_figures(app, world, 
         assert rows[members["lapsing"]][1:3] == (3, 90_000)
 
 
-def test_two_runs_at_once_take_turns_and_count_the_day_once(app, world, members, is_postgres):
-    if not is_postgres:
-        pytest.skip("concurrent runs: SQLite serializes all writers")
+def test_two_runs_at_once_take_turns_and_count_the_day_once(app, world, members):
     def work(_):
         with app.app_context():
             return run()
