@@ -17,8 +17,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from app import models  # noqa: F401  (registers every table)
     from app.api import limits, register_api
+    from app.api.console import init_app as init_console
     from app.cli import register_cli
-    from app.console import init_app as init_console
     from app.database import configure_engine
     from app.errors import register_error_handlers
     from app.events import init_app as init_events

@@ -202,7 +202,7 @@ class EngagementError(ErrorCode):
 
 
 class ConsoleError(ErrorCode):
-    """Operator roles, the audit log and the console (app/operators, app/audit, app/console)."""
+    """Operator roles, the audit log and the console (app/operators, app/audit, app/api/console)."""
 
     OPERATOR_LAST_ADMIN = auto(), 409, "至少要保留一名启用的管理员"
     AUDIT_ENTRY_NOT_FOUND = auto(), 404, "审计记录不存在"

@@ -1,5 +1,6 @@
 """The package graph of app/: no import cycle between its packages, and no package below the
-HTTP layers (app/api, app/console) imports them or Flask's request objects.
+HTTP layer (app/api: the JSON API and the operators' console, app/api/console) imports it or
+Flask's request objects.
 
 A node is a name directly under app/: a package (app/members, app/points, app/mall, ...) or a
 top-level module (app/clock.py, app/db_helpers.py, ...). Every import counts, read with `ast`
@@ -8,9 +9,9 @@ does not remove it), under `if TYPE_CHECKING:`, relative or absolute. app/__init
 out: it is the app factory, which wires every package together, and Python runs it before any
 module of app anyway, so it sits in no layer.
 
-Flask's request objects (`request`, `g`, `session`) belong to the HTTP layers too: a service
+Flask's request objects (`request`, `g`, `session`) belong to the HTTP layer too: a service
 reading them works only inside a request, never in a job or the command line. Any file
-outside app/api and app/console that imports one from flask (or flask.globals), or reads
+outside app/api that imports one from flask (or flask.globals), or reads
 `flask.request` and the like after `import flask`, is named, app/__init__.py included.
 
 Run it from anywhere: `python scripts/check_architecture.py` prints the graph and exits 1
@@ -24,10 +25,9 @@ from collections import defaultdict, deque
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app"
-# The HTTP layers, and who besides themselves may import each: the console and the command
-# line reuse the API's input schemas (app/__init__.py, which registers the blueprints, is
-# outside the graph). Nothing imports the console.
-HTTP_USERS = {"api": {"cli", "console"}, "console": set()}
+# The HTTP layer, and who besides itself may import it: the command line reuses the API's input
+# schemas (app/__init__.py, which registers the blueprints, is outside the graph).
+HTTP_USERS = {"api": {"cli"}}
 REQUEST_OBJECTS = {"request", "g", "session"}
 
 Graph = dict[str, dict[str, list[str]]]  # node → node it imports → where ("app/x/y.py:12")
@@ -170,8 +170,7 @@ def main() -> int:
     if found := problems():
         print("\n" + "\n".join(found), file=sys.stderr)
         return 1
-    print("\nno cycle; only app/__init__.py, app/cli.py and app/console import app/api; only app/__init__.py "
-          "imports app/console; only app/api and app/console use Flask's request objects")
+    print("\nno cycle; only app/__init__.py and app/cli.py import app/api; only app/api uses Flask's request objects")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Reading the configuration pages' forms in tests (app/console/config_macros.html)."""
+"""Reading the configuration pages' forms in tests (app/api/console/config_macros.html)."""
 import re
 
 FIELD_ERROR = re.compile(r'class="field-error"[^>]*>([^<]*)<')

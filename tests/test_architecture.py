@@ -67,20 +67,21 @@ def test_a_domain_package_importing_the_api_is_named_the_command_line_may(tmp_pa
     ]
 
 
-def test_nothing_imports_the_console_and_the_console_may_import_the_api(tmp_path):
+def test_the_console_lives_in_the_http_layer_and_domain_code_importing_it_is_named(tmp_path):
     app = tree(tmp_path, {
-        "console/pages.py": "from app.api.schemas import Args\nfrom app.members import service\n",
+        "api/console/pages.py": ("from flask import g\nfrom app.api.schemas import Args\n"
+                                 "from app.members import service\n"),
         "api/schemas.py": "",
         "members/service.py": "",
-        "mall/views.py": "from app.console.pages import page\n",
+        "mall/views.py": "from app.api.console.pages import page\n",
     })
-    assert problems(app) == ["mall imports app.console (HTTP only: domain code never does): app/mall/views.py:1"]
+    assert problems(app) == ["mall imports app.api (HTTP only: domain code never does): app/mall/views.py:1"]
 
 
 def test_flasks_request_objects_below_the_http_layers_are_named_however_they_are_reached(tmp_path):
     app = tree(tmp_path, {
         "api/views.py": "from flask import g, request, session\n",
-        "console/pages.py": "import flask\n\nflask.session.clear()\n",
+        "api/console/pages.py": "import flask\n\nflask.session.clear()\n",
         "limits.py": "from flask import current_app, g, request\n",
         "members/service.py": "import flask as web\n\ndef f():\n    return web.request.args\n",
         "tasks/jobs.py": "from flask.globals import session\nfrom flask import current_app\n",

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.api.console.config import BENEFIT_FIELDS
 from app.audit.models import AuditEntry
-from app.console.config import BENEFIT_FIELDS
 from app.engagement import settings, tasks
 from app.engagement.models import Task
 from app.extensions import db

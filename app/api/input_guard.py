@@ -1,5 +1,5 @@
 """What the schemas cannot see, checked for every routed API request before its view
-(the console checks its forms with `unstorable_fields`, app/console/pages.py).
+(the console checks its forms with `unstorable_fields`, app/api/console/pages.py).
 
 - A body in another media type than JSON would be read as no body at all (a PATCH
   answering 200 having saved nothing): 415 UNSUPPORTED_MEDIA_TYPE.

@@ -102,7 +102,7 @@ def _failing_closed():
         raise AppError(RequestError.SERVICE_UNAVAILABLE, details={"retry_after": STORAGE_DOWN_RETRY_AFTER}) from error
 
 
-# The logins' limits, shared by the API's logins and the console's (app/console): per client
+# The logins' limits, shared by the API's logins and the console's (app/api/console): per client
 # address, and per username too: spreading a guesser over many addresses must not help it.
 # A failed login's key is "<audience>:<username>", so the API and the console count together.
 login_rate = rate_limit("LOGIN_RATE", "login", client_address)

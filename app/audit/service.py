@@ -1,6 +1,6 @@
 """Recording what an operator changes, with no help from the views that change it.
 
-An HTTP layer (app/api, app/console) calls `begin()` as an operator's write request starts.
+An HTTP layer (app/api, app/api/console) calls `begin()` as an operator's write request starts.
 From then on the session's flushes are watched: every row inserted, updated or deleted
 through the ORM is recorded with the columns that changed (before and after), and every
 INSERT/UPDATE/DELETE statement run through the session (bulk updates, `written()` inserts)

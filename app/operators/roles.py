@@ -5,7 +5,7 @@
 - `admin`: everything, and alone the operator accounts (views marked `@accounts_only`).
 Views marked `@own_session` (logout, one's own password) are open to every role: ending
 one's own session or changing one's own password changes nothing of the programme.
-The API (app/api/principals.py) and the console (app/console/auth.py) both ask `permitted`.
+The API (app/api/principals.py) and the console (app/api/console/auth.py) both ask `permitted`.
 """
 ADMIN, OPERATOR, ANALYST = "admin", "operator", "analyst"
 ROLES = (ADMIN, OPERATOR, ANALYST)

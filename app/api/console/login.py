@@ -2,9 +2,9 @@
 from flask import redirect, render_template, request, url_for
 
 from app.accounts import authenticate
+from app.api.console import session
+from app.api.console.pages import PREFIX, page_blueprint
 from app.api.limits import failed_logins, login_rate
-from app.console import session
-from app.console.pages import PREFIX, page_blueprint
 from app.errors import AppError, AuthError, RequestError
 from app.operators.models import Operator
 from app.security import ADMIN

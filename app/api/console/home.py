@@ -1,11 +1,11 @@
 """The overview (概览): the dashboard's numbers for a preset, and logging out."""
 from flask import g, redirect, render_template, url_for
 
+from app.api.console import session
+from app.api.console.numbers_display import PRESET_NAMES, bar_chart, kpi_cards, line_chart, query_args
+from app.api.console.pages import page_blueprint
 from app.api.numbers_csv import dashboard_csv
 from app.api.numbers_schemas import DashboardCsvArgs, PresetArgs
-from app.console import session
-from app.console.numbers_display import PRESET_NAMES, bar_chart, kpi_cards, line_chart, query_args
-from app.console.pages import page_blueprint
 from app.numbers.dashboard import dashboard
 from app.operators.roles import own_session
 

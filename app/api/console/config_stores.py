@@ -5,11 +5,11 @@ from flask import render_template, request, url_for
 from marshmallow import ValidationError
 
 from app.api.account_schemas import PasswordResetArgs
+from app.api.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
+from app.api.console.forms import page_args
+from app.api.console.pages import actor, flash_and_redirect, page_blueprint
 from app.api.pagination import page
 from app.api.schemas import StaffArgs, StorePatchSchema, StoreSchema
-from app.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
-from app.console.forms import page_args
-from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.errors import StoreError
 from app.stores import service as stores
 

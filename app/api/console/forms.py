@@ -4,8 +4,8 @@ from datetime import date
 
 from flask import request
 
+from app.api.console.session import CSRF_FIELD
 from app.api.schemas import BUSINESS_DATE
-from app.console.session import CSRF_FIELD
 from app.errors import invalid_field
 
 _ID_MAX = 2**63 - 1

@@ -1,13 +1,13 @@
 """配置: tiers and their benefits, and the check-in and referral rules. The same services and
 input schemas as the admin API (app/api/admin.py, admin_engagement.py); the forms are field
-lists (app/console/config_forms.py)."""
+lists (app/api/console/config_forms.py)."""
 from flask import render_template, url_for
 
+from app.api.console.config_forms import Field, form_view, read, submit
+from app.api.console.pages import actor, flash_and_redirect, page_blueprint
 from app.api.display import benefit_labels
 from app.api.engagement_schemas import CheckinRulesSchema, ReferralRulesSchema
 from app.api.schemas import TierPatchSchema, TierSchema
-from app.console.config_forms import Field, form_view, read, submit
-from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.engagement import settings
 from app.errors import AppError, RequestError
 from app.mall.coupons import all_templates

@@ -3,11 +3,11 @@ and the templates each store's code offers. The admin API's services and schemas
 (app/api/admin_mall.py): a template's value, validity and limits are fixed once created."""
 from flask import render_template, url_for
 
+from app.api.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
+from app.api.console.forms import page_args
+from app.api.console.pages import flash_and_redirect, page_blueprint
 from app.api.mall_schemas import CouponTemplateSchema, TemplatePatchSchema, TemplateRefArgs
 from app.api.pagination import page
-from app.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
-from app.console.forms import page_args
-from app.console.pages import flash_and_redirect, page_blueprint
 from app.mall import coupons, store_coupons
 from app.stores import service as stores
 

@@ -1,10 +1,10 @@
 """The audit log: every change operators made, newest first, filtered; one entry in full."""
 from flask import render_template
 
+from app.api.console.forms import iso_day, page_args, positive_int
+from app.api.console.pages import page_blueprint
 from app.api.pagination import page
 from app.audit import queries as audit
-from app.console.forms import iso_day, page_args, positive_int
-from app.console.pages import page_blueprint
 from app.operators import service as operators
 
 blp = page_blueprint("console_audit", __name__)

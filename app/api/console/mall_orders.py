@@ -3,12 +3,12 @@
 back). The admin API's service and schemas (app/api/admin_mall.py)."""
 from flask import render_template, request, url_for
 
+from app.api.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
+from app.api.console.numbers_display import query_args
+from app.api.console.pages import actor, flash_and_redirect, page_blueprint
 from app.api.mall_order_schemas import AdminOrderArgs, ShipmentArgs
 from app.api.mall_schemas import OptionalReasonArgs
 from app.api.pagination import page
-from app.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
-from app.console.numbers_display import query_args
-from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.mall import redemption
 from app.mall.models import AWAITING_SHIPMENT, CANCELLED, COMPLETED, SHIPPED
 

@@ -11,16 +11,16 @@ A page module:
     def index():
         return render_template("console/tiers.html", tiers=tiers.all_tiers())
 
-is registered in app/console/__init__.py (init_app) and served under /console/ (README.md here).
+is registered in app/api/console/__init__.py (init_app) and served under /console/ (README.md here).
 """
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from app.api.console import session
+from app.api.console.forms import form_fields
 from app.api.input_guard import UNSTORABLE_MESSAGE, unstorable_fields
 from app.audit import service as audit
 from app.clock import business_tz
-from app.console import session
-from app.console.forms import form_fields
 from app.errors import CATALOGUE, DEPENDENCY_DOWN, RETRY_AFTER_SECONDS, AppError, AuthError, RequestError
 from app.extensions import db
 from app.operators import roles

@@ -2,10 +2,10 @@
 between tiers over a preset period."""
 from flask import render_template
 
+from app.api.console.numbers_display import PRESET_NAMES, TOOLTIP, bar_chart, percent, query_args
+from app.api.console.pages import page_blueprint
 from app.api.numbers_csv import tiers_csv
 from app.api.numbers_schemas import PresetArgs, TierCsvArgs
-from app.console.numbers_display import PRESET_NAMES, TOOLTIP, bar_chart, percent, query_args
-from app.console.pages import page_blueprint
 from app.numbers.tier_numbers import tier_numbers
 
 blp = page_blueprint("console_tiers", __name__)

@@ -2,7 +2,7 @@
 same idempotent job as the schedule's, recorded as started by the operator (app/tasks/run_now.py)."""
 from flask import render_template
 
-from app.console.pages import actor, flash_and_redirect, page_blueprint
+from app.api.console.pages import actor, flash_and_redirect, page_blueprint
 from app.db_helpers import end_transaction
 from app.tasks import run_now
 

@@ -5,9 +5,9 @@ service and schemas (app/api/admin_messaging.py): the same check on save and in 
 from flask import render_template, request, url_for
 from marshmallow import ValidationError
 
+from app.api.console.config_forms import Field, flat_errors, form_view, read, submit
+from app.api.console.pages import actor, flash_and_redirect, page_blueprint
 from app.api.messaging_schemas import MessageRuleSchema
-from app.console.config_forms import Field, flat_errors, form_view, read, submit
-from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.errors import AppError
 from app.messaging import rules
 from app.messaging.kinds import EventKind

@@ -3,9 +3,9 @@ deleted through the admin API's service and schemas (app/api/admin_mall.py). A h
 page in the members' order; one that still holds items is not deleted (the service refuses)."""
 from flask import render_template, url_for
 
+from app.api.console.config_forms import Field, form_view, read, submit
+from app.api.console.pages import flash_and_redirect, page_blueprint
 from app.api.mall_order_schemas import CategoryPatchSchema, CategorySchema
-from app.console.config_forms import Field, form_view, read, submit
-from app.console.pages import flash_and_redirect, page_blueprint
 from app.mall import categories
 
 blp = page_blueprint("console_mall_categories", __name__)

@@ -2,8 +2,8 @@
 as the admin API. HTTP only, like app/api: nothing below imports it. See README.md here."""
 from flask import request
 
-from app.console import session
-from app.console.pages import PREFIX
+from app.api.console import session
+from app.api.console.pages import PREFIX
 from app.field_messages import in_chinese
 
 # Every page is same-origin only: no inline script or style, no frame, no form posted elsewhere.
@@ -12,7 +12,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
 
 
 def init_app(app) -> None:
-    from app.console import (
+    from app.api.console import (
         accounts,
         audit_log,
         campaigns,

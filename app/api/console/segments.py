@@ -2,11 +2,11 @@
 from flask import render_template, request
 from marshmallow import ValidationError
 
+from app.api.console import layer_forms
+from app.api.console.forms import page_args
+from app.api.console.pages import actor, flash_and_redirect, page_blueprint
 from app.api.layer_schemas import ConditionsSchema, SegmentSchema
 from app.api.pagination import page
-from app.console import layer_forms
-from app.console.forms import page_args
-from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.errors import AppError
 from app.layers import segments
 from app.layers.models import LAYERS

@@ -1,7 +1,7 @@
 """分层: members per RFM layer now, their trend, and churn (流失预警 and 沉睡) by tier."""
 from flask import render_template
 
-from app.console.pages import page_blueprint
+from app.api.console.pages import page_blueprint
 from app.layers import trend
 from app.layers.models import AT_RISK, DORMANT, LAYERS
 from app.members import tiers

@@ -2,11 +2,11 @@
 service and schemas (app/api/admin_engagement.py)."""
 from flask import render_template, url_for
 
+from app.api.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
+from app.api.console.forms import page_args
+from app.api.console.pages import flash_and_redirect, page_blueprint
 from app.api.engagement_schemas import TaskPatchSchema, TaskSchema
 from app.api.pagination import page
-from app.console.config_forms import CHOICE_NAMES, Field, form_view, read, submit
-from app.console.forms import page_args
-from app.console.pages import flash_and_redirect, page_blueprint
 from app.engagement import tasks
 
 blp = page_blueprint("console_config_tasks", __name__)

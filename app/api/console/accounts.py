@@ -4,9 +4,9 @@ from flask import g, render_template, request
 from marshmallow import ValidationError
 
 from app.api.account_schemas import OperatorArgs, OperatorRoleArgs
+from app.api.console.forms import form_fields, page_args
+from app.api.console.pages import flash_and_redirect, page_blueprint
 from app.api.pagination import page
-from app.console.forms import form_fields, page_args
-from app.console.pages import flash_and_redirect, page_blueprint
 from app.operators import service as operators
 from app.operators.roles import ROLE_NAMES, ROLES, accounts_only
 

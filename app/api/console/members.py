@@ -5,11 +5,11 @@ import re
 from flask import Response, render_template, request
 from marshmallow import ValidationError
 
+from app.api.console.forms import form_fields, page_args, positive_int
+from app.api.console.pages import actor, flash_and_redirect, page_blueprint
 from app.api.member import CARD_QUERY
 from app.api.pagination import page
 from app.api.schemas import AdjustmentArgs
-from app.console.forms import form_fields, page_args, positive_int
-from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.engagement import checkin, referral
 from app.errors import invalid_field
 from app.layers.models import LAYERS

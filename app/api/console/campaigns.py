@@ -3,11 +3,11 @@ from flask import render_template, request
 from marshmallow import ValidationError
 
 from app.api.campaign_schemas import CampaignSchema
+from app.api.console import layer_forms
+from app.api.console.forms import page_args, positive_int
+from app.api.console.pages import actor, flash_and_redirect, page_blueprint
 from app.api.pagination import page
 from app.campaigns import results, service
-from app.console import layer_forms
-from app.console.forms import page_args, positive_int
-from app.console.pages import actor, flash_and_redirect, page_blueprint
 from app.layers import segments
 from app.mall.coupons import all_templates
 

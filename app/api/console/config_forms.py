@@ -14,8 +14,8 @@ from flask import request
 from marshmallow import ValidationError, validate
 from marshmallow import fields as schema_fields
 
+from app.api.console.layer_forms import local_instant
 from app.clock import business_tz
-from app.console.layer_forms import local_instant
 from app.errors import AppError
 from app.extensions import db
 
